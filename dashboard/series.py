@@ -1,0 +1,122 @@
+"""Scalar points of one (run, tag) in compact NumPy columns, with restart purging and downsampling."""
+from __future__ import annotations
+
+import numpy as np
+
+NEVER = np.iinfo(np.int64).max
+# Buffers grow by this factor, so at most a fifth of their capacity is ever unused
+# (24 bytes per point stored, at most 30 allocated).
+GROWTH = 1.25
+
+
+class ScalarSeries:
+    """Every point of one tag: step int64, wall time float64, value float64, ascending step.
+
+    Readers call `columns()` and get views that later appends never touch: appends write past
+    the published length, and growing or purging switches to new buffers.
+    """
+
+    def __init__(self) -> None:
+        self._step = np.zeros(0, np.int64)
+        self._wall = np.zeros(0, np.float64)
+        self._value = np.zeros(0, np.float64)
+        self._n = 0
+        self.last_step: int | None = None  # step of the latest point read, kept or not
+        self._published = (self._step, self._wall, self._value)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(step, wall_time, value) of every point, oldest first."""
+        return self._published
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes allocated for the columns."""
+        return self._step.nbytes + self._wall.nbytes + self._value.nbytes
+
+    def add(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray,
+            restarts: np.ndarray | None = None) -> None:
+        """Append points read in this order, applying TensorBoard's restart semantics.
+
+        A step lower than the one before it means the run restarted from that step: earlier
+        points with step >= it are dropped. `restarts[i]` is the lowest step of a
+        `SessionLog.START` read after point i (NEVER if none), dropping points the same way
+        (the caller purges points stored before the batch).
+        """
+        if not step.size:
+            return
+        prev = np.empty_like(step)
+        prev[0] = step[0] if self.last_step is None else self.last_step
+        prev[1:] = step[:-1]
+        back = np.where(step < prev, step, NEVER)
+        later = np.minimum.accumulate(back[::-1])[::-1]  # lowest restart at or after i
+        limit = np.append(later[1:], NEVER)
+        if restarts is not None:
+            limit = np.minimum(limit, restarts)
+        self.purge(int(later[0]))
+        keep = step < limit
+        self.last_step = int(step[-1])
+        if keep.all():
+            self._append(step, wall, value)
+        else:
+            self._append(step[keep], wall[keep], value[keep])
+
+    def purge(self, min_step: int) -> None:
+        """Drop the points with step >= `min_step`."""
+        if not self._n or self._step[self._n - 1] < min_step:
+            return
+        step, wall, value = self._published
+        keep = step < min_step
+        self._step, self._wall, self._value = step[keep], wall[keep], value[keep]
+        self._n = int(keep.sum())
+        self._published = (self._step, self._wall, self._value)
+
+    def _append(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
+        n, k = self._n, step.size
+        if n + k > self._step.size:
+            cap = max(n + k, int(n * GROWTH))
+            self._step, self._wall, self._value = (
+                _regrow(self._step, n, cap), _regrow(self._wall, n, cap),
+                _regrow(self._value, n, cap))
+        self._step[n : n + k] = step
+        self._wall[n : n + k] = wall
+        self._value[n : n + k] = value
+        self._n = n + k
+        self._published = (self._step[: self._n], self._wall[: self._n], self._value[: self._n])
+
+
+def _regrow(a: np.ndarray, n: int, cap: int) -> np.ndarray:
+    out = np.empty(cap, a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
+def downsample(step: np.ndarray, value: np.ndarray, width: int,
+               lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """Indices of the points to draw a line `width` pixels wide over steps [lo, hi].
+
+    The steps are cut into `width` buckets and each bucket keeps its first, last, lowest and
+    highest point, so spikes survive. One point beyond each end is kept so lines run to the
+    edge. Few enough points come back whole.
+    """
+    n = step.size
+    i0 = 0 if lo is None else max(int(np.searchsorted(step, lo, "left")) - 1, 0)
+    i1 = n if hi is None else min(int(np.searchsorted(step, hi, "right")) + 1, n)
+    if i1 - i0 <= 4 * width:
+        return np.arange(i0, i1)
+    s, v = step[i0:i1], value[i0:i1]
+    m = s.size
+    edges = s[0] + (float(s[-1]) - float(s[0])) * np.arange(1, width) / width
+    bounds = np.concatenate(([0], np.searchsorted(s, edges, "left"), [m]))
+    nonempty = bounds[1:] > bounds[:-1]
+    first, end = bounds[:-1][nonempty], bounds[1:][nonempty]
+    seg = np.repeat(np.arange(first.size), end - first)
+    picks = [first, end - 1]
+    for reduce in (np.fmin, np.fmax):
+        extreme = reduce.reduceat(v, first)
+        at = np.flatnonzero(v == extreme[seg])
+        if at.size:
+            picks.append(at[np.r_[True, seg[at][1:] != seg[at][:-1]]])
+    return np.unique(np.concatenate(picks)) + i0

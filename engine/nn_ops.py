@@ -1,0 +1,299 @@
+"""Neural-network ops: activations, softmax, cross-entropy losses, l2_loss, bias_add, dropout."""
+from __future__ import annotations
+
+import numpy as np
+
+from flowlog.engine import array_ops as _a
+from flowlog.engine import dtypes, errors
+from flowlog.engine import math_ops as _m
+from flowlog.engine import random_ops as _rand
+from flowlog.engine import reduction_ops as _r
+from flowlog.engine.framework import Tensor, convert_to_tensor, name_scope, register_op
+from flowlog.engine.op_util import (FLOATS, INDEX, NUMERIC, build, build1, constant_value,
+                                    convert_args, fmt_shape, not_differentiable)
+from flowlog.engine.shapes import TensorShape
+
+
+def _fused_grad(op_type: str, use_input: bool = False):
+    """Gradient rule through a TF gradient op `op_type(dy, y)` such as ReluGrad."""
+    return lambda op, g: (build1(op_type, [g, op.inputs[0] if use_input else op.outputs[0]]),)
+
+
+def _activation(op_type: str, allowed, doc: str):
+    def constructor(features, name: str | None = None) -> Tensor:
+        with name_scope(name, op_type, [features]) as scope:
+            (x,) = convert_args(op_type, [("features" if op_type in ("Relu", "Elu", "Softplus")
+                                           else "x", features)], allowed)
+            return build1(op_type, [x], name=scope)
+
+    constructor.__doc__ = doc
+    return constructor
+
+
+def _sigmoid_kernel(x):
+    return 0.5 * (np.tanh(0.5 * x) + 1)  # never overflows, unlike 1 / (1 + exp(-x))
+
+
+register_op("Relu", grad=_fused_grad("ReluGrad"))(lambda x: np.maximum(x, 0))
+register_op("ReluGrad")(lambda dy, y: dy * (y > 0))
+register_op("Sigmoid", grad=_fused_grad("SigmoidGrad"))(_sigmoid_kernel)
+register_op("SigmoidGrad")(lambda dy, y: dy * y * (1 - y))
+register_op("Tanh", grad=_fused_grad("TanhGrad"))(np.tanh)
+register_op("TanhGrad")(lambda dy, y: dy * (1 - y * y))
+register_op("Softplus", grad=lambda op, g: (g * sigmoid(op.inputs[0]),))(
+    lambda x: np.logaddexp(0, x).astype(x.dtype))
+register_op("Elu", grad=_fused_grad("EluGrad"))(
+    lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))))
+register_op("EluGrad")(lambda dy, y: np.where(y > 0, dy, dy * (y + 1)))
+
+relu = _activation("Relu", NUMERIC, "max(features, 0), elementwise.")
+sigmoid = _activation("Sigmoid", FLOATS, "1 / (1 + exp(-x)), elementwise.")
+tanh = _activation("Tanh", FLOATS, "The hyperbolic tangent of x, elementwise.")
+softplus = _activation("Softplus", FLOATS, "log(1 + exp(features)), elementwise.")
+elu = _activation("Elu", FLOATS, "features if > 0 else exp(features) - 1, elementwise.")
+
+# --- softmax over the last axis ----------------------------------------------------------------
+
+
+def _softmax_kernel(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _log_softmax_kernel(x):
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _softmax_grad(op, g):
+    y = op.outputs[0]
+    return ((g - _r.reduce_sum(g * y, -1, keepdims=True)) * y,)
+
+
+def _log_softmax_grad(op, g):
+    return (g - _r.reduce_sum(g, -1, keepdims=True) * _m.exp(op.outputs[0]),)
+
+
+register_op("Softmax", grad=_softmax_grad)(_softmax_kernel)
+register_op("LogSoftmax", grad=_log_softmax_grad)(_log_softmax_kernel)
+
+
+def _softmax_op(op_type: str, doc: str):
+    def constructor(logits, axis=None, name: str | None = None, dim=None) -> Tensor:
+        axis = dim if axis is None else axis
+        axis = -1 if axis is None else int(axis)
+        with name_scope(name, op_type, [logits]) as scope:
+            (x,) = convert_args(op_type, [("logits", logits)], FLOATS)
+            rank = x.shape.ndims
+            if axis in (-1, None) or rank is not None and axis == rank - 1:
+                return build1(op_type, [x], name=scope)
+            if rank is None:
+                raise ValueError(f"{op_type} over axis {axis} needs a known rank")
+            from flowlog.engine.shape_ops import transpose
+
+            perm = list(range(rank))
+            perm[axis], perm[-1] = perm[-1], perm[axis]
+            return transpose(build1(op_type, [transpose(x, perm)]), perm, name=scope)
+
+    constructor.__doc__ = doc
+    return constructor
+
+
+softmax = _softmax_op("Softmax", "exp(logits) / sum(exp(logits)) along `axis` (default last).")
+log_softmax = _softmax_op("LogSoftmax", "logits - log(sum(exp(logits))) along `axis`.")
+
+# --- cross-entropy losses ------------------------------------------------------------------------
+
+
+def _xent_infer(op):
+    logits = op.inputs[0]
+    s = logits.shape
+    batch = TensorShape(None if s.dims is None else s.dims[:-1])
+    return [(logits.dtype.base_dtype, batch), (logits.dtype.base_dtype, s)]
+
+
+def _xent_kernel(logits, labels):
+    log_p = _log_softmax_kernel(logits)
+    loss = -np.sum(labels * log_p, axis=-1)
+    return loss, np.exp(log_p) - labels
+
+
+def _times_rows(g: Tensor, m: Tensor) -> Tensor:
+    return _a.expand_dims_last(g) * m
+
+
+def _xent_grad(op, g_loss, g_backprop):
+    logits = op.inputs[0]
+    grad = _times_rows(g_loss, op.outputs[1])
+    if g_backprop is not None and g_backprop.op.type not in ("ZerosLike", "Const", "Fill"):
+        p = softmax(logits)
+        grad = grad + (g_backprop - _r.reduce_sum(g_backprop * p, -1, keepdims=True)) * p
+    return grad, _times_rows(g_loss, -log_softmax(logits))
+
+
+register_op("SoftmaxCrossEntropyWithLogits", infer=_xent_infer, grad=_xent_grad)(_xent_kernel)
+
+
+def _sparse_xent_kernel(logits, labels):
+    n = logits.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        bad = labels[(labels < 0) | (labels >= n)][0]
+        raise errors.InvalidArgumentError(
+            None, None, f"Received a label value of {bad} which is outside the valid range of "
+                        f"[0, {n}).  Label values: {' '.join(str(v) for v in labels.ravel())}")
+    log_p = _log_softmax_kernel(logits)
+    picked = np.take_along_axis(log_p, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+    backprop = np.exp(log_p)
+    np.put_along_axis(backprop, labels[..., None].astype(np.intp),
+                      np.take_along_axis(backprop, labels[..., None].astype(np.intp), -1) - 1, -1)
+    return -picked, backprop
+
+
+register_op("SparseSoftmaxCrossEntropyWithLogits", infer=_xent_infer,
+            grad=lambda op, g, _: (_times_rows(g, op.outputs[1]), None))(_sparse_xent_kernel)
+
+
+def _named_only(fn_name: str, sentinel) -> None:
+    if sentinel is not None:
+        raise ValueError(f"Only call `{fn_name}` with named arguments (labels=..., logits=..., "
+                         "...)")
+
+
+def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, axis=None,
+                                         name: str | None = None, dim=None) -> Tensor:
+    """Cross-entropy between `labels` (distributions) and softmax(`logits`), per row."""
+    _named_only("softmax_cross_entropy_with_logits_v2", _sentinel)
+    axis = dim if axis is None else axis
+    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
+        x, y = convert_args("SoftmaxCrossEntropyWithLogits",
+                            [("features", logits), ("labels", labels)], FLOATS)
+        if x.shape.dims is not None and y.shape.dims is not None and \
+                not x.shape.is_compatible_with(y.shape):
+            raise ValueError(f"Both labels and logits must have the same shape, got labels shape "
+                             f"{y.shape} and logits shape {x.shape}")
+        if axis not in (None, -1) and axis != (x.shape.ndims or 0) - 1:
+            from flowlog.engine.shape_ops import transpose
+
+            perm = list(range(x.shape.ndims))
+            perm[axis], perm[-1] = perm[-1], perm[axis]
+            x, y = transpose(x, perm), transpose(y, perm)
+        return build("SoftmaxCrossEntropyWithLogits", [x, y], name=scope).outputs[0]
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
+                                      name: str | None = None, axis=None) -> Tensor:
+    """Like the `_v2` function, but no gradient flows into `labels` (TF1's behaviour)."""
+    _named_only("softmax_cross_entropy_with_logits", _sentinel)
+    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as scope:
+        labels = _a.stop_gradient(labels, name="labels_stop_gradient")
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits,
+                                                axis=dim if axis is None else axis, name=scope)
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
+                                             name: str | None = None) -> Tensor:
+    """Cross-entropy of softmax(`logits`) against integer class `labels`, per row."""
+    _named_only("sparse_softmax_cross_entropy_with_logits", _sentinel)
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+        (x,) = convert_args("SparseSoftmaxCrossEntropyWithLogits", [("features", logits)], FLOATS)
+        (y,) = convert_args("SparseSoftmaxCrossEntropyWithLogits", [("labels", labels)], INDEX)
+        lr, xr = y.shape.ndims, x.shape.ndims
+        if lr is not None and xr is not None and lr != xr - 1:
+            raise ValueError(f"Rank mismatch: Rank of labels (received {lr}) should equal rank "
+                             f"of logits minus 1 (received {xr}).")
+        if lr is not None and xr is not None and \
+                not y.shape.is_compatible_with(TensorShape(x.shape.dims[:-1])):
+            raise ValueError(f"Shape mismatch: The shape of labels (received {fmt_shape(y.shape)})"
+                             f" should equal the shape of logits except for the last dimension "
+                             f"(received {fmt_shape(x.shape)}).")
+        return build("SparseSoftmaxCrossEntropyWithLogits", [x, y]).outputs[0]
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
+                                      name: str | None = None) -> Tensor:
+    """Elementwise logistic loss, computed stably: max(x, 0) - x * z + log(1 + exp(-|x|))."""
+    _named_only("sigmoid_cross_entropy_with_logits", _sentinel)
+    with name_scope(name, "logistic_loss", [logits, labels]) as scope:
+        x = convert_to_tensor(logits, name="logits")
+        z = convert_to_tensor(labels, dtype=x.dtype, name="labels")
+        if not x.shape.is_compatible_with(z.shape):
+            raise ValueError(f"logits and labels must have the same shape ({x.shape} vs "
+                             f"{z.shape})")
+        zeros = _a.zeros_like(x)
+        cond = x >= zeros
+        relu_logits = _m.select(cond, x, zeros)
+        neg_abs_logits = _m.select(cond, -x, x)
+        return _m.add(relu_logits - x * z, _m.log1p(_m.exp(neg_abs_logits)), name=scope)
+
+
+# --- l2_loss, bias_add, dropout --------------------------------------------------------------
+
+
+@register_op("L2Loss", infer=lambda op: [(op.inputs[0].dtype.base_dtype, TensorShape(()))],
+             grad=lambda op, g: (op.inputs[0] * g,))
+def _l2_loss_kernel(x):
+    return np.asarray(np.sum(np.square(x)) / 2, dtype=x.dtype)
+
+
+def l2_loss(t, name: str | None = None) -> Tensor:
+    """sum(t ** 2) / 2."""
+    with name_scope(name, "L2Loss", [t]) as scope:
+        (x,) = convert_args("L2Loss", [("t", t)], FLOATS)
+        return build1("L2Loss", [x], name=scope)
+
+
+@register_op("BiasAddGrad", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
+                                               TensorShape(op.inputs[0].shape[-1:]))],
+             grad=not_differentiable)
+def _bias_add_grad_kernel(g):
+    return np.sum(g, axis=tuple(range(np.ndim(g) - 1)), dtype=g.dtype)
+
+
+def _bias_add_infer(op):
+    return [(op.inputs[0].dtype.base_dtype, op.inputs[0].shape)]
+
+
+register_op("BiasAdd", infer=_bias_add_infer,
+            grad=lambda op, g: (g, build1("BiasAddGrad", [g])))(np.add)
+
+
+def bias_add(value, bias, data_format=None, name: str | None = None) -> Tensor:
+    """`value + bias` with `bias` a vector matching `value`'s last dimension."""
+    with name_scope(name, "BiasAdd", [value, bias]) as scope:
+        x, b = convert_args("BiasAdd", [("value", value), ("bias", bias)], NUMERIC)
+        if b.shape.ndims not in (None, 1):
+            raise ValueError(f"Shape must be rank 1 but is rank {b.shape.ndims} for "
+                             f"'{scope[:-1]}' (op: 'BiasAdd').")
+        return build1("BiasAdd", [x, b], name=scope)
+
+
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = None,
+            rate=None) -> Tensor:
+    """`x / keep_prob` where a uniform draw keeps the element, else 0 (a new mask each run)."""
+    if keep_prob is None:
+        if rate is None:
+            raise ValueError("dropout needs keep_prob (or rate)")
+        keep_prob = 1 - rate if not isinstance(rate, Tensor) else 1 - rate
+    with name_scope(name, "dropout", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        if not x.dtype.is_floating:
+            raise ValueError(f"x has to be a floating point tensor since it's going to be scaled."
+                             f" Got a {x.dtype.name} tensor instead.")
+        value = keep_prob if isinstance(keep_prob, (int, float)) else None
+        if value is not None and not 0 < value <= 1:
+            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1],"
+                             f" got {keep_prob}")
+        keep = convert_to_tensor(keep_prob, dtype=x.dtype, name="keep_prob")
+        if constant_value(keep) is not None and float(constant_value(keep)) == 1.0:
+            return x
+        shape = _a.shape(x) if noise_shape is None else noise_shape
+        random = keep + _rand.random_uniform(shape, seed=seed, dtype=x.dtype)
+        mask = _m.floor(random)
+        return _m.div(x, keep) * mask if scope is None else _m.multiply(
+            _m.div(x, keep), mask, name=scope)
+
+
+__all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigmoid",
+           "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
+           "softmax_cross_entropy_with_logits_v2", "softplus",
+           "sparse_softmax_cross_entropy_with_logits", "tanh", "dtypes"]

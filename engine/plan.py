@@ -1,0 +1,313 @@
+"""Execution plans: the ops one `Session.run` signature needs, compiled to straight-line Python.
+
+A plan is built once per (fetches, feeds) signature. Building walks the graph back from the
+fetches, folds what depends only on constants, drops NoOps and Identities, and emits the rest as
+one generated function `t5 = k3(t1, t2)` over local variables, so a run costs one Python call
+per remaining kernel and nothing else: no graph walk, no dict lookups, no slot arrays.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import time
+
+import numpy as np
+
+from flowlog.engine import errors
+from flowlog.engine.framework import Operation, Tensor, get_opdef
+from flowlog.engine.shapes import TensorShape
+
+_ALIAS_OPS = frozenset({"Identity", "StopGradient", "Snapshot"})
+_USER_ERRORS = (ValueError, TypeError, IndexError, ArithmeticError)
+_plan_ids = itertools.count()
+
+
+class Cell:
+    """The value of one variable in one session; `value` is None until it is initialized."""
+
+    __slots__ = ("op", "value")
+
+    def __init__(self, op: Operation):
+        self.op = op
+        self.value = None
+
+    def read(self):
+        v = self.value
+        if v is None:
+            uninitialized(self)
+        return v
+
+
+def uninitialized(cell: Cell):
+    raise errors.FailedPreconditionError(
+        None, cell.op, f"Attempting to use uninitialized value {cell.op.name}")
+
+
+def _out(v):
+    """Fetched 0-d arrays come back as NumPy scalars, as in TF1."""
+    return v[()] if type(v) is np.ndarray and v.ndim == 0 else v
+
+
+def _bytes(v):
+    """Fetched strings come back as bytes (arrays of them as object arrays of bytes)."""
+    if isinstance(v, str):
+        return v.encode()
+    if isinstance(v, np.ndarray) and v.dtype == object:
+        out = np.empty(v.shape, dtype=object)
+        out.flat = [x.encode() if isinstance(x, str) else x for x in v.flat]
+        return out[()] if out.ndim == 0 else out
+    return v
+
+
+def _copy(v):
+    return np.array(v) if type(v) is np.ndarray and v.ndim else _out(v)
+
+
+class Plan:
+    """A compiled run signature: `fn(*feed_values)` returns the fetched structure."""
+
+    def __init__(self, source: str, namespace: dict, lines: dict, ops: list):
+        self.source = source
+        self.lines = lines  # line number -> Operation run (or fed Tensor converted) there
+        self.ops = ops  # Operations in the order the plan runs them (for step stats)
+        code = compile(source, f"<flowlog plan {next(_plan_ids)}>", "exec")
+        exec(code, namespace)  # noqa: S102 - our own generated straight-line code
+        self.fn = namespace["_plan"]
+        self.code = self.fn.__code__
+
+    def culprit(self, exc: BaseException):
+        """The op (or fed tensor) whose line in the generated code raised `exc`."""
+        tb = exc.__traceback__
+        found = None
+        while tb is not None:
+            if tb.tb_frame.f_code is self.code:
+                found = self.lines.get(tb.tb_lineno)
+            tb = tb.tb_next
+        return found
+
+
+class _Emitter:
+    """Accumulates generated source lines, namespace entries and the line -> op map."""
+
+    def __init__(self, trace: bool):
+        self.trace = trace
+        self.lines: list[str] = []
+        self.ns: dict = {"_out": _out, "_bytes": _bytes, "_copy": _copy,
+                         "_uninit": uninitialized, "_now": time.perf_counter_ns}
+        self.where: dict[int, object] = {}
+        self.counter = itertools.count()
+        self.ops: list[Operation] = []
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{next(self.counter)}"
+
+    def bind(self, prefix: str, value) -> str:
+        n = self.name(prefix)
+        self.ns[n] = value
+        return n
+
+    def emit(self, line: str, what=None) -> None:
+        self.lines.append("    " + line)
+        if what is not None:
+            self.where[len(self.lines) + 1] = what  # +1: the `def` line comes first
+
+    def timed(self, line: str, op: Operation) -> None:
+        if not self.trace:
+            self.emit(line, op)
+            return
+        self.emit("_s = _now()")
+        self.emit(line, op)
+        self.emit(f"_stats.append(({len(self.ops)}, _s, _now()))")
+        self.ops.append(op)
+
+
+def build_plan(session, fetches, feeds: list[Tensor], converters: list, trace: bool = False):
+    """Compile the run of `fetches` given fed tensors `feeds` (with their value converters)."""
+    graph = session.graph
+    em = _Emitter(trace)
+    expr: dict[Tensor, str] = {}      # tensor -> local name holding its value
+    const: dict[Tensor, object] = {}  # tensor -> value folded at build time
+    cells: dict[Tensor, str] = {}     # variable ref tensor -> namespace name of its Cell
+    shared: set[str] = set()          # locals that are a variable's own storage
+
+    args = []
+    for i, (t, conv) in enumerate(zip(feeds, converters)):
+        arg = f"f{i}"
+        args.append(arg)
+        name = em.name("t")
+        em.emit(f"{name} = {em.bind('conv', conv)}({arg})", t)
+        expr[t] = name
+
+    fetched: list[Tensor] = []
+    targets: list[Operation] = []
+    structure = _structure(graph, fetches, em, fetched, targets)
+
+    for op in _needed_ops(fetched, targets, set(expr)):
+        opdef = get_opdef(op.type)
+        if op.type == "NoOp":
+            continue
+        if op.type == "Placeholder":
+            opdef.bind(op, session)()  # raises: not fed
+        if not op.inputs and op.outputs and op.outputs[0].dtype.is_ref_dtype and opdef.bind:
+            cells[op.outputs[0]] = em.bind("v", opdef.bind(op, session)())
+            continue
+        binds = opdef.bind is not None
+        ins = []
+        for t in op.inputs:
+            if t in cells and not binds:
+                ins.append(_deref(em, cells[t], op))
+                shared.add(ins[-1])
+            elif t in cells:
+                ins.append(cells[t])
+            elif t in expr:
+                ins.append(expr[t])
+            else:
+                ins.append(None)  # a folded constant, named below only if needed
+        outs = [t for t in op.outputs if t not in expr]
+        if op.type in _ALIAS_OPS and len(op.inputs) == 1:
+            src = op.inputs[0]
+            if ins[0] is None:
+                const[op.outputs[0]] = const[src]
+            else:
+                expr[op.outputs[0]] = ins[0]
+            continue
+        if not binds and not opdef.stateful and all(x is None for x in ins) and op.outputs:
+            _fold(op, opdef, const)
+            continue
+        ins = [x if x is not None else _const_name(em, const, t) for x, t in zip(ins, op.inputs)]
+        fn = opdef.bind(op, session) if binds else _kernel(op, opdef)
+        call = f"{em.bind('k', fn)}({', '.join(ins)})"
+        names = [em.name("t") for _ in op.outputs]
+        for t, n in zip(op.outputs, names):
+            if t in outs:
+                expr[t] = n
+            if binds:
+                shared.add(n)
+        em.timed(f"{', '.join(names)} = {call}" if names else call, op)
+
+    results = []
+    for i, t in enumerate(fetched):
+        if t in cells:
+            value = _deref(em, cells[t], t.op)
+            shared.add(value)
+        elif t in expr:
+            value = expr[t]
+        else:
+            value = _const_name(em, const, t)
+        results.append(_wrap(value, t, value in shared))
+    for i, r in enumerate(results):
+        em.emit(f"r{i} = {r}")
+    em.emit(f"return {structure}")
+    params = (["_stats"] if trace else []) + args
+    source = f"def _plan({', '.join(params)}):\n" + "\n".join(em.lines) + "\n"
+    return Plan(source, em.ns, em.where, em.ops)
+
+
+def _deref(em: _Emitter, cell_name: str, op: Operation) -> str:
+    n = em.name("t")
+    em.timed(f"{n} = {cell_name}.value", op)
+    em.emit(f"if {n} is None: _uninit({cell_name})", op)
+    return n
+
+
+def _const_name(em: _Emitter, const: dict, t: Tensor) -> str:
+    return em.bind("c", const[t])
+
+
+def _wrap(value: str, t: Tensor, shared: bool) -> str:
+    if t.dtype.base_dtype.name == "string":
+        return f"_bytes({value})"
+    if shared:
+        return f"_copy({value})"
+    dims = t.shape.dims
+    if dims is None or dims == ():
+        return f"_out({value})"
+    return value
+
+
+def _kernel(op: Operation, opdef):
+    attrs = {a: op.attrs[a] for a in opdef.attrs if a in op.attrs}
+    if opdef.kernel is None:
+        raise errors.UnimplementedError(None, op, f"Op type '{op.type}' has no kernel to run it.")
+    return functools.partial(opdef.kernel, **attrs) if attrs else opdef.kernel
+
+
+def _fold(op: Operation, opdef, const: dict) -> None:
+    try:
+        out = _kernel(op, opdef)(*(const[t] for t in op.inputs))
+    except errors.OpError as e:
+        if e.op is None:
+            e.op = op
+        raise
+    except _USER_ERRORS as e:
+        raise errors.InvalidArgumentError(None, op, str(e)) from None
+    outs = (out,) if len(op.outputs) == 1 else tuple(out)
+    for t, v in zip(op.outputs, outs):
+        const[t] = v
+
+
+def _needed_ops(fetched: list[Tensor], targets: list[Operation], fed: set) -> list[Operation]:
+    """The ops the fetches depend on (through inputs and control inputs), in creation order."""
+    seen: set[Operation] = set()
+    stack = [t.op for t in fetched if t not in fed] + list(targets)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs if t not in fed)
+        stack.extend(op.control_inputs)
+    return sorted(seen, key=lambda o: o._id)
+
+
+def _structure(graph, fetch, em: _Emitter, fetched: list, targets: list) -> str:
+    """Source of an expression rebuilding `fetch` with each element replaced by its value."""
+    if isinstance(fetch, list):
+        return "[" + ", ".join(_structure(graph, f, em, fetched, targets) for f in fetch) + "]"
+    if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):
+        items = ", ".join(_structure(graph, f, em, fetched, targets) for f in fetch)
+        return f"{em.bind('n', type(fetch))}({items})"
+    if isinstance(fetch, tuple):
+        return "(" + "".join(_structure(graph, f, em, fetched, targets) + ", " for f in fetch) + ")"
+    if isinstance(fetch, dict):
+        items = ", ".join(f"{em.bind('key', k)}: {_structure(graph, v, em, fetched, targets)}"
+                          for k, v in fetch.items())
+        return "{" + items + "}" if type(fetch) is dict else f"{em.bind('d', type(fetch))}({{{items}}})"
+    element = resolve_fetch(graph, fetch)
+    if isinstance(element, Operation):
+        targets.append(element)
+        return "None"
+    fetched.append(element)
+    return f"r{len(fetched) - 1}"
+
+
+def resolve_fetch(graph, fetch):
+    """A fetch argument as a graph element, with TF1's error messages."""
+    if fetch is None:
+        raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    try:
+        return graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+    except TypeError as e:
+        raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a "
+                        f"string or Tensor. ({e})") from None
+    except ValueError as e:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                         f"({e})") from None
+    except KeyError as e:
+        raise KeyError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                       f"({e.args[0]})") from None
+
+
+def shape_checker(t: Tensor):
+    """A function raising TF1's ValueError when a fed array's shape contradicts `t`'s shape."""
+    dims = t.shape.dims
+    if dims is None:
+        return None
+
+    def check(arr) -> None:
+        shape = arr.shape
+        if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
+            raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{t.name}', "
+                             f"which has shape '{TensorShape(dims)}'")
+
+    return check

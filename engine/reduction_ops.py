@@ -1,0 +1,233 @@
+"""Reductions (reduce_sum/mean/max/min/prod/any/all) and argmax/argmin with their gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from flowlog.engine import array_ops as _a  # resolved at call time (modules import each other)
+from flowlog.engine import dtypes
+from flowlog.engine import math_ops as _m
+from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
+from flowlog.engine.op_util import (BOOL, INDEX, NUMERIC, axes_list, build1, constant_value,
+                                    convert_args, is_tensor_like, not_differentiable)
+from flowlog.engine.shapes import TensorShape
+
+
+def _axes(value) -> tuple:
+    v = value.tolist()
+    return (v,) if isinstance(v, int) else tuple(v)
+
+
+def reduces_all(op) -> bool:
+    """True when a reduction op reduces every axis of its input (axis=None in the constructor)."""
+    x, axes = op.inputs
+    rank = x.shape.ndims
+    value = constant_value(axes)
+    if value is not None:
+        return rank is not None and axes_list(value, rank) == list(range(rank))
+    r = axes.op
+    if r.type != "Range":
+        return False
+    start, limit, delta = r.inputs
+    return (limit.op.type == "Rank" and limit.op.inputs[0] is x
+            and constant_value(start) == 0 and constant_value(delta) == 1)
+
+
+def _reduce_infer(op):
+    x, axes = op.inputs
+    keep = op.attrs["keep_dims"]
+    dtype = op.attrs.get("output_type", x.dtype.base_dtype)
+    rank = x.shape.ndims
+    if reduces_all(op):
+        if not keep:
+            return [(dtype, TensorShape(()))]
+        return [(dtype, TensorShape(None if rank is None else [1] * rank))]
+    value = constant_value(axes)
+    if value is None or rank is None:
+        return [(dtype, TensorShape([None] * rank if keep and rank is not None else None))]
+    reduced = set(axes_list(value, rank))
+    dims = [(1 if i in reduced else d) for i, d in enumerate(x.shape.dims)
+            if keep or i not in reduced]
+    return [(dtype, TensorShape(dims))]
+
+
+def kept_shape(op) -> Tensor:
+    """The shape of a reduction's output with the reduced axes kept as 1s."""
+    x, axes = op.inputs
+    rank = x.shape.ndims
+    value = constant_value(axes)
+    if value is not None and rank is not None:
+        reduced = set(axes_list(value, rank))
+        dims = [1 if i in reduced else d for i, d in enumerate(x.shape.dims)]
+        if None not in dims:
+            return constant(dims, dtype=dtypes.int32)
+        mask = constant([i in reduced for i in range(rank)])
+        sx = _a.shape(x)
+        return _m.select(mask, _a.ones_like(sx), sx)
+    sx = _a.shape(x)
+    rank_t = _a.size(sx)
+    flat = _a.reshape(_m.floormod(_m.add(axes, rank_t), rank_t), [-1])
+    from flowlog.engine.index_ops import one_hot
+
+    mask = reduce_any(one_hot(flat, rank_t, on_value=True, off_value=False), axis=0)
+    return _m.select(mask, _a.ones_like(sx), sx)
+
+
+def broadcast_back(op, g: Tensor) -> Tensor:
+    """A reduction's output gradient laid back over the input's shape."""
+    if not op.attrs["keep_dims"] and not reduces_all(op):
+        g = _a.reshape(g, kept_shape(op))
+    return _a.broadcast_to(g, _a.shape(op.inputs[0]))
+
+
+def _sum_grad(op, g):
+    return broadcast_back(op, g), None
+
+
+def _mean_grad(op, g):
+    x, y = op.inputs[0], op.outputs[0]
+    n, m = x.shape.num_elements(), y.shape.num_elements()
+    if n is not None and m is not None:
+        factor = constant(n // max(m, 1), dtype=g.dtype.base_dtype)
+    else:
+        count = _a.size(x) if reduces_all(op) else _m.floordiv(
+            _a.size(x), _m.maximum(_a.size(y), 1))
+        factor = _m.cast(count, g.dtype.base_dtype)
+    scaled = _m.truediv(g, factor) if g.dtype.is_floating else _m.floordiv(g, factor)
+    return broadcast_back(op, scaled), None
+
+
+def _minmax_grad(op, g):
+    x, axes = op.inputs
+    y = op.outputs[0]
+    if not op.attrs["keep_dims"]:
+        shape = kept_shape(op)
+        y, g = _a.reshape(y, shape), _a.reshape(g, shape)
+    indicators = _m.cast(_m.equal(y, x), g.dtype.base_dtype)
+    num_selected = reduce_sum(indicators, axes, keepdims=True)
+    return _m.truediv(indicators, num_selected) * g, None
+
+
+def _prod_grad(op, g):
+    # d prod / d x_i = prod / x_i: exact except where an input is zero.
+    y = op.outputs[0]
+    spread = broadcast_back(op, g * y)
+    return _m.truediv(spread, op.inputs[0]), None
+
+
+def _mean_kernel(x, axis, *, keep_dims):
+    if x.dtype.kind in "iu":
+        total = np.sum(x, axis=_axes(axis), keepdims=keep_dims, dtype=np.int64)
+        count = np.size(x) // max(np.size(total), 1)
+        return (np.trunc(total / count)).astype(x.dtype)
+    return np.mean(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+
+
+def _sum_kernel(x, axis, *, keep_dims):
+    if axis.size == 0:  # the usual gradient of an unbroadcast operand: nothing to sum
+        return x
+    return np.sum(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+
+
+def _prod_kernel(x, axis, *, keep_dims):
+    return np.prod(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+
+
+def _numpy_reduction(fn):
+    return lambda x, axis, *, keep_dims: fn(x, axis=_axes(axis), keepdims=keep_dims)
+
+
+_REDUCTIONS = [
+    ("Sum", _sum_kernel, _sum_grad, NUMERIC, "reduce_sum"),
+    ("Mean", _mean_kernel, _mean_grad, NUMERIC, "reduce_mean"),
+    ("Max", _numpy_reduction(np.max), _minmax_grad, NUMERIC, "reduce_max"),
+    ("Min", _numpy_reduction(np.min), _minmax_grad, NUMERIC, "reduce_min"),
+    ("Prod", _prod_kernel, _prod_grad, NUMERIC, "reduce_prod"),
+    ("Any", _numpy_reduction(np.any), not_differentiable, BOOL, "reduce_any"),
+    ("All", _numpy_reduction(np.all), not_differentiable, BOOL, "reduce_all"),
+]
+
+
+def _pick(new: str, new_value, old: str, old_value):
+    if new_value is not None and old_value is not None:
+        raise ValueError(f"Cannot specify both '{new}' and '{old}'.")
+    return new_value if new_value is not None else old_value
+
+
+def reduction_dims(x: Tensor, axis) -> Tensor | object:
+    """The axes to reduce: `axis` itself, else all axes (a constant when the rank is known)."""
+    if axis is not None:
+        return axis
+    if x.shape.ndims is not None:
+        return constant(np.arange(x.shape.ndims, dtype=np.int32))
+    return range_(0, _a.rank(x))
+
+
+def range_(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:
+    """Numbers from `start` up to (not including) `limit` by `delta`, like Python's range."""
+    from flowlog.engine.index_ops import range as _range
+
+    return _range(start, limit, delta, dtype=dtype, name=name)
+
+
+def _reduction(op_type: str, allowed, doc: str):
+    def constructor(input_tensor, axis=None, keepdims=None, name: str | None = None,
+                    reduction_indices=None, keep_dims=None) -> Tensor:
+        axis = _pick("axis", axis, "reduction_indices", reduction_indices)
+        keepdims = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
+        if not is_tensor_like(input_tensor):
+            input_tensor = convert_to_tensor(input_tensor)
+        axes = reduction_dims(convert_to_tensor(input_tensor), axis)
+        with name_scope(name, op_type, [input_tensor, axes]) as scope:
+            (x,) = convert_args(op_type, [("input", input_tensor)], allowed)
+            (a,) = convert_args(op_type, [("reduction_indices", axes)], INDEX,
+                                dtype=None if is_tensor_like(axes) else dtypes.int32)
+            return build1(op_type, [x, a], {"keep_dims": keepdims}, name=scope)
+
+    constructor.__doc__ = doc
+    return constructor
+
+
+for _type, _kernel, _grad, _allowed, _name in _REDUCTIONS:
+    register_op(_type, infer=_reduce_infer, grad=_grad, attrs=("keep_dims",))(_kernel)
+    globals()[_name] = _reduction(_type, _allowed, f"The {_type} of `input_tensor` over `axis` "
+                                  "(all axes when None), keeping reduced axes if `keepdims`.")
+del _type, _kernel, _grad, _allowed, _name
+reduce_sum = reduce_sum  # noqa: F821,PLW0127 (made by the loop; named for importers)
+reduce_any = reduce_any  # noqa: F821,PLW0127
+
+
+def _arg_infer(op):
+    x, dim = op.inputs
+    rank, value = x.shape.ndims, constant_value(dim)
+    if rank is None or value is None:
+        return [(op.attrs["output_type"], TensorShape(None))]
+    (axis,) = axes_list(value, rank)
+    dims = [d for i, d in enumerate(x.shape.dims) if i != axis]
+    return [(op.attrs["output_type"], TensorShape(dims))]
+
+
+def _arg_kernel(fn):
+    return lambda x, dim, *, output_type: fn(x, axis=int(dim)).astype(output_type.as_numpy_dtype)
+
+
+def _arg_op(op_type: str, doc: str):
+    def constructor(input, axis=None, name: str | None = None, dimension=None,  # noqa: A002
+                    output_type=dtypes.int64) -> Tensor:
+        axis = _pick("axis", axis, "dimension", dimension)
+        with name_scope(name, op_type, [input]) as scope:
+            (x,) = convert_args(op_type, [("input", input)], NUMERIC)
+            (d,) = convert_args(op_type, [("dimension", 0 if axis is None else axis)], INDEX,
+                                dtype=None if is_tensor_like(axis) else dtypes.int32)
+            attrs = {"output_type": dtypes.as_dtype(output_type)}
+            return build1(op_type, [x, d], attrs, name=scope)
+
+    constructor.__doc__ = doc
+    return constructor
+
+
+register_op("ArgMax", infer=_arg_infer, grad=not_differentiable,
+            attrs=("output_type",))(_arg_kernel(np.argmax))
+register_op("ArgMin", infer=_arg_infer, grad=not_differentiable,
+            attrs=("output_type",))(_arg_kernel(np.argmin))
+argmax = _arg_op("ArgMax", "Index of the largest value along `axis` (int64 by default).")
+argmin = _arg_op("ArgMin", "Index of the smallest value along `axis` (int64 by default).")

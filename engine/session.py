@@ -1,0 +1,261 @@
+"""Session: runs the fetched part of a graph with compiled, cached plans; holds variable values."""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from flowlog.engine import errors
+from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
+from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
+from flowlog.proto import step_stats_pb2
+
+DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+_local = threading.local()
+
+
+def _session_stack() -> list:
+    if not hasattr(_local, "sessions"):
+        _local.sessions = []
+    return _local.sessions
+
+
+def get_default_session() -> Session | None:
+    """The innermost session made default by `with sess.as_default()` (or `with Session()`)."""
+    stack = _session_stack()
+    return stack[-1] if stack else None
+
+
+class Session:
+    """Runs operations of `graph` (default: the default graph); variables live here, per session.
+
+    `run(fetches, feed_dict)` compiles a plan once per (fetches, feeds) signature and reuses it;
+    plans are dropped when the graph grows.
+    """
+
+    def __init__(self, graph=None, config=None, target: str = ""):
+        self.graph = graph if graph is not None else get_default_graph()
+        self.config = config
+        self.sess_str = target
+        self._closed = False
+        self._cells: dict[Operation, Cell] = {}
+        self._rngs: dict[Operation, np.random.Generator] = {}
+        self._plans: dict = {}
+        self._traced: dict = {}
+        self._version = -1
+        self._contexts: list = []
+
+    # --- running -------------------------------------------------------------------------
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Values of `fetches` (a tensor, op, name, or nested list/tuple/dict/namedtuple of them).
+
+        Operations fetched give None. `feed_dict` maps tensors (or their names) to values that
+        replace them for this run. With `options.trace_level` set and a `run_metadata`, per-op
+        timings go to `run_metadata.step_stats`.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._version != len(self.graph._ops):
+            self._plans.clear()
+            self._traced.clear()
+            self._version = len(self.graph._ops)
+        if options is not None and options.trace_level and run_metadata is not None:
+            return self._run_traced(fetches, feed_dict, run_metadata)
+        t = type(fetches)
+        try:
+            fkey = (t, *fetches) if t is list or t is tuple else fetches
+            key = (fkey, tuple(feed_dict)) if feed_dict else fkey
+            plan = self._plans[key]
+        except (KeyError, TypeError):
+            plan = self._plan(fetches, feed_dict)
+            try:
+                self._plans[key] = plan
+            except (TypeError, UnboundLocalError):
+                pass  # an unhashable fetch structure: compiled each time, never cached
+        if feed_dict:
+            return self._call(plan, feed_dict.values())
+        return self._call(plan, ())
+
+    def _call(self, plan: Plan, args, stats=None):
+        try:
+            return plan.fn(*args) if stats is None else plan.fn(stats, *args)
+        except errors.OpError as e:
+            if e.op is None:
+                where = plan.culprit(e)
+                e.op = where if isinstance(where, Operation) else None
+            raise e.with_traceback(None) from None
+        except _USER_ERRORS as e:
+            where = plan.culprit(e)
+            if not isinstance(where, Operation):
+                raise e.with_traceback(None) from None  # a feed's own conversion error
+            raise errors.InvalidArgumentError(None, where, f"{type(e).__name__}: {e}") from None
+
+    def _plan(self, fetches, feed_dict, trace: bool = False) -> Plan:
+        feeds = []
+        for key in feed_dict or ():
+            try:
+                t = self.graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            except (TypeError, ValueError, KeyError) as e:
+                msg = e.args[0] if e.args else str(e)
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
+            feeds.append(t)
+        return build_plan(self, fetches, feeds, [_converter(t) for t in feeds], trace)
+
+    def _run_traced(self, fetches, feed_dict, run_metadata):
+        plan = self._plan(fetches, feed_dict, trace=True)
+        stats: list = []
+        start = time.time_ns()
+        t0 = time.perf_counter_ns()
+        try:
+            return self._call(plan, feed_dict.values() if feed_dict else (), stats)
+        finally:
+            _fill_step_stats(run_metadata, plan, stats, start, t0)
+
+    def make_callable(self, fetches, feed_list=None):
+        """A function running `fetches` with positional values for `feed_list`, as TF1's."""
+        feed_dict = {t: None for t in feed_list or ()}
+        plan = self._plan(fetches, feed_dict)
+
+        def call(*feed_args):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(feed_args) != len(feed_dict):
+                raise TypeError(f"Expected {len(feed_dict)} feed values, got {len(feed_args)}")
+            return self._call(plan, feed_args)
+
+        return call
+
+    # --- state the ops reach through `bind` --------------------------------------------
+
+    def _cell(self, op: Operation) -> Cell:
+        """The storage of variable op `op` in this session (created uninitialized)."""
+        cell = self._cells.get(op)
+        if cell is None:
+            cell = self._cells[op] = Cell(op)
+        return cell
+
+    def _rng(self, op: Operation) -> np.random.Generator:
+        """The random generator of op `op` in this session, seeded from (graph seed, op seed).
+
+        Seeded ops give the same numbers in every session; unseeded ones fresh entropy.
+        """
+        rng = self._rngs.get(op)
+        if rng is None:
+            seed, seed2 = op.attrs.get("seed", 0) or 0, op.attrs.get("seed2", 0) or 0
+            if not seed and not seed2 and op.graph.seed is not None:
+                seed, seed2 = op.graph.seed, op._id
+            entropy = [int(seed), int(seed2)] if (seed or seed2) else None
+            rng = self._rngs[op] = np.random.default_rng(entropy)
+        return rng
+
+    # --- lifetime ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Free this session's variable values; later runs raise RuntimeError."""
+        self._closed = True
+        self._cells.clear()
+        self._plans.clear()
+        self._traced.clear()
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Session]:
+        """Make this session the one `Tensor.eval()` and `Operation.run()` use."""
+        _session_stack().append(self)
+        try:
+            yield self
+        finally:
+            _session_stack().remove(self)
+
+    def __enter__(self) -> Session:
+        for cm in (self.graph.as_default(), self.as_default()):
+            cm.__enter__()
+            self._contexts.append(cm)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._contexts:
+            self._contexts.pop().__exit__(None, None, None)
+        self.close()
+
+    @property
+    def graph_def(self):
+        return self.graph.as_graph_def()
+
+    def list_devices(self) -> list:
+        return [DEVICE]
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself (and its graph) as the default on creation."""
+
+    def __init__(self, graph=None, config=None, target: str = ""):
+        super().__init__(graph, config, target)
+        for cm in (self.graph.as_default(), self.as_default()):
+            cm.__enter__()
+            self._contexts.append(cm)
+
+    def close(self) -> None:
+        while self._contexts:
+            self._contexts.pop().__exit__(None, None, None)
+        super().close()
+
+
+# --- feeds ---------------------------------------------------------------------------------
+
+
+def _converter(t: Tensor):
+    """The function turning a fed value into an array of `t`'s dtype, checked against its shape."""
+    dtype = t.dtype.base_dtype
+    np_type = dtype.as_numpy_dtype
+    check = shape_checker(t)
+    dims = t.shape.dims if t.shape.is_fully_defined() else None
+
+    def convert(value):
+        if type(value) is np.ndarray and value.dtype.type is np_type:
+            arr = value
+        else:
+            arr = _to_array(value, t, dtype)
+        if check is not None and arr.shape != dims:
+            check(arr)
+        return arr
+
+    return convert
+
+
+def _to_array(value, t: Tensor, dtype):
+    if isinstance(value, (Tensor, Operation)) or hasattr(value, "_as_graph_tensor"):
+        raise TypeError("The value of a feed cannot be a fl.Tensor object. Acceptable feed values "
+                        "include Python scalars, strings, lists, numpy ndarrays.")
+    try:
+        if dtype.is_floating and not isinstance(value, (str, bytes)):
+            return np.asarray(value, dtype=dtype.as_numpy_dtype)
+        return to_numpy(value, dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Cannot feed value {value!r} to Tensor '{t.name}' of dtype "
+                        f"{dtype.name}: {e}") from None
+
+
+# --- tracing -------------------------------------------------------------------------------
+
+
+def _fill_step_stats(run_metadata, plan: Plan, stats: list, start_ns: int, t0: int) -> None:
+    dev = run_metadata.step_stats.dev_stats.add()
+    dev.device = DEVICE
+    for index, begin, end in stats:
+        op = plan.ops[index]
+        ns = dev.node_stats.add()
+        ns.node_name = op.name
+        ns.all_start_nanos = start_ns + (begin - t0)
+        ns.all_start_micros = ns.all_start_nanos // 1000
+        ns.op_end_rel_nanos = ns.all_end_rel_nanos = end - begin
+        ns.op_end_rel_micros = ns.all_end_rel_micros = (end - begin) // 1000
+        ns.timeline_label = f"{op.name} = {op.type}({', '.join(t.op.name for t in op.inputs)})"
+        ns.thread_id = threading.get_ident() & 0xFFFFFFFF
+
+
+RunOptions = step_stats_pb2.RunOptions
+RunMetadata = step_stats_pb2.RunMetadata

@@ -1,0 +1,251 @@
+"""Summary builders (scalar, histogram, image, text, hparams) with TensorBoard-compatible metadata."""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from flowlog.png import encode_png
+from flowlog.proto import plugins_pb2, summary_pb2, tensor_pb2, types_pb2
+
+HPARAMS_EXPERIMENT_TAG = "_hparams_/experiment"
+HPARAMS_SESSION_START_TAG = "_hparams_/session_start_info"
+HPARAMS_SESSION_END_TAG = "_hparams_/session_end_info"
+
+
+def check_tag(tag: Any) -> str:
+    """Return `tag` if it is a non-empty str; TypeError / ValueError naming it otherwise."""
+    if not isinstance(tag, str):
+        raise TypeError(f"summary tag must be a str, got {tag!r} of type {type(tag).__name__}")
+    if not tag:
+        raise ValueError("summary tag must be a non-empty str, got ''")
+    return tag
+
+
+def to_float(value: Any, tag: str = "") -> float:
+    """A Python float from a number, NumPy scalar, one-element array or anything with `.item()`."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"scalar summary {tag!r} expects a number, got {value!r}")
+    if isinstance(value, numbers.Real):
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond the float range
+            return math.copysign(math.inf, value)
+    try:
+        if hasattr(value, "item"):
+            value = value.item()
+        else:
+            value = np.asarray(value).item()
+        if isinstance(value, numbers.Real):
+            return float(value)
+    except (ValueError, TypeError, RuntimeError):
+        pass
+    raise TypeError(
+        f"scalar summary {tag!r} expects a single real number, got {value!r} "
+        f"of type {type(value).__name__}"
+    )
+
+
+def _metadata(plugin: str, content: bytes = b"", data_class: int = 0) -> summary_pb2.SummaryMetadata:
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin, content=content),
+        data_class=data_class,
+    )
+
+
+def scalar(tag: str, value: Any, new_style: bool = False) -> summary_pb2.Summary:
+    """A scalar summary: `simple_value` (old style) or a DT_FLOAT tensor for the scalars plugin."""
+    check_tag(tag)
+    v = to_float(value, tag)
+    if not new_style:
+        return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=v)])
+    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[v])
+    tensor.tensor_shape.SetInParent()  # shape [] : a scalar
+    meta = _metadata(
+        "scalars",
+        plugins_pb2.ScalarPluginData(version=0).SerializeToString(),
+        summary_pb2.DATA_CLASS_SCALAR,
+    )
+    return summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)]
+    )
+
+
+@functools.cache
+def tensorflow_bucket_limits() -> np.ndarray:
+    """TensorFlow's default histogram bucket limits: +-1e-12 growing by 10% to +-1e20, 0, +-DBL_MAX."""
+    positive = []
+    v = 1e-12
+    while v < 1e20:
+        positive.append(v)
+        v *= 1.1
+    positive.append(np.finfo(np.float64).max)
+    limits = np.array([-x for x in reversed(positive)] + [0.0] + positive)
+    limits.setflags(write=False)
+    return limits
+
+
+def _tensorflow_buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket limits and counts as TensorFlow's C++ histogram encodes them.
+
+    Bucket i holds values in [limit[i-1], limit[i]); each run of empty buckets is collapsed
+    into one entry carrying the run's last limit, so only a few dozen entries are stored.
+    """
+    limits = tensorflow_bucket_limits()
+    counts = np.bincount(np.searchsorted(limits, values, side="right"), minlength=len(limits))
+    counts = counts[: len(limits)].astype(np.float64)
+    empty = counts == 0
+    # Keep a bucket if it is non-empty, or if it ends a run of empty ones.
+    keep = ~empty | np.append(~empty[1:], True)
+    return limits[keep], counts[keep]
+
+
+def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Summary:
+    """A histogram summary of `values`.
+
+    `bins="tensorflow"` uses TensorBoard's default exponential bucket layout; anything else
+    (an int, a sequence of edges, "auto", "fd", ...) is passed to `np.histogram`.
+    """
+    check_tag(tag)
+    try:
+        arr = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values)
+        arr = arr.astype(np.float64).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"histogram {tag!r} expects numeric values, got {values!r}") from e
+    if arr.size == 0:
+        raise ValueError(f"histogram {tag!r} got no values")
+    if not np.isfinite(arr).all():  # TensorFlow's own wording
+        raise ValueError(f"Nan in summary histogram for: {tag}")
+    if isinstance(bins, str) and bins == "tensorflow":
+        limits, counts = _tensorflow_buckets(arr)
+    else:
+        counts, edges = np.histogram(arr, bins=bins)
+        limits, counts = edges[1:], counts.astype(np.float64)
+    histo = summary_pb2.HistogramProto(
+        min=float(arr.min()),
+        max=float(arr.max()),
+        num=float(arr.size),
+        sum=float(arr.sum()),
+        sum_squares=float(arr.dot(arr)),
+        bucket_limit=limits.tolist(),
+        bucket=counts.tolist(),
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=histo)])
+
+
+def _to_hwc(tag: str, img: Any, dataformats: str) -> np.ndarray:
+    """The image as uint8 (height, width, channels)."""
+    arr = np.asarray(img.detach().cpu().numpy() if hasattr(img, "detach") else img)
+    fmt = dataformats.upper()
+    if sorted(fmt) not in (sorted("CHW"), sorted("HW")) or arr.ndim != len(fmt):
+        raise ValueError(
+            f"image {tag!r}: dataformats must be one of CHW, HWC, HW matching the array's "
+            f"{arr.ndim} dimensions, got {dataformats!r} for shape {arr.shape}"
+        )
+    if fmt == "HW" or fmt == "WH":
+        fmt, arr = fmt + "C", arr[..., None]
+    arr = np.transpose(arr, [fmt.index(c) for c in "HWC"])
+    if arr.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"image {tag!r} must have 1, 2, 3 or 4 channels, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype.kind in "fb":  # float in [0, 1]
+        return np.round(np.clip(np.nan_to_num(arr.astype(np.float64)), 0, 1) * 255).astype(np.uint8)
+    if arr.dtype.kind in "iu" and arr.size and (arr.min() < 0 or arr.max() > 255):
+        raise ValueError(f"image {tag!r}: integer pixels must be in [0, 255], got {arr.dtype}")
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.uint8)
+    raise TypeError(f"image {tag!r} expects uint8 or float pixels, got dtype {arr.dtype}")
+
+
+def image(tag: str, img: Any, dataformats: str = "CHW") -> summary_pb2.Summary:
+    """A PNG image summary of a CHW/HWC/HW array, uint8 or float in [0, 1]."""
+    check_tag(tag)
+    pixels = _to_hwc(tag, img, dataformats)
+    height, width, channels = pixels.shape
+    encoded = summary_pb2.Summary.Image(
+        height=height,
+        width=width,
+        colorspace=channels,
+        encoded_image_string=encode_png(np.ascontiguousarray(pixels)),
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=encoded)])
+
+
+def text(tag: str, text: str) -> summary_pb2.Summary:
+    """A text (markdown) summary: a DT_STRING scalar tensor for the text plugin."""
+    check_tag(tag)
+    if not isinstance(text, str):
+        raise TypeError(f"text summary {tag!r} expects a str, got {type(text).__name__}")
+    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[text.encode("utf-8")])
+    tensor.tensor_shape.SetInParent()
+    meta = _metadata(
+        "text",
+        plugins_pb2.TextPluginData(version=0).SerializeToString(),
+        summary_pb2.DATA_CLASS_TENSOR,
+    )
+    return summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)]
+    )
+
+
+def _hparams_summary(tag: str, data: plugins_pb2.HParamsPluginData) -> summary_pb2.Summary:
+    # TensorBoard stores a float 0 beside the metadata, which carries the actual content.
+    null = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[0.0])
+    null.tensor_shape.SetInParent()
+    meta = _metadata("hparams", data.SerializeToString())
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, tensor=null, metadata=meta)])
+
+
+def hparams(
+    hparam_dict: Mapping[str, Any], metric_dict: Mapping[str, Any]
+) -> list[summary_pb2.Summary]:
+    """The hparams plugin's experiment, session-start and session-end summaries.
+
+    Values may be str, bool or real numbers (NumPy scalars and `.item()` objects too);
+    `None` values are left out, like TensorBoard does.
+    """
+    if not isinstance(hparam_dict, Mapping) or not isinstance(metric_dict, Mapping):
+        raise TypeError(
+            f"hparam_dict and metric_dict must be dicts, got {type(hparam_dict).__name__} "
+            f"and {type(metric_dict).__name__}"
+        )
+    start = plugins_pb2.SessionStartInfo(start_time_secs=time.time())
+    infos = []
+    for name, value in hparam_dict.items():
+        check_tag(name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            start.hparams[name].string_value = value
+            kind = plugins_pb2.DATA_TYPE_STRING
+        elif isinstance(value, (bool, np.bool_)):
+            start.hparams[name].bool_value = bool(value)
+            kind = plugins_pb2.DATA_TYPE_BOOL
+        else:
+            try:
+                start.hparams[name].number_value = to_float(value, name)
+            except TypeError:
+                raise TypeError(
+                    f"hparam {name!r} must be a str, bool or number, got {value!r}"
+                ) from None
+            kind = plugins_pb2.DATA_TYPE_FLOAT64
+        infos.append(plugins_pb2.HParamInfo(name=name, type=kind))
+    metrics = [plugins_pb2.MetricInfo(name=plugins_pb2.MetricName(tag=check_tag(k))) for k in metric_dict]
+    experiment = plugins_pb2.Experiment(
+        hparam_infos=infos, metric_infos=metrics, time_created_secs=start.start_time_secs
+    )
+    end = plugins_pb2.SessionEndInfo(status=plugins_pb2.STATUS_SUCCESS, end_time_secs=time.time())
+    return [
+        _hparams_summary(HPARAMS_EXPERIMENT_TAG, plugins_pb2.HParamsPluginData(experiment=experiment)),
+        _hparams_summary(
+            HPARAMS_SESSION_START_TAG, plugins_pb2.HParamsPluginData(session_start_info=start)
+        ),
+        _hparams_summary(HPARAMS_SESSION_END_TAG, plugins_pb2.HParamsPluginData(session_end_info=end)),
+    ]
+

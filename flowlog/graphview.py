@@ -1,0 +1,134 @@
+"""Graph pictures: a `GraphDef` laid out by graphviz `dot` as SVG, PNG, PDF or DOT; `export_graph`."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from flowlog.graphdot import View, build_view
+from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
+from flowlog.proto import graph_pb2, step_stats_pb2
+
+FORMATS = ("svg", "png", "pdf", "dot")
+INSTALL_HINT = ("the graphviz 'dot' program was not found on PATH; install graphviz "
+                "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
+                "conda: conda install -c conda-forge graphviz) and try again")
+PNG_DPI = 192  # twice the 96 CSS pixels per inch the page shows the SVG at
+LAYOUT_TIMEOUT = 600.0
+# Above this many boxes, dot's crossing minimisation and network simplex get iteration caps:
+# the picture stays readable and a 10 000-op graph lays out in seconds, not many minutes.
+BIG_VIEW = 600
+_BIG_OPTIONS = ["-Gnslimit=2", "-Gnslimit1=2", "-Gmclimit=0.2", "-Gsearchsize=20",
+                "-Gremincross=false"]
+
+
+class GraphvizNotFound(RuntimeError):
+    """The `dot` program is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(INSTALL_HINT)
+
+
+def model_of(graph) -> GraphModel:
+    """A GraphModel from an engine Graph, a GraphDef, its bytes, or a GraphModel."""
+    if isinstance(graph, GraphModel):
+        return graph
+    if hasattr(graph, "as_graph_def"):
+        graph = graph.as_graph_def()
+    if not isinstance(graph, (graph_pb2.GraphDef, bytes, bytearray, memoryview)):
+        # A GraphDef of another protobuf package (TF's own) converts through its bytes.
+        if hasattr(graph, "SerializeToString"):
+            graph = graph.SerializeToString()
+        else:
+            raise TypeError(f"expected a Graph, a GraphDef or its serialized bytes, "
+                            f"got {type(graph).__name__}")
+    return GraphModel(parse_graph_def(graph))
+
+
+def timings_from_run_metadata(data: bytes) -> dict[str, float]:
+    """Op name -> microseconds of compute, summed over devices, from a serialized RunMetadata."""
+    meta = step_stats_pb2.RunMetadata()
+    try:
+        meta.ParseFromString(data)
+    except Exception as e:  # noqa: BLE001 -- any decode failure means "no timings"
+        raise GraphError(f"the run metadata is not a valid RunMetadata: {e}") from None
+    times: dict[str, float] = {}
+    for dev in meta.step_stats.dev_stats:
+        for stats in dev.node_stats:
+            if stats.all_end_rel_nanos:
+                us = stats.all_end_rel_nanos / 1000.0
+            elif stats.op_end_rel_micros or stats.op_start_rel_micros:
+                us = float(max(stats.all_end_rel_micros,
+                               stats.op_end_rel_micros - stats.op_start_rel_micros))
+            else:
+                us = float(stats.all_end_rel_micros)
+            name = stats.node_name.split(":")[0]
+            times[name] = times.get(name, 0.0) + us
+    return times
+
+
+def run_dot(view: View, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
+    """Lay out `view` with `dot` and render it as `fmt` (svg, png or pdf)."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFound()
+    args = [exe, f"-T{fmt}"]
+    if fmt == "png":
+        args.append(f"-Gdpi={PNG_DPI}")
+    if len(view.units) > BIG_VIEW:
+        args += _BIG_OPTIONS
+    try:
+        proc = subprocess.run(args, input=view.dot.encode(), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphError(f"laying out {len(view.units)} boxes took over {timeout:.0f} s; "
+                         "collapse some scopes") from None
+    if proc.returncode != 0 or not proc.stdout:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise GraphError(f"dot could not lay out the graph: {err or 'no output'}")
+    return standalone_svg(proc.stdout) if fmt == "svg" else proc.stdout
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
+
+
+def standalone_svg(svg: bytes) -> bytes:
+    """dot's SVG without the DOCTYPE that points at w3.org (so nothing outside is fetched)."""
+    return _DOCTYPE.sub(b"", svg, count=1)
+
+
+def render(graph, fmt: str = "svg", expand: str | Iterable[str] | None = None, *,
+           timings: dict[str, float] | None = None, color: str = "op",
+           legend: bool = True, background: str = "white") -> bytes:
+    """The picture of `graph` (see `model_of`) as `fmt` bytes, with scopes in `expand` open.
+
+    `expand`: None (top-level scopes closed), "all", or scope names (a list or "a,b/c").
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown graph format '{fmt}'; expected one of {', '.join(FORMATS)}")
+    view = build_view(model_of(graph), expand, timings=timings, color=color, legend=legend,
+                      background=background)
+    return view.dot.encode() if fmt == "dot" else run_dot(view, fmt)
+
+
+def export_graph(graph, path: str | os.PathLike, expand: str | Iterable[str] | None = None
+                 ) -> Path:
+    """Write a picture of `graph` (an engine Graph, a GraphDef or its bytes) to `path`.
+
+    The format follows the suffix: .svg, .png (2x resolution), .pdf or .dot. `expand` opens
+    name scopes: None keeps top-level scopes closed, "all" opens everything, or a list of
+    scope names. Returns the path written.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot tell the image format from '{path.name}'; expected a name "
+                         f"ending in {', '.join('.' + f for f in FORMATS)}")
+    data = render(graph, fmt, expand)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
