@@ -327,7 +327,7 @@ def _varint(b: bytes, i: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(b: bytes, i: int, end: int):
+def fields(b: bytes, i: int, end: int):
     """(field number, wire type, start, end) of each field of a message in b[i:end]."""
     while i < end:
         key, i = _varint(b, i)
@@ -359,17 +359,17 @@ def layout_of(rec: bytes) -> Layout | None:
 
 def _layout(rec: bytes) -> Layout | None:
     found = {}
-    for num, wire, a, b in _fields(rec, 0, len(rec)):
+    for num, wire, a, b in fields(rec, 0, len(rec)):
         if (num, wire) not in ((1, 1), (2, 0), (5, 2)) or num in found:
             return None
         found[num] = (a, b)
     if 1 not in found or 5 not in found:
         return None
-    values = list(_fields(rec, *found[5]))
+    values = list(fields(rec, *found[5]))
     if len(values) != 1 or values[0][:2] != (1, 2):
         return None
     parts = {}
-    for num, wire, a, b in _fields(rec, *values[0][2:]):
+    for num, wire, a, b in fields(rec, *values[0][2:]):
         if num in parts:
             return None
         parts[num] = (wire, a, b)
@@ -392,7 +392,7 @@ def _tensor_value(rec: bytes, a: int, b: int) -> tuple[int, str] | None:
     """Offset and dtype of the single float of a scalar-shaped float/double tensor."""
     dtype = None
     value = None
-    for num, wire, x, y in _fields(rec, a, b):
+    for num, wire, x, y in fields(rec, a, b):
         if num == 1 and wire == 0 and dtype is None:
             dtype = _varint(rec, x)[0]
         elif num == 2 and wire == 2 and y == x:

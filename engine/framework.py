@@ -312,7 +312,7 @@ class Graph:
         """`name` inside the current name scope, suffixed `_1`, `_2`... when already taken."""
         if self._state.name_stack:
             name = self._state.name_stack + "/" + name
-        key = name.lower()
+        key = name  # case-sensitive, as in the TF1 of the tutorials: 'Add', then 'add'
         i = self._names_in_use.get(key, 0)
         if mark_as_used:
             self._names_in_use[key] = i + 1
@@ -397,7 +397,7 @@ class Graph:
                 name = self.unique_name(op_type)
             elif name.endswith("/"):
                 name = name[:-1]
-                self._names_in_use.setdefault(name.lower(), 1)
+                self._names_in_use.setdefault(name, 1)
             else:
                 name = self.unique_name(name)
             input_ops = {t.op for t in inputs}
@@ -654,4 +654,20 @@ def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype="
                         f"{None if want is None else want.name}, name={name}, as_ref=False)")
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        # TF1 auto-packs a list holding tensors into one Pack op named 'packed'.
+        packed = _api().stack([convert_to_tensor(v, dtype=want) if _holds_tensor([v]) else v
+                               for v in value], name=name or "packed")
+        return convert_to_tensor(packed, dtype=want)
     return constant(value, dtype=want, name=name or "Const")
+
+
+def _holds_tensor(values) -> bool:
+    stack = list(values)
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor) or hasattr(v, "_as_graph_tensor"):
+            return True
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return False

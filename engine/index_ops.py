@@ -6,15 +6,29 @@ import functools
 import sys
 
 import numpy as np
-
 from flowlog.engine import array_ops as _a
 from flowlog.engine import dtypes
 from flowlog.engine import math_ops as _m
-from flowlog.engine.framework import (Tensor, _infer_dtype, constant, convert_to_tensor,
-                                      name_scope, register_op)
-from flowlog.engine.op_util import (INDEX, NUMERIC, axes_list, build1, constant_value,
-                                    convert_args, fmt_shape, is_tensor_like, not_differentiable,
-                                    shape_from_tensor)
+from flowlog.engine.framework import (
+    Tensor,
+    _infer_dtype,
+    constant,
+    convert_to_tensor,
+    name_scope,
+    register_op,
+)
+from flowlog.engine.op_util import (
+    INDEX,
+    NUMERIC,
+    axes_list,
+    build1,
+    constant_value,
+    convert_args,
+    fmt_shape,
+    is_tensor_like,
+    not_differentiable,
+    shape_from_tensor,
+)
 from flowlog.engine.shapes import TensorShape
 
 # --- range -----------------------------------------------------------------------------------
@@ -32,13 +46,13 @@ def _range_infer(op):
 
 @register_op("Range", infer=_range_infer, grad=not_differentiable)
 def _range_kernel(start, limit, delta):
-    return np.arange(start, limit, delta, dtype=np.result_type(start, limit, delta))
+    return np.arange(start, limit, delta, dtype=start.dtype)
 
 
 _RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
 
 
-def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:  # noqa: A001
+def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:
     """The numbers `start, start + delta, ...` below `limit` (one argument: 0..start-1)."""
     if limit is None:
         start, limit = 0, start
@@ -215,7 +229,7 @@ def _strided_slice_infer(op):
             continue
         (d,) = axes
         if masks[4] & bit:
-            if d is not None and None not in values:
+            if d is not None and all(v is not None for v in values):
                 b = int(values[0][i])
                 if not -d <= b < d:
                     raise ValueError(f"slice index {b} of dimension {len(dims)} out of bounds. "

@@ -5,14 +5,27 @@ import builtins
 import functools
 
 import numpy as np
-
 from flowlog.engine import array_ops as _a  # shape/reshape helpers; resolved at call time
 from flowlog.engine import dtypes
 from flowlog.engine import reduction_ops as _r
-from flowlog.engine.framework import (Tensor, constant, convert_to_tensor, get_opdef, name_scope,
-                                      register_op)
-from flowlog.engine.op_util import (BOOL, FLOATS, NUMERIC, SIGNED, broadcast_shapes, build1,
-                                    convert_args, fmt_shape, not_differentiable)
+from flowlog.engine.framework import (
+    Tensor,
+    constant,
+    convert_to_tensor,
+    name_scope,
+    register_op,
+)
+from flowlog.engine.op_util import (
+    BOOL,
+    FLOATS,
+    NUMERIC,
+    SIGNED,
+    broadcast_shapes,
+    build1,
+    convert_args,
+    fmt_shape,
+    not_differentiable,
+)
 from flowlog.engine.shapes import TensorShape
 
 # --- undoing broadcasting: the one helper every binary gradient uses --------------------------
@@ -112,53 +125,57 @@ def _squared_difference_grad(op, g):
     return sum_to(x_grad, rx, sx), -sum_to(x_grad, ry, sy)
 
 
-_ELEMENTWISE = [
-    # op type, kernel, gradient rule, allowed dtypes, public name
-    ("Add", np.add, broadcasting_grad(lambda op, g: g, lambda op, g: g), NUMERIC, "add"),
-    ("Sub", np.subtract, broadcasting_grad(lambda op, g: g, lambda op, g: -g), NUMERIC,
-     "subtract"),
-    ("Mul", np.multiply, broadcasting_grad(lambda op, g: g * op.inputs[1],
-                                           lambda op, g: op.inputs[0] * g), NUMERIC, "multiply"),
-    ("RealDiv", np.true_divide, broadcasting_grad(lambda op, g: realdiv(g, op.inputs[1]),
-                                                  _realdiv), FLOATS, "realdiv"),
-    ("FloorDiv", np.floor_divide, not_differentiable, NUMERIC, "floordiv"),
-    ("FloorMod", np.mod, broadcasting_grad(
-        lambda op, g: g, lambda op, g: g * -floordiv(*op.inputs)), NUMERIC, "floormod"),
-    ("Pow", np.power, broadcasting_grad(_pow_dx, _pow_dy), NUMERIC, "pow"),
-    ("Maximum", np.maximum, None, NUMERIC, "maximum"),
-    ("Minimum", np.minimum, None, NUMERIC, "minimum"),
-    ("SquaredDifference", None, _squared_difference_grad, NUMERIC, "squared_difference"),
-]
-_PREDICATES = [
-    ("Equal", np.equal, None, "equal"), ("NotEqual", np.not_equal, None, "not_equal"),
-    ("Less", np.less, NUMERIC, "less"), ("LessEqual", np.less_equal, NUMERIC, "less_equal"),
-    ("Greater", np.greater, NUMERIC, "greater"),
-    ("GreaterEqual", np.greater_equal, NUMERIC, "greater_equal"),
-    ("LogicalAnd", np.logical_and, BOOL, "logical_and"),
-    ("LogicalOr", np.logical_or, BOOL, "logical_or"),
-]
-
-
 def _squared_difference_kernel(x, y):
     d = np.subtract(x, y)
     return np.multiply(d, d)
 
 
-for _type, _kernel, _grad, _allowed, _name in _ELEMENTWISE:
-    register_op(_type, infer=_binary_infer, grad=_grad)(_kernel or _squared_difference_kernel)
-    globals()[_name] = _binary(_type, _allowed, f"`x {_type} y` elementwise ({_type}), with "
-                                                f"NumPy broadcasting.")
-for _type, _kernel, _allowed, _name in _PREDICATES:
-    register_op(_type, infer=_predicate_infer, grad=not_differentiable)(_kernel)
-    globals()[_name] = _binary(_type, _allowed, f"The bool tensor `x {_type} y` elementwise.")
-del _type, _kernel, _grad, _allowed, _name
+def _binary_op(op_type: str, kernel, grad, allowed, doc: str, infer=_binary_infer):
+    """Register a binary elementwise op type; returns its public constructor."""
+    register_op(op_type, infer=infer, grad=grad)(kernel)
+    return _binary(op_type, allowed, doc)
 
-get_opdef("Maximum").grad = _minmax_grad(lambda x, y: greater_equal(x, y))
-get_opdef("Minimum").grad = _minmax_grad(lambda x, y: less_equal(x, y))
+
+def _predicate(op_type: str, kernel, allowed, symbol: str):
+    return _binary_op(op_type, kernel, not_differentiable, allowed,
+                      f"The bool tensor `x {symbol} y`, elementwise.", infer=_predicate_infer)
+
+
+def _same(op, g):
+    return g
+
+
+add = _binary_op("Add", np.add, broadcasting_grad(_same, _same), NUMERIC, "x + y, elementwise.")
+subtract = _binary_op("Sub", np.subtract, broadcasting_grad(_same, lambda op, g: -g), NUMERIC,
+                      "x - y, elementwise.")
+multiply = _binary_op("Mul", np.multiply, broadcasting_grad(lambda op, g: g * op.inputs[1],
+                                                            lambda op, g: op.inputs[0] * g),
+                      NUMERIC, "x * y, elementwise.")
+realdiv = _binary_op("RealDiv", np.true_divide, broadcasting_grad(
+    lambda op, g: realdiv(g, op.inputs[1]), _realdiv), FLOATS, "x / y for floats.")
+floordiv = _binary_op("FloorDiv", np.floor_divide, not_differentiable, NUMERIC,
+                      "x // y, rounding toward negative infinity.")
+floormod = _binary_op("FloorMod", np.mod, broadcasting_grad(
+    _same, lambda op, g: g * -floordiv(*op.inputs)), NUMERIC, "x % y, with the sign of y.")
+pow = _binary_op("Pow", np.power, broadcasting_grad(_pow_dx, _pow_dy), NUMERIC,
+                 "x ** y, elementwise.")
+maximum = _binary_op("Maximum", np.maximum, _minmax_grad(lambda x, y: greater_equal(x, y)),
+                     NUMERIC, "The larger of x and y, elementwise.")
+minimum = _binary_op("Minimum", np.minimum, _minmax_grad(lambda x, y: less_equal(x, y)),
+                     NUMERIC, "The smaller of x and y, elementwise.")
+squared_difference = _binary_op("SquaredDifference", _squared_difference_kernel,
+                                _squared_difference_grad, NUMERIC, "(x - y) ** 2, elementwise.")
+equal = _predicate("Equal", np.equal, None, "==")
+not_equal = _predicate("NotEqual", np.not_equal, None, "!=")
+less = _predicate("Less", np.less, NUMERIC, "<")
+less_equal = _predicate("LessEqual", np.less_equal, NUMERIC, "<=")
+greater = _predicate("Greater", np.greater, NUMERIC, ">")
+greater_equal = _predicate("GreaterEqual", np.greater_equal, NUMERIC, ">=")
+logical_and = _predicate("LogicalAnd", np.logical_and, BOOL, "and")
+logical_or = _predicate("LogicalOr", np.logical_or, BOOL, "or")
 
 # Old names from the TF 0.x tutorials.
-mul, sub = multiply, subtract  # noqa: F821 (defined by the loop above)
-mod = floormod  # noqa: F821
+mul, sub, mod = multiply, subtract, floormod
 
 
 def truediv(x, y, name: str | None = None) -> Tensor:
@@ -191,7 +208,7 @@ def div(x, y, name: str | None = None) -> Tensor:
 
 def scalar_mul(scalar, x, name: str | None = None) -> Tensor:
     """`scalar * x` for a Python scalar."""
-    return multiply(scalar, x, name=name)  # noqa: F821
+    return multiply(scalar, x, name=name)
 
 
 # --- elementwise unary ops -------------------------------------------------------------------
@@ -214,31 +231,16 @@ def _grad_op(op_type: str):
     return lambda op, g: (build1(op_type, [op.outputs[0], g]),)
 
 
-_UNARY = [
-    ("Neg", np.negative, lambda op, g: (-g,), SIGNED, "negative"),
-    ("Abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), SIGNED, "abs"),
-    ("Sign", np.sign, not_differentiable, SIGNED, "sign"),
-    ("Square", np.square, lambda op, g: (multiply(g, multiply(  # noqa: F821
-        op.inputs[0], constant(2, dtype=op.inputs[0].dtype.base_dtype))),), NUMERIC, "square"),
-    ("Sqrt", np.sqrt, _grad_op("SqrtGrad"), FLOATS, "sqrt"),
-    ("Rsqrt", lambda x: np.reciprocal(np.sqrt(x)), _grad_op("RsqrtGrad"), FLOATS, "rsqrt"),
-    ("Reciprocal", np.reciprocal, _grad_op("ReciprocalGrad"), FLOATS, "reciprocal"),
-    ("Exp", np.exp, lambda op, g: (g * op.outputs[0],), FLOATS, "exp"),
-    ("Log", np.log, lambda op, g: (g * reciprocal(op.inputs[0]),), FLOATS, "log"),
-    ("Log1p", np.log1p, lambda op, g: (g * reciprocal(1 + op.inputs[0]),), FLOATS, "log1p"),
-    ("Sin", np.sin, lambda op, g: (g * cos(op.inputs[0]),), FLOATS, "sin"),
-    ("Cos", np.cos, lambda op, g: (-g * sin(op.inputs[0]),), FLOATS, "cos"),
-    ("Floor", np.floor, not_differentiable, FLOATS, "floor"),
-    ("Ceil", np.ceil, not_differentiable, FLOATS, "ceil"),
-    ("Round", np.round, not_differentiable, NUMERIC, "round"),
-    ("LogicalNot", np.logical_not, not_differentiable, BOOL, "logical_not"),
-]
 for _type, _kernel in (("SqrtGrad", _sqrt_grad_kernel), ("RsqrtGrad", _rsqrt_grad_kernel),
                        ("ReciprocalGrad", _reciprocal_grad_kernel)):
     register_op(_type)(_kernel)
+del _type, _kernel
 
 
-def _unary(op_type: str, allowed, doc: str):
+def _unary_op(op_type: str, kernel, grad, allowed, doc: str):
+    """Register a one-input elementwise op type; returns its public constructor."""
+    register_op(op_type, grad=grad)(kernel)
+
     def constructor(x, name: str | None = None) -> Tensor:
         with name_scope(name, op_type, [x]) as scope:
             (a,) = convert_args(op_type, [("x", x)], allowed)
@@ -248,15 +250,34 @@ def _unary(op_type: str, allowed, doc: str):
     return constructor
 
 
-for _type, _kernel, _grad, _allowed, _name in _UNARY:
-    register_op(_type, grad=_grad)(_kernel)
-    globals()[_name] = _unary(_type, _allowed, f"{_type} of `x`, elementwise.")
-del _type, _kernel, _grad, _allowed, _name
-neg = negative  # noqa: F821
-reciprocal = reciprocal  # noqa: F821,PLW0127 (made by the loop; named here for readers)
-abs = abs  # noqa: A001,F821,PLW0127
-round = round  # noqa: A001,F821,PLW0127
-pow = pow  # noqa: A001,F821,PLW0127
+def _square_grad(op, g):
+    x = op.inputs[0]
+    return (multiply(g, multiply(x, constant(2, dtype=x.dtype.base_dtype))),)
+
+
+negative = _unary_op("Neg", np.negative, lambda op, g: (-g,), SIGNED, "-x, elementwise.")
+abs = _unary_op("Abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),),
+                SIGNED, "|x|, elementwise.")
+sign = _unary_op("Sign", np.sign, not_differentiable, SIGNED, "-1, 0 or 1 by the sign of x.")
+square = _unary_op("Square", np.square, _square_grad, NUMERIC, "x * x, elementwise.")
+sqrt = _unary_op("Sqrt", np.sqrt, _grad_op("SqrtGrad"), FLOATS, "The square root of x.")
+rsqrt = _unary_op("Rsqrt", lambda x: np.reciprocal(np.sqrt(x)), _grad_op("RsqrtGrad"), FLOATS,
+                  "1 / sqrt(x), elementwise.")
+reciprocal = _unary_op("Reciprocal", np.reciprocal, _grad_op("ReciprocalGrad"), FLOATS,
+                       "1 / x, elementwise.")
+exp = _unary_op("Exp", np.exp, lambda op, g: (g * op.outputs[0],), FLOATS, "e ** x.")
+log = _unary_op("Log", np.log, lambda op, g: (g * reciprocal(op.inputs[0]),), FLOATS,
+                "The natural logarithm of x.")
+log1p = _unary_op("Log1p", np.log1p, lambda op, g: (g * reciprocal(1 + op.inputs[0]),), FLOATS,
+                  "log(1 + x), accurate for small x.")
+sin = _unary_op("Sin", np.sin, lambda op, g: (g * cos(op.inputs[0]),), FLOATS, "sin(x).")
+cos = _unary_op("Cos", np.cos, lambda op, g: (-g * sin(op.inputs[0]),), FLOATS, "cos(x).")
+floor = _unary_op("Floor", np.floor, not_differentiable, FLOATS, "The largest integer <= x.")
+ceil = _unary_op("Ceil", np.ceil, not_differentiable, FLOATS, "The smallest integer >= x.")
+round = _unary_op("Round", np.round, not_differentiable, NUMERIC,
+                  "x rounded half to even.")
+logical_not = _unary_op("LogicalNot", np.logical_not, not_differentiable, BOOL, "not x.")
+neg = negative
 
 
 # --- add_n, cast, select -----------------------------------------------------------------------
@@ -294,8 +315,8 @@ def _cast_grad(op, g):
 
 @register_op("Cast", infer=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)], grad=_cast_grad,
              attrs=("DstT",))
-def _cast_kernel(x, *, DstT):  # noqa: N803 (TF's attr name)
-    return np.asarray(x).astype(DstT.as_numpy_dtype)
+def _cast_kernel(x, *, DstT):
+    return x.astype(DstT.as_numpy_dtype)
 
 
 def cast(x, dtype, name: str | None = None) -> Tensor:
@@ -365,8 +386,8 @@ def clip_by_value(t, clip_value_min, clip_value_max, name: str | None = None) ->
     """`t` with values below `clip_value_min` / above `clip_value_max` set to those bounds."""
     with name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
         x = convert_to_tensor(t, name="t")
-        low = minimum(x, clip_value_max)  # noqa: F821
-        return maximum(low, clip_value_min, name=scope)  # noqa: F821
+        low = minimum(x, clip_value_max)
+        return maximum(low, clip_value_min, name=scope)
 
 
 def _check_matmul(op, a: TensorShape, b: TensorShape):

@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import numpy as np
-
 from flowlog.engine import array_ops as _a
-from flowlog.engine import dtypes, errors
+from flowlog.engine import errors
 from flowlog.engine import math_ops as _m
 from flowlog.engine import random_ops as _rand
 from flowlog.engine import reduction_ops as _r
 from flowlog.engine.framework import Tensor, convert_to_tensor, name_scope, register_op
-from flowlog.engine.op_util import (FLOATS, INDEX, NUMERIC, build, build1, constant_value,
-                                    convert_args, fmt_shape, not_differentiable)
+from flowlog.engine.op_util import (
+    FLOATS,
+    INDEX,
+    NUMERIC,
+    build,
+    build1,
+    constant_value,
+    convert_args,
+    fmt_shape,
+    not_differentiable,
+)
 from flowlog.engine.shapes import TensorShape
 
 
@@ -119,7 +127,10 @@ def _xent_kernel(logits, labels):
 
 
 def _times_rows(g: Tensor, m: Tensor) -> Tensor:
-    return _a.expand_dims_last(g) * m
+    """Each row of `m` scaled by the matching element of the per-row gradient `g`."""
+    from flowlog.engine.shape_ops import expand_dims
+
+    return expand_dims(g, -1) * m
 
 
 def _xent_grad(op, g_loss, g_backprop):
@@ -206,7 +217,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
             raise ValueError(f"Shape mismatch: The shape of labels (received {fmt_shape(y.shape)})"
                              f" should equal the shape of logits except for the last dimension "
                              f"(received {fmt_shape(x.shape)}).")
-        return build("SparseSoftmaxCrossEntropyWithLogits", [x, y]).outputs[0]
+        return build("SparseSoftmaxCrossEntropyWithLogits", [x, y], name=name).outputs[0]
 
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
@@ -273,8 +284,8 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = N
     if keep_prob is None:
         if rate is None:
             raise ValueError("dropout needs keep_prob (or rate)")
-        keep_prob = 1 - rate if not isinstance(rate, Tensor) else 1 - rate
-    with name_scope(name, "dropout", [x]) as scope:
+        keep_prob = 1 - rate
+    with name_scope(name, "dropout", [x]):
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_floating:
             raise ValueError(f"x has to be a floating point tensor since it's going to be scaled."
@@ -289,11 +300,10 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = N
         shape = _a.shape(x) if noise_shape is None else noise_shape
         random = keep + _rand.random_uniform(shape, seed=seed, dtype=x.dtype)
         mask = _m.floor(random)
-        return _m.div(x, keep) * mask if scope is None else _m.multiply(
-            _m.div(x, keep), mask, name=scope)
+        return _m.div(x, keep) * mask
 
 
 __all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigmoid",
            "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "softplus",
-           "sparse_softmax_cross_entropy_with_logits", "tanh", "dtypes"]
+           "sparse_softmax_cross_entropy_with_logits", "tanh"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
 from flowlog.engine import dtypes
 from flowlog.engine.framework import Operation, Tensor, convert_to_tensor, get_default_graph
-from flowlog.engine.shapes import TensorShape, as_shape
+from flowlog.engine.shapes import TensorShape
 
 FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 INTS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
@@ -166,17 +165,6 @@ def axes_list(value, rank: int) -> list[int]:
     return axes
 
 
-def same_shape(*tensors: Tensor) -> bool:
-    """True when all static shapes are fully known and equal."""
-    s0 = tensors[0].shape
-    return s0.is_fully_defined() and all(t.shape == s0 for t in tensors[1:])
-
-
 def not_differentiable(op: Operation, *grads) -> list:
     """Gradient rule of ops with no derivative: None for every input."""
     return [None] * len(op.inputs)
-
-
-def as_shape_list(shape) -> list | None:
-    s = as_shape(shape)
-    return None if s.dims is None else list(s.dims)

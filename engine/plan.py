@@ -247,17 +247,35 @@ def _fold(op: Operation, opdef, const: dict) -> None:
 
 
 def _needed_ops(fetched: list[Tensor], targets: list[Operation], fed: set) -> list[Operation]:
-    """The ops the fetches depend on (through inputs and control inputs), in creation order."""
-    seen: set[Operation] = set()
+    """The ops a run must execute, in creation order (a topological order of all edges).
+
+    That is every stateful op the fetches depend on (through inputs and control inputs), and
+    the ops whose values those and the fetched tensors use. A pure op reached only through
+    control edges is left out: skipping it cannot be observed (as with the input gradients
+    that `gate_gradients` groups for placeholders).
+    """
+    reached: set[Operation] = set()
     stack = [t.op for t in fetched if t not in fed] + list(targets)
     while stack:
         op = stack.pop()
-        if op in seen:
+        if op in reached:
             continue
-        seen.add(op)
+        reached.add(op)
         stack.extend(t.op for t in op.inputs if t not in fed)
         stack.extend(op.control_inputs)
-    return sorted(seen, key=lambda o: o._id)
+    keep: set[Operation] = set()
+    stack = [t.op for t in fetched if t not in fed] + [op for op in reached if _effectful(op)]
+    while stack:
+        op = stack.pop()
+        if op not in keep:
+            keep.add(op)
+            stack.extend(t.op for t in op.inputs if t not in fed)
+    return sorted(keep, key=lambda o: o._id)
+
+
+def _effectful(op: Operation) -> bool:
+    opdef = get_opdef(op.type)
+    return opdef.stateful or opdef.bind is not None
 
 
 def _structure(graph, fetch, em: _Emitter, fetched: list, targets: list) -> str:

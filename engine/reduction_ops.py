@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import numpy as np
-
 from flowlog.engine import array_ops as _a  # resolved at call time (modules import each other)
 from flowlog.engine import dtypes
 from flowlog.engine import math_ops as _m
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
-from flowlog.engine.op_util import (BOOL, INDEX, NUMERIC, axes_list, build1, constant_value,
-                                    convert_args, is_tensor_like, not_differentiable)
+from flowlog.engine.op_util import (
+    BOOL,
+    INDEX,
+    NUMERIC,
+    axes_list,
+    build1,
+    constant_value,
+    convert_args,
+    is_tensor_like,
+    not_differentiable,
+)
 from flowlog.engine.shapes import TensorShape
 
 
@@ -114,36 +122,40 @@ def _prod_grad(op, g):
     return _m.truediv(spread, op.inputs[0]), None
 
 
+# Kernels call the ufuncs' reduce directly: np.sum / np.mean add microseconds of Python per call.
+
+
 def _mean_kernel(x, axis, *, keep_dims):
+    axes = _axes(axis)
     if x.dtype.kind in "iu":
-        total = np.sum(x, axis=_axes(axis), keepdims=keep_dims, dtype=np.int64)
+        total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=np.int64)
         count = np.size(x) // max(np.size(total), 1)
-        return (np.trunc(total / count)).astype(x.dtype)
-    return np.mean(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+        return np.trunc(total / count).astype(x.dtype)
+    total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=x.dtype)
+    return total / (x.size // (total.size or 1))  # a Python int keeps the float type
 
 
 def _sum_kernel(x, axis, *, keep_dims):
     if axis.size == 0:  # the usual gradient of an unbroadcast operand: nothing to sum
         return x
-    return np.sum(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+    return np.add.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
 
 
-def _prod_kernel(x, axis, *, keep_dims):
-    return np.prod(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
-
-
-def _numpy_reduction(fn):
-    return lambda x, axis, *, keep_dims: fn(x, axis=_axes(axis), keepdims=keep_dims)
+def _ufunc_reduction(ufunc, keep_type: bool = True):
+    if keep_type:
+        return lambda x, axis, *, keep_dims: ufunc.reduce(x, axis=_axes(axis), keepdims=keep_dims,
+                                                          dtype=x.dtype)
+    return lambda x, axis, *, keep_dims: ufunc.reduce(x, axis=_axes(axis), keepdims=keep_dims)
 
 
 _REDUCTIONS = [
     ("Sum", _sum_kernel, _sum_grad, NUMERIC, "reduce_sum"),
     ("Mean", _mean_kernel, _mean_grad, NUMERIC, "reduce_mean"),
-    ("Max", _numpy_reduction(np.max), _minmax_grad, NUMERIC, "reduce_max"),
-    ("Min", _numpy_reduction(np.min), _minmax_grad, NUMERIC, "reduce_min"),
-    ("Prod", _prod_kernel, _prod_grad, NUMERIC, "reduce_prod"),
-    ("Any", _numpy_reduction(np.any), not_differentiable, BOOL, "reduce_any"),
-    ("All", _numpy_reduction(np.all), not_differentiable, BOOL, "reduce_all"),
+    ("Max", _ufunc_reduction(np.maximum, False), _minmax_grad, NUMERIC, "reduce_max"),
+    ("Min", _ufunc_reduction(np.minimum, False), _minmax_grad, NUMERIC, "reduce_min"),
+    ("Prod", _ufunc_reduction(np.multiply), _prod_grad, NUMERIC, "reduce_prod"),
+    ("Any", _ufunc_reduction(np.logical_or), not_differentiable, BOOL, "reduce_any"),
+    ("All", _ufunc_reduction(np.logical_and), not_differentiable, BOOL, "reduce_all"),
 ]
 
 
@@ -211,7 +223,7 @@ def _arg_kernel(fn):
 
 
 def _arg_op(op_type: str, doc: str):
-    def constructor(input, axis=None, name: str | None = None, dimension=None,  # noqa: A002
+    def constructor(input, axis=None, name: str | None = None, dimension=None,
                     output_type=dtypes.int64) -> Tensor:
         axis = _pick("axis", axis, "dimension", dimension)
         with name_scope(name, op_type, [input]) as scope:

@@ -63,22 +63,29 @@ class Session:
             self._plans.clear()
             self._traced.clear()
             self._version = len(self.graph._ops)
-        if options is not None and options.trace_level and run_metadata is not None:
-            return self._run_traced(fetches, feed_dict, run_metadata)
+        trace = options is not None and options.trace_level and run_metadata is not None
+        plans = self._traced if trace else self._plans
         t = type(fetches)
-        try:
-            fkey = (t, *fetches) if t is list or t is tuple else fetches
-            key = (fkey, tuple(feed_dict)) if feed_dict else fkey
-            plan = self._plans[key]
-        except (KeyError, TypeError):
-            plan = self._plan(fetches, feed_dict)
-            try:
-                self._plans[key] = plan
-            except (TypeError, UnboundLocalError):
-                pass  # an unhashable fetch structure: compiled each time, never cached
+        if t is list or t is tuple:
+            key = (t, *fetches)
+        elif t is dict:
+            key = (t, *fetches.items())
+        else:
+            key = fetches
         if feed_dict:
-            return self._call(plan, feed_dict.values())
-        return self._call(plan, ())
+            key = (key, tuple(feed_dict))
+        try:
+            plan = plans[key]
+        except (KeyError, TypeError):
+            plan = self._plan(fetches, feed_dict, trace)
+            try:
+                plans[key] = plan
+            except TypeError:
+                pass  # a fetch structure holding lists is compiled each time, never cached
+        args = feed_dict.values() if feed_dict else ()
+        if trace:
+            return self._run_traced(plan, args, run_metadata)
+        return self._call(plan, args)
 
     def _call(self, plan: Plan, args, stats=None):
         try:
@@ -92,7 +99,7 @@ class Session:
             where = plan.culprit(e)
             if not isinstance(where, Operation):
                 raise e.with_traceback(None) from None  # a feed's own conversion error
-            raise errors.InvalidArgumentError(None, where, f"{type(e).__name__}: {e}") from None
+            raise errors.InvalidArgumentError(None, where, str(e)) from None
 
     def _plan(self, fetches, feed_dict, trace: bool = False) -> Plan:
         feeds = []
@@ -105,13 +112,12 @@ class Session:
             feeds.append(t)
         return build_plan(self, fetches, feeds, [_converter(t) for t in feeds], trace)
 
-    def _run_traced(self, fetches, feed_dict, run_metadata):
-        plan = self._plan(fetches, feed_dict, trace=True)
+    def _run_traced(self, plan: Plan, args, run_metadata):
         stats: list = []
         start = time.time_ns()
         t0 = time.perf_counter_ns()
         try:
-            return self._call(plan, feed_dict.values() if feed_dict else (), stats)
+            return self._call(plan, args, stats)
         finally:
             _fill_step_stats(run_metadata, plan, stats, start, t0)
 

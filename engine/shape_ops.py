@@ -4,15 +4,23 @@ from __future__ import annotations
 import builtins
 
 import numpy as np
-
 from flowlog.engine import array_ops as _a
 from flowlog.engine import dtypes
 from flowlog.engine import index_ops as _i
 from flowlog.engine import reduction_ops as _r
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
-from flowlog.engine.op_util import (INDEX, axes_list, build, build1, constant_value, convert_args,
-                                    fmt_shape, is_tensor_like, not_differentiable,
-                                    shape_from_tensor)
+from flowlog.engine.op_util import (
+    INDEX,
+    axes_list,
+    build,
+    build1,
+    constant_value,
+    convert_args,
+    fmt_shape,
+    is_tensor_like,
+    not_differentiable,
+    shape_from_tensor,
+)
 from flowlog.engine.shapes import TensorShape
 
 
@@ -85,7 +93,7 @@ def _expand_dims_kernel(x, dim):
     return np.expand_dims(x, int(dim))
 
 
-def expand_dims(input, axis=None, name: str | None = None, dim=None) -> Tensor:  # noqa: A002
+def expand_dims(input, axis=None, name: str | None = None, dim=None) -> Tensor:
     """`input` with a new dimension of size 1 inserted at `axis`."""
     axis = dim if axis is None else axis
     if axis is None:
@@ -121,7 +129,7 @@ def _squeeze_kernel(x, *, squeeze_dims):
     return np.squeeze(x, axis=tuple(squeeze_dims) if squeeze_dims else None)
 
 
-def squeeze(input, axis=None, name: str | None = None, squeeze_dims=None) -> Tensor:  # noqa: A002
+def squeeze(input, axis=None, name: str | None = None, squeeze_dims=None) -> Tensor:
     """`input` without its size-1 dimensions (or only those listed in `axis`)."""
     axis = squeeze_dims if axis is None else axis
     axis = [] if axis is None else [int(a) for a in np.ravel(axis)]
@@ -289,7 +297,7 @@ def _tile_kernel(x, multiples):
     return np.tile(x, multiples)
 
 
-def tile(input, multiples, name: str | None = None) -> Tensor:  # noqa: A002
+def tile(input, multiples, name: str | None = None) -> Tensor:
     """`input` repeated `multiples[i]` times along each dimension i."""
     with name_scope(name, "Tile", [input, multiples]) as scope:
         (x,) = convert_args("Tile", [("input", input)])
@@ -323,7 +331,7 @@ def _slice_kernel(x, begin, size):
     return x[tuple(builtins.slice(b, None if s < 0 else b + s) for b, s in spans)]
 
 
-def slice(input_, begin, size, name: str | None = None) -> Tensor:  # noqa: A001
+def slice(input_, begin, size, name: str | None = None) -> Tensor:
     """The part of `input_` starting at `begin` with `size` elements per dimension (-1: rest)."""
     with name_scope(name, "Slice", [input_, begin, size]) as scope:
         (x,) = convert_args("Slice", [("input", input_)])

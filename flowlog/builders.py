@@ -35,7 +35,7 @@ def to_float(value: Any, tag: str = "") -> float:
         try:
             return float(value)
         except OverflowError:  # an int beyond the float range
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf
     try:
         if hasattr(value, "item"):
             value = value.item()

@@ -11,8 +11,7 @@ from google.protobuf.message import DecodeError
 
 from flowlog.events import EventFileReader, is_event_file, plugin_of, scalar_of
 from flowlog.proto import event_pb2
-from flowlog.records import RecordReader
-from flowlog.writer import scalar_prefix
+from flowlog.records import RecordReader, scalar_prefix
 
 Series = tuple[np.ndarray, np.ndarray, np.ndarray]
 _WALL = struct.Struct("<d").unpack_from

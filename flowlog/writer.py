@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import math
 import os
 import socket
 import struct
@@ -14,92 +13,43 @@ from time import time as _now
 from typing import Any
 
 from google.protobuf.message import DecodeError
-from google_crc32c import value as _crc32c
 
 from flowlog import builders
 from flowlog.proto import event_pb2, graph_pb2, summary_pb2
-from flowlog.records import frame, masked_crc32c
+from flowlog.records import SCALAR_ITEM, frame, frame_scalars, scalar_tag_id, varint
 
 FILE_VERSION = "brain.Event:2"
 # Events pending in memory before the writer thread is woken to write them in one batch.
 DEFAULT_MAX_QUEUE = 1024
 _file_counter = itertools.count()
 
-_U32 = 0xFFFFFFFF
-_MASK_DELTA = 0xA282EAD8
-_HEAD_1 = struct.Struct("<BdBB").pack  # wall_time field + step field with a one-byte varint
-_HEAD = struct.Struct("<BdB").pack  # wall_time field + step tag; the varint follows
-_FLOAT = struct.Struct("<f").pack
-_LENGTH = struct.Struct("<Q").pack
-_CRC = struct.Struct("<I").pack
-_headers: dict[int, bytes] = {}  # record header by payload length (lengths repeat a lot)
-
-
-def varint(n: int) -> bytes:
-    """Protobuf base-128 varint of an int64 (negative numbers take ten bytes)."""
-    n &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def scalar_prefix(tag: str) -> bytes:
-    """Bytes of a scalar event between its step and its float: the summary/value/tag framing.
-
-    A simple scalar event is `wall_time (1) | step (2) | summary (5) { value (1) { tag (1) |
-    simple_value (2) } }`; everything but wall_time, step and the float depends on the tag
-    only, so it is encoded once per tag and the hot path just concatenates.
-    """
-    tag_field = b"\x0a" + varint(len(tag.encode("utf-8"))) + tag.encode("utf-8") + b"\x15"
-    value = tag_field + b"\x00\x00\x00\x00"  # 4 bytes of float follow the prefix
-    summary = b"\x0a" + varint(len(value)) + value
-    return b"\x2a" + varint(len(summary)) + b"\x0a" + varint(len(value)) + tag_field
-
-
-def _header(n: int) -> bytes:
-    length = _LENGTH(n)
-    head = length + _CRC(masked_crc32c(length))
-    if n < 65536:
-        _headers[n] = head
-    return head
+_PACK_SCALAR = SCALAR_ITEM.pack
 
 
 def encode_batch(items: list) -> tuple[bytes, list]:
-    """Frame a batch of queued items into one string of records.
+    """Frame a batch of queued items into one string of records, in order.
 
-    Items are serialized Events (bytes), scalar tuples `(wall_time, step, tag_prefix,
-    value)` encoded here without protobuf, or flush markers, returned apart.
+    Items are packed scalars (`SCALAR_ITEM` bytes, framed in bulk by `frame_scalars`),
+    serialized Events wrapped in a 1-tuple, or flush markers, returned apart.
     """
-    parts: list[bytes] = []
-    add = parts.append
-    markers = []
-    headers = _headers
-    crc = _crc32c
+    try:
+        return (frame_scalars(b"".join(items)) if items else b""), []  # only scalars: usual
+    except TypeError:
+        pass
+    parts, markers, run = [], [], []
     for item in items:
-        kind = type(item)
-        if kind is tuple:
-            wall, step, prefix, value = item
-            try:
-                tail = _FLOAT(value)
-            except OverflowError:  # beyond float32: stored as +-inf, like protobuf does
-                tail = _FLOAT(math.copysign(math.inf, value))
-            if 0 <= step < 128:
-                payload = _HEAD_1(9, wall, 16, step) + prefix + tail
-            else:
-                payload = _HEAD(9, wall, 16) + varint(step) + prefix + tail
-        elif kind is bytes:
-            payload = item
+        if type(item) is bytes:
+            run.append(item)
+            continue
+        if run:
+            parts.append(frame_scalars(b"".join(run)))
+            run = []
+        if type(item) is tuple:
+            parts.append(frame(item[0]))
         else:
             markers.append(item)
-            continue
-        n = len(payload)
-        add(headers.get(n) or _header(n))
-        add(payload)
-        c = crc(payload)
-        add(_CRC((((c >> 15) | (c << 17)) + _MASK_DELTA) & _U32))
+    if run:
+        parts.append(frame_scalars(b"".join(run)))
     return b"".join(parts), markers
 
 
@@ -211,11 +161,11 @@ class EventFileWriter:
 
     def add_event(self, event: Any) -> None:
         """Queue an `Event` (any protobuf message with `SerializeToString`) for writing."""
-        self._put(event.SerializeToString())
+        self._put((event.SerializeToString(),))
 
     def add_serialized(self, data: bytes) -> None:
         """Queue an already serialized `Event`."""
-        self._put(bytes(data))
+        self._put((bytes(data),))
 
     def _put(self, item: Any) -> None:
         pending = self._pending
@@ -339,12 +289,16 @@ class EventFileWriter:
 
 
 def _int_step(step: Any) -> int:
+    """The int64 step of an event (None: 0)."""
     if step is None:
         return 0
     try:
-        return int(step.item() if hasattr(step, "item") else step)
+        value = int(step.item() if hasattr(step, "item") else step)
     except (TypeError, ValueError):
         raise TypeError(f"global_step must be an int, got {step!r}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"global_step must fit in an int64, got {step!r}")
+    return value
 
 
 def summary_event(summary: bytes, step: Any = None, walltime: float | None = None) -> bytes:
@@ -412,7 +366,8 @@ class SummaryWriter:
         self._options = (max_queue, flush_secs, filename_suffix)
         self._writer = EventFileWriter(self._logdir, *self._options)
         self._put = self._writer._put
-        self._prefixes: dict[str, bytes] = {}
+        self._pending = self._writer._pending
+        self._tag_ids: dict[str, int] = {}
         self._subwriters: dict[str, EventFileWriter] = {}
         self._lock = threading.Lock()
         if purge_step is not None:
@@ -446,26 +401,33 @@ class SummaryWriter:
         new_style: bool = False,
     ) -> None:
         """Log one scalar; `new_style=True` stores it as a tensor for the scalars plugin."""
+        # The hot path of the whole library: a known tag, a float, an int step. Anything
+        # else (first use of a tag, conversions, errors) goes through _slow_scalar.
         try:
-            prefix = self._prefixes.get(tag)
-        except TypeError:  # unhashable: not a str either
-            prefix = None
-        if prefix is None or new_style:
+            tag_id = self._tag_ids[tag]
+        except (KeyError, TypeError):
+            tag_id = None
+        if tag_id is None or new_style or type(scalar_value) is not float:
             self._slow_scalar(self._put, tag, scalar_value, global_step, walltime, new_style)
             return
-        value = scalar_value if type(scalar_value) is float else builders.to_float(scalar_value, tag)
         step = global_step if type(global_step) is int else _int_step(global_step)
-        self._put((_now() if walltime is None else walltime, step, prefix, value))
+        pending = self._pending
+        if len(pending) >= self._writer._limit:
+            self._writer._overflow()
+        try:
+            pending.append(_PACK_SCALAR(_now() if walltime is None else walltime, step, tag_id, scalar_value))
+        except struct.error:  # a step beyond int64, or a walltime that is no number
+            self._slow_scalar(self._put, tag, scalar_value, global_step, walltime, new_style)
 
     def _slow_scalar(self, put, tag, value, step, walltime, new_style) -> None:
         builders.check_tag(tag)
         if new_style:
             summary = builders.scalar(tag, value, new_style=True)
-            put(summary_event(summary.SerializeToString(), step, walltime))
+            put((summary_event(summary.SerializeToString(), step, walltime),))
             return
-        self._prefixes[tag] = scalar_prefix(tag)
-        wall = _now() if walltime is None else float(walltime)
-        put((wall, _int_step(step), self._prefixes[tag], builders.to_float(value, tag)))
+        value = builders.to_float(value, tag)
+        tag_id = self._tag_ids[tag] = scalar_tag_id(tag)
+        put(_PACK_SCALAR(_now() if walltime is None else float(walltime), _int_step(step), tag_id, value))
 
     def add_scalars(
         self,
@@ -488,7 +450,7 @@ class SummaryWriter:
     def add_summary(self, summary: Any, global_step: Any = None, walltime: float | None = None):
         """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.builders`."""
         data = summary if isinstance(summary, bytes) else summary.SerializeToString()
-        self._put(summary_event(data, global_step, walltime))
+        self._put((summary_event(data, global_step, walltime),))
 
     def add_histogram(
         self,

@@ -73,7 +73,9 @@ def test_tensorflow_buckets_match_tensorboardx(tmp_path):
     (a,) = _load(theirs).Histograms("h")
     (b,) = _load(tmp_path / "ours").Histograms("h")
     # Same non-empty buckets (tensorboardX keeps empty ones in between, TF collapses them).
-    nonempty = lambda h: [(lim, c) for lim, c in zip(h.bucket_limit, h.bucket) if c]  # noqa: E731
+    def nonempty(h):
+        return [(lim, c) for lim, c in zip(h.bucket_limit, h.bucket) if c]
+
     assert nonempty(a.histogram_value) == nonempty(b.histogram_value)
 
 

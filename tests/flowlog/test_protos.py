@@ -39,8 +39,7 @@ def _ours():
         found.append(desc)
         for nested in getattr(desc, "nested_types", []):
             walk(nested)
-        for enum in getattr(desc, "enum_types", []):
-            found.append(enum)
+        found.extend(getattr(desc, "enum_types", []))
 
     for name in OURS:
         module = importlib.import_module(f"flowlog.proto.{name}_pb2")

@@ -1,0 +1,95 @@
+"""The `flowboard` command: serve a logdir (or the demo runs) on http://127.0.0.1:6006/."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="flowboard",
+        description="Dashboard for TensorBoard event files. "
+                    "`flowboard graph ...` exports a run's graph (see `flowboard graph -h`).")
+    p.add_argument("--logdir", help="directory holding runs (searched recursively)")
+    p.add_argument("--port", type=int, default=6006, help="port to serve on; 0 picks a free one")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--bind-all", action="store_true",
+                   help="serve on every network interface, answering any host name")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another host name requests may use (repeatable)")
+    p.add_argument("--reload-interval", type=float, default=5, metavar="SECONDS",
+                   help="seconds between reloads of the logdir; 0 loads once")
+    p.add_argument("--demo", action="store_true",
+                   help="run the examples into a temporary logdir and serve it")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `flowboard` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "graph":
+        from . import graph_cli
+
+        return graph_cli.main(argv[1:])
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, got {args.port}")
+    if args.reload_interval < 0:
+        parser.error(f"--reload-interval must be >= 0, got {args.reload_interval}")
+    procs = []
+    if args.demo:
+        from .demo import start_demo
+
+        logdir = Path(args.logdir or tempfile.mkdtemp(prefix="flowboard-demo-"))
+        logdir.mkdir(parents=True, exist_ok=True)
+        procs = start_demo(logdir)
+    elif not args.logdir:
+        parser.error("--logdir is required (or use --demo)")
+    elif not os.path.isdir(args.logdir):
+        parser.error(f"logdir {args.logdir!r} does not exist or is not a directory")
+    else:
+        logdir = Path(args.logdir)
+    try:
+        return _serve(args, logdir)
+    finally:
+        for proc in procs:
+            proc.terminate()
+
+
+def _serve(args: argparse.Namespace, logdir: Path) -> int:
+    from werkzeug.serving import make_server
+
+    from .app import PROVIDER, create_app
+
+    host = "0.0.0.0" if args.bind_all else args.host
+    app = create_app(logdir, args.reload_interval, host=host, bind_all=args.bind_all,
+                     allowed_hosts=args.allow_host)
+    try:
+        server = make_server(host, args.port, app, threaded=True)
+    except OSError as e:
+        print(f"flowboard: cannot serve on {host}:{args.port}: "
+              f"{'port is already in use' if e.errno == 98 else e.strerror}; "
+              "choose another with --port (0 picks a free one)", file=sys.stderr)
+        return 1
+    shown = "localhost" if args.bind_all else (f"[{host}]" if ":" in host else host)
+    print(f"flowboard {'(demo) ' if args.demo else ''}serving {logdir} at "
+          f"http://{shown}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    # SIGTERM stops the server like Ctrl-C, so the demo examples are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("flowboard: stopped", flush=True)
+    finally:
+        server.server_close()
+        app.extensions[PROVIDER].stop(wait=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`flowboard --demo`: the example scripts write runs into a temporary logdir while it is served."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def start_demo(logdir: Path) -> list[subprocess.Popen]:
+    """Run every example into `logdir/NAME` in the background; synthetic runs if they cannot.
+
+    The examples live in the repository's `examples/` folder, absent from an installed wheel.
+    Returns the running processes so the caller can stop them.
+    """
+    scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith(("_", "common")))
+    if not scripts:
+        write_synthetic(logdir)
+        return []
+    procs = [subprocess.Popen([sys.executable, str(s), "--logdir", str(logdir / s.stem)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for s in scripts]
+    threading.Thread(target=_watch, args=(procs, scripts, logdir), daemon=True).start()
+    return procs
+
+
+def _watch(procs: list[subprocess.Popen], scripts: list[Path], logdir: Path) -> None:
+    failed = []
+    for proc, script in zip(procs, scripts):
+        _, err = proc.communicate()
+        if proc.returncode not in (0, -15):  # -15: stopped by us on exit
+            last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            print(f"flowboard demo: example {script.name} failed: {last[0]}", file=sys.stderr)
+            failed.append(script)
+    if failed:
+        write_synthetic(logdir)
+
+
+def write_synthetic(logdir: Path, steps: int = 400) -> None:
+    """Two training-like runs with scalars, histograms, images and text."""
+    from flowlog.writer import SummaryWriter
+
+    rng = np.random.default_rng(0)
+    for name, lr in (("synthetic/lr=0.1", 0.1), ("synthetic/lr=0.03", 0.03)):
+        with SummaryWriter(logdir / name) as w:
+            w.add_text("notes", f"# Synthetic run\nLearning rate **{lr}**; no examples folder "
+                       "was found, so these curves are generated.", 0)
+            for step in range(steps):
+                decay = np.exp(-lr * step / 20)
+                w.add_scalar("loss/train", float(decay + 0.05 * rng.standard_normal()), step)
+                w.add_scalar("accuracy/train", float(1 - 0.9 * decay + 0.02 * rng.standard_normal()),
+                             step)
+                if step % 20 == 0:
+                    w.add_scalar("loss/eval", float(decay * 1.1 + 0.02), step)
+                    w.add_histogram("weights/dense", rng.normal(0, 1 + step / steps, 1000), step)
+                    x = np.linspace(0, 1, 32)
+                    img = np.outer(np.sin(x * 6 + step / 40) ** 2, x)
+                    w.add_image("samples/pattern", img, step, dataformats="HW")

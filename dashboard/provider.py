@@ -1,0 +1,208 @@
+"""The data provider: discovers runs under a logdir, loads them in the background, answers queries."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from flowlog.events import is_event_file
+
+from .errors import BadRequest, NotFound
+from .fastscan import fields
+from .runs import Run, read_image
+from .series import downsample
+
+MAX_WIDTH = 10_000
+
+
+class DataProvider:
+    """All runs of a logdir, kept up to date by a background thread; knows nothing of HTTP."""
+
+    def __init__(self, logdir: str | os.PathLike, reload_interval: float = 5,
+                 workers: int = 2):
+        self.logdir = os.path.abspath(os.fspath(logdir))
+        self.reload_interval = reload_interval
+        self._runs: dict[str, Run] = {}
+        self._workers = workers
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loaded = threading.Event()  # set after the first full pass
+        self._loading = False
+        self._target = 0  # bytes read once the pass in progress is done
+        self.reloads = 0
+
+    # -- loading -------------------------------------------------------------------------
+    def start(self) -> DataProvider:
+        """Start loading in the background (reloading every `reload_interval` seconds)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="flowboard-loader",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop reloading; waits for the pass in progress if `wait`."""
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Wait until the first pass over the logdir has finished."""
+        return self._loaded.wait(timeout)
+
+    def _loop(self) -> None:
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="flowboard-run") as pool:
+            while not self._stop.is_set():
+                self.reload(pool)
+                if self.reload_interval <= 0 or self._stop.wait(self.reload_interval):
+                    return
+
+    def reload(self, pool: ThreadPoolExecutor | None = None) -> None:
+        """Discover runs and read everything appended since the last reload."""
+        self._loading = True
+        try:
+            self._discover()
+            runs = list(self._runs.values())
+            self._target = sum(r.bytes_read + r.pending_bytes() for r in runs)
+            if pool is None:
+                for run in runs:
+                    run.load()
+            else:
+                # Biggest first, so one huge run does not finish last on its own.
+                runs.sort(key=lambda r: -r.pending_bytes())
+                list(pool.map(Run.load, runs))
+        finally:
+            self._loading = False
+            self.reloads += 1
+            self._loaded.set()
+
+    def _discover(self) -> None:
+        for top, dirs, files in os.walk(self.logdir):
+            dirs.sort()
+            if any(is_event_file(f) for f in files):
+                rel = os.path.relpath(top, self.logdir)
+                name = "." if rel == "." else rel.replace(os.sep, "/")
+                if name not in self._runs:
+                    self._runs[name] = Run(name, top)
+
+    def status(self) -> dict:
+        """Loading progress: whether a pass is running and how many bytes are left."""
+        runs = list(self._runs.values())
+        read = sum(r.bytes_read for r in runs)
+        return {
+            "loading": self._loading or not self._loaded.is_set(),
+            "runs": len(runs),
+            "bytes_read": read,
+            "bytes_total": max(read, self._target),
+            "reloads": self.reloads,
+            "reload_interval": self.reload_interval,
+            "time": time.time(),
+        }
+
+    # -- queries -------------------------------------------------------------------------
+    def runs(self) -> list[str]:
+        """Names of the runs found so far, sorted."""
+        return sorted(self._runs)
+
+    def run(self, name: str) -> Run:
+        """The run called `name`; NotFound if there is none."""
+        run = self._runs.get(name)
+        if run is None:
+            raise NotFound(f"unknown run {name!r}")
+        return run
+
+    def scalar_tags(self) -> dict[str, list[str]]:
+        """Scalar tags of every run."""
+        return {name: sorted(r.scalars) for name, r in sorted(self._runs.items())}
+
+    def scalars(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(step, wall_time, value) columns of every point of one scalar tag."""
+        series = _lookup(self.run(run).scalars, tag, run, "scalar")
+        return series.columns()
+
+    def downsampled(self, run: str, tag: str, width: int, lo: float | None = None,
+                    hi: float | None = None) -> dict:
+        """The points of one series to draw it `width` pixels wide (see `downsample`)."""
+        if not 1 <= width <= MAX_WIDTH:
+            raise BadRequest(f"width must be between 1 and {MAX_WIDTH}, got {width}")
+        step, wall, value = self.scalars(run, tag)
+        idx = downsample(step, value, width, lo, hi)
+        return {"step": step[idx], "wall_time": wall[idx], "value": value[idx],
+                "total": int(step.size)}
+
+    def histogram_tags(self) -> dict[str, list[str]]:
+        """Histogram tags of every run."""
+        return {name: sorted(r.histograms) for name, r in sorted(self._runs.items())}
+
+    def histograms(self, run: str, tag: str) -> list:
+        """[(wall_time, step, (k, 3) array of left, right, count)] of one histogram tag."""
+        return list(_lookup(self.run(run).histograms, tag, run, "histogram"))
+
+    def image_tags(self) -> dict[str, dict[str, int]]:
+        """Image tags of every run, with the most images any one step holds."""
+        return {name: {t: max(len(refs) for _, _, refs in items)
+                       for t, items in sorted(r.images.items())}
+                for name, r in sorted(self._runs.items())}
+
+    def images(self, run: str, tag: str) -> list:
+        """[(wall_time, step, [ImageRef])] of one image tag."""
+        return list(_lookup(self.run(run).images, tag, run, "image"))
+
+    def image(self, run: str, tag: str, index: int, sample: int = 0) -> bytes:
+        """Encoded bytes of image `sample` of entry `index` of an image tag."""
+        items = self.images(run, tag)
+        if not 0 <= index < len(items) or not 0 <= sample < len(items[index][2]):
+            raise NotFound(f"no image {index}/{sample} for tag {tag!r} of run {run!r}")
+        try:
+            return read_image(items[index][2][sample])
+        except (OSError, IndexError, ValueError) as e:
+            raise NotFound(f"image {index} of tag {tag!r} is no longer readable: {e}") from e
+
+    def text_tags(self) -> dict[str, list[str]]:
+        """Text tags of every run."""
+        return {name: sorted(r.texts) for name, r in sorted(self._runs.items())}
+
+    def text(self, run: str, tag: str) -> list:
+        """[(wall_time, step, text)] of one text tag."""
+        return list(_lookup(self.run(run).texts, tag, run, "text"))
+
+    def graph(self, run: str) -> bytes | None:
+        """The newest serialized GraphDef of a run, or None."""
+        r = self.run(run)
+        if r.graph is not None:
+            return r.graph
+        return _graph_of_meta(r.meta_graph) if r.meta_graph else None
+
+    def run_metadata_tags(self, run: str) -> list[str]:
+        """Tags of the run's `tagged_run_metadata` events."""
+        return sorted(self.run(run).run_metadata)
+
+    def run_metadata(self, run: str, tag: str) -> bytes | None:
+        """The newest serialized RunMetadata of a tag, or None."""
+        return self.run(run).run_metadata.get(tag)
+
+    def memory(self) -> tuple[int, int]:
+        """(bytes allocated for scalar columns, scalar points stored)."""
+        series = [s for r in list(self._runs.values()) for s in list(r.scalars.values())]
+        return sum(s.nbytes for s in series), sum(len(s) for s in series)
+
+
+def _lookup(index: dict, tag: str, run: str, kind: str):
+    try:
+        return index[tag]
+    except KeyError:
+        raise NotFound(f"unknown {kind} tag {tag!r} in run {run!r}") from None
+
+
+def _graph_of_meta(meta: bytes) -> bytes | None:
+    """The GraphDef inside a serialized MetaGraphDef (its field 2)."""
+    try:
+        for num, wire, a, b in fields(meta, 0, len(meta)):
+            if num == 2 and wire == 2:
+                return meta[a:b]
+    except ValueError:
+        return None
+    return None

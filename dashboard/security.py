@@ -1,0 +1,105 @@
+"""DNS-rebinding protection (a Host-header check) and security headers for every response."""
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Flask, jsonify, request
+
+# Names under which a browser on this machine reaches a server bound to the loopback interface.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Binding to these means "every interface": the user asked for remote access, like --bind-all.
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+
+# No inline or eval'd script anywhere: the page loads only its own files. plotly.js sets style
+# attributes and injects <style> rules while drawing, hence 'unsafe-inline' for styles only.
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+)
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    # Other sites may not embed our JSON, images or scripts in their pages.
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def host_name(host: str) -> str:
+    """The host part of a `Host` header or host name: port and IPv6 brackets removed, lower case.
+
+    `"[::1]:6006"` -> `"::1"`, `"LocalHost.:80"` -> `"localhost"`, `"127.0.0.1"` -> `"127.0.0.1"`.
+    """
+    host = host.strip().lower()
+    if host.startswith("["):  # [v6] or [v6]:port
+        end = host.find("]")
+        return host[1:end] if end > 0 else host
+    if host.count(":") == 1:  # name:port or v4:port; a bare IPv6 address has several colons
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def _display(name: str) -> str:
+    """`name` as a user writes it in a URL: IPv6 addresses in brackets."""
+    try:
+        if ipaddress.ip_address(name).version == 6:
+            return f"[{name}]"
+    except ValueError:
+        pass
+    return name
+
+
+def allowed_host_names(host: str, allowed_hosts: list[str] | None) -> frozenset[str]:
+    """Every host name a request may name when the server is bound to `host`."""
+    return LOCAL_HOSTS | {host_name(host)} | {host_name(h) for h in allowed_hosts or ()}
+
+
+def init_app(
+    app: Flask,
+    allowed_hosts: list[str] | None = None,
+    bind_all: bool = False,
+    host: str = "127.0.0.1",
+) -> None:
+    """Reject requests for foreign host names (403) and add security headers to every response.
+
+    A web page on another site can make a browser resolve its own domain to 127.0.0.1 (DNS
+    rebinding) and then read this server as same-origin; the browser still sends that domain in
+    the `Host` header, so only requests naming `host`, `localhost`, `127.0.0.1` or `[::1]` (or a
+    name in `allowed_hosts`) are served. `bind_all`, or binding to a wildcard address such as
+    `0.0.0.0`, turns the check off: the user asked for the server to be reached by any name.
+    """
+    check = not bind_all and host_name(host) not in WILDCARD_HOSTS
+    names = allowed_host_names(host, allowed_hosts)
+    app.config["FLOWBOARD_ALLOWED_HOSTS"] = sorted(names) if check else None
+
+    if check:
+        @app.before_request
+        def _check_host():
+            header = request.headers.get("Host")
+            if header is None:  # HTTP/1.0 without Host: no browser, nothing to rebind
+                return None
+            name = host_name(header)
+            if name in names:
+                return None
+            shown = ", ".join(_display(n) for n in sorted(names))
+            response = jsonify(error=(
+                f"Host {header!r} is not allowed: this server answers only requests for "
+                f"{shown} (DNS-rebinding protection). To reach it under another name, start "
+                f"flowboard with --allow-host {_display(name) or 'NAME'} or --bind-all."))
+            response.status_code = 403
+            return response
+
+    @app.after_request
+    def _security_headers(response):
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response

@@ -1,0 +1,206 @@
+"""Fuzzing every JSON route of a live flowboard from its OpenAPI description: never a 5xx."""
+from __future__ import annotations
+
+import http.client
+import json
+import math
+from urllib.parse import quote_from_bytes, urlsplit
+
+import numpy as np
+import pytest
+from dashboard_events import histogram, image, new_file, scalar, tensor_scalar, text
+from flowlog.dashboard.app import create_app
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SECRET = "fuzz-secret-contents-7331"
+# Strings that have broken servers before: traversal, NUL, huge numbers, markup, odd Unicode.
+HOSTILE = ["", ".", "..", "../../etc/passwd", "..%2f..%2fsecret.txt", "/etc/passwd", "\x00",
+           "train\x00", "<img src=x onerror=alert(1)>", "NaN", "Infinity", "-1", "1e400",
+           "9" * 5000, "0x10", "1_000", "\u0969", "\ud800", "\u202e", " ", "%", "%00", "a/b",
+           "train/", "' OR 1=1 --", "{}", "[]", "null", "true"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_logdir(tmp_path_factory):
+    """Runs with every kind of data, odd values and nested names; a secret file beside them."""
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "secret.txt").write_text(SECRET)
+    logdir = root / "logs"
+    new_file(logdir / "train", [scalar("loss", s, 1.0 / (s + 1)) for s in range(50)]
+             + [scalar("odd", 0, math.nan), scalar("odd", 1, math.inf),
+                scalar("odd", 2, -math.inf), tensor_scalar("new/style", 3, 2.5, metadata=True),
+                histogram("w", 1, [1, 2, 3]), image("img", 1, np.zeros((2, 3, 3), np.uint8)),
+                text("note", 1, "# hi\n<b>x</b>")])
+    new_file(logdir / "nested" / "eval", [scalar("loss", s, 0.5) for s in range(0, 50, 10)])
+    new_file(logdir, [scalar("root/tag", 0, 1.0)])
+    return logdir
+
+
+@pytest.fixture(scope="module")
+def live(fuzz_logdir, flowboard_server):
+    """(host, port, OpenAPI document, known runs and tags) of a flowboard serving the logdir."""
+    url = flowboard_server(fuzz_logdir)
+    parts = urlsplit(url)
+    doc = json.loads(_get(parts.hostname, parts.port, "/data/openapi.json")[2])
+    known = set(json.loads(_get(parts.hostname, parts.port, "/data/runs")[2]))
+    for route in ("scalars", "histograms", "images"):
+        tags = json.loads(_get(parts.hostname, parts.port, f"/data/plugin/{route}/tags")[2])
+        known |= {t for ts in tags.values() for t in ts}
+    assert {"train", "nested/eval", ".", "loss", "w", "img"} <= known
+    return parts.hostname, parts.port, doc, sorted(known)
+
+
+def _get(host: str, port: int, target: str) -> tuple[int, str, bytes]:
+    """(status, content type, body) of a GET of the raw `target`, sent as is."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request("GET", target)
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        conn.close()
+
+
+def conforms(value, schema: dict) -> bool:
+    """Whether `value` matches the JSON-schema subset the OpenAPI document uses."""
+    if "anyOf" in schema:
+        return any(conforms(value, s) for s in schema["anyOf"])
+    kind = schema.get("type")
+    checks = {"string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+              "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+              "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+              "null": lambda v: v is None, "array": lambda v: isinstance(v, list),
+              "object": lambda v: isinstance(v, dict), None: lambda v: True}
+    if not checks[kind](value) or ("enum" in schema and value not in schema["enum"]):
+        return False
+    if kind == "array":
+        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", math.inf):
+            return False
+        heads = schema.get("prefixItems", [])
+        return (all(conforms(v, s) for v, s in zip(value, heads))
+                and all(conforms(v, schema.get("items", {})) for v in value[len(heads):]))
+    if kind == "object":
+        props = schema.get("properties", {})
+        rest = schema.get("additionalProperties", {})
+        return (all(k in value for k in schema.get("required", ()))
+                and all(conforms(v, props.get(k, rest)) for k, v in value.items()))
+    return True
+
+
+def _values(schema: dict, known: list) -> st.SearchStrategy:
+    """Query-string values (raw bytes) for a parameter of `schema`: valid, hostile and random."""
+    texts = st.sampled_from(known + HOSTILE) | st.text(max_size=30)
+    if schema.get("type") in ("integer", "number"):
+        lo, hi = schema.get("minimum", -(2 ** 70)), schema.get("maximum", 2 ** 70)
+        texts = (st.integers(lo, hi).map(str) | st.integers().map(str) | texts
+                 | st.floats(allow_nan=True).map(repr))
+    elif "enum" in schema:
+        texts = st.sampled_from(schema["enum"]) | texts
+    raw = texts.map(lambda s: s.encode("utf-8", "surrogatepass")) | st.binary(max_size=20)
+    return st.lists(raw, min_size=1, max_size=3) if schema.get("type") == "array" else raw
+
+
+@st.composite
+def requests(draw, doc: dict, known: list) -> str:
+    """A GET target for one operation of `doc`, parameters drawn from their schemas or left out."""
+    path = draw(st.sampled_from(sorted(doc["paths"])))
+    pairs = []
+    for p in doc["paths"][path]["get"]["parameters"]:
+        if draw(st.integers(0, 9)) == 0:  # leave it out, required or not
+            continue
+        value = draw(_values(p["schema"], known))
+        pairs += [(p["name"], v) for v in (value if isinstance(value, list) else [value])]
+    if draw(st.booleans()):
+        pairs.append((draw(st.sampled_from(["run", "tag", "x", "format", "width"])),
+                      draw(_values({}, known))))
+    query = "&".join(f"{quote_from_bytes(k.encode())}={quote_from_bytes(v, safe='')}"
+                     for k, v in pairs)
+    return f"{path}?{query}" if query else path
+
+
+def test_every_json_route_is_described(fuzz_logdir):
+    """A new route without an OpenAPI entry fails here, so the fuzzer never misses one."""
+    app = create_app(fuzz_logdir, reload_interval=0, start=False)
+    routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/data/")}
+    with app.test_client() as client:
+        described = set(client.get("/data/openapi.json").get_json()["paths"])
+    assert routes == described
+
+
+def test_documented_responses_match_their_schemas_for_valid_requests(live):
+    host, port, doc, _ = live
+    for path, item in doc["paths"].items():
+        params = {p["name"]: p for p in item["get"]["parameters"]}
+        query = {"run": "train", "tag": {"/data/plugin/histograms/histograms": "w",
+                                         "/data/plugin/images/images": "img",
+                                         "/data/plugin/images/individualImage": "img",
+                                         "/data/plugin/text/text": "note"}.get(path, "loss")}
+        target = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items() if k in params)
+                         if params else "")
+        status, ctype, body = _get(host, port, target)
+        assert status == 200, (target, body[:300])
+        media, content = next(iter(item["get"]["responses"]["200"]["content"].items()))
+        if media == "application/json":
+            assert ctype.startswith("application/json")
+            assert conforms(json.loads(body), content["schema"]), (target, body[:300])
+        else:
+            assert ctype.startswith("image/") and body
+
+
+def test_fuzzed_requests_never_get_a_server_error(live):
+    host, port, doc, known = live
+    seen = set()
+
+    @settings(max_examples=300, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(requests(doc, known))
+    def check(target):
+        status, ctype, body = _get(host, port, target)
+        assert status < 500, (target, body[:300])
+        assert SECRET.encode() not in body and b"root:x:" not in body
+        seen.add(status)
+        path = target.split("?", 1)[0]
+        responses = doc["paths"][path]["get"]["responses"]
+        assert str(status) in responses, (target, status, body[:300])
+        content = responses[str(status)]["content"]
+        if ctype.startswith("application/json"):
+            assert conforms(json.loads(body), content["application/json"]["schema"]), (
+                target, body[:300])
+        else:
+            assert status == 200 and any(ctype.startswith(m.rstrip("*")) for m in content)
+
+    check()
+    assert {200, 400, 404} <= seen  # the fuzzer reached past the parameter checks
+
+
+@pytest.mark.parametrize("target", [
+    "/static/../../../etc/passwd", "/static/..%2f..%2f..%2fsecret.txt",
+    "/static/%2e%2e/%2e%2e/%2e%2e/secret.txt", "/static/..\\..\\..\\secret.txt",
+    "/vendor/..%2f..%2f..%2fetc%2fpasswd", "/../../etc/passwd", "//etc/passwd",
+    "/static/%00", "/static/x%00.js", "/data/plugin/text/text?run=..%2f..&tag=..%2fsecret.txt"])
+def test_raw_traversal_paths_are_refused(live, target):
+    """Paths sent byte for byte, as a browser would not, reach the server un-normalised."""
+    host, port, _, _ = live
+    status, _, body = _get(host, port, target)
+    assert status in (400, 404, 308), (target, status)
+    assert SECRET.encode() not in body and b"root:x:" not in body
+
+
+@pytest.fixture(scope="module")
+def flowboard_server():  # TEMPORARY until the CLI exists
+    import threading
+
+    from werkzeug.serving import make_server
+    servers = []
+
+    def start(logdir):
+        app = create_app(logdir, reload_interval=0)
+        app.extensions["flowboard.provider"].wait_loaded(30)
+        srv = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_port}/"
+    yield start
+    for s in servers:
+        s.shutdown()
