@@ -108,10 +108,10 @@ def numpy_mlp(x, y, params, lr):
         hidden = np.maximum(pre, 0)
         logits = hidden @ w2 + b2
         shifted = logits - logits.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        log_p = shifted - log_sum
-        loss = -(y * log_p).sum(axis=1).mean()
-        d_logits = (np.exp(log_p) - y) / np.float32(len(x))
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        loss = (np.log(total)[:, 0] - (y * shifted).sum(axis=1)).mean()
+        d_logits = (exp / total - y) / np.float32(len(x))
         d_hidden = (d_logits @ w2.T) * (pre > 0)
         params[0] = w1 - (x.T @ d_hidden) * lr
         params[1] = b1 - d_hidden.sum(axis=0) * lr

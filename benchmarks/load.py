@@ -156,13 +156,13 @@ def main() -> None:
             targets.append("/data/plugin/scalars/tags")
             stop = threading.Event()
             clients = [Client(host, port, targets, stop, seed) for seed in range(args.clients)]
-            rss_peak = rss_start
+            rss = [rss_start]  # sampled every 5 s
             t0 = time.perf_counter()
             for c in clients:
                 c.start()
             while time.perf_counter() - t0 < args.seconds:
-                time.sleep(0.5)
-                rss_peak = max(rss_peak, rss_mb(server.pid))
+                time.sleep(min(5.0, max(0.0, args.seconds - (time.perf_counter() - t0))))
+                rss.append(rss_mb(server.pid))
             stop.set()
             for c in clients:
                 c.join()
@@ -170,7 +170,7 @@ def main() -> None:
             rss_end = rss_mb(server.pid)
             writer.kill()
             written = [int(x) for x in writer.stdout.read().split()]
-            report(clients, elapsed, rss_start, rss_peak, rss_end, args,
+            report(clients, elapsed, rss + [rss_end], args,
                    written[-1] - args.steps + 1 if written else 0)
         finally:
             if writer is not None:
@@ -180,8 +180,8 @@ def main() -> None:
             server.wait(10)
 
 
-def report(clients: list[Client], elapsed: float, rss_start: float, rss_peak: float,
-           rss_end: float, args: argparse.Namespace, appended: int) -> None:
+def report(clients: list[Client], elapsed: float, rss: list[float], args: argparse.Namespace,
+           appended: int) -> None:
     """Print the numbers."""
     lat = np.array([x for c in clients for x in c.latencies]) * 1000
     errors = [e for c in clients for e in c.errors]
@@ -193,7 +193,8 @@ def report(clients: list[Client], elapsed: float, rss_start: float, rss_peak: fl
     print(f"requests: {lat.size}  errors: {len(errors)}  requests/s: {lat.size / elapsed:.0f}")
     print(f"latency ms: p50 {pct[0]:.1f}  p95 {pct[1]:.1f}  p99 {pct[2]:.1f}  "
           f"max {lat.max() if lat.size else float('nan'):.1f}")
-    print(f"server RSS MiB: start {rss_start:.1f}  peak {rss_peak:.1f}  end {rss_end:.1f}")
+    print(f"server RSS MiB: start {rss[0]:.1f}  peak {max(rss):.1f}  end {rss[-1]:.1f}  "
+          f"(every 5 s: {' '.join(f'{x:.0f}' for x in rss)})")
     for e in errors[:10]:
         print("  error:", e)
     if errors:

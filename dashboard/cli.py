@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -62,20 +64,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, logdir: Path) -> int:
+    import logging
+
     from werkzeug.serving import make_server
 
     from .app import PROVIDER, create_app
 
     host = "0.0.0.0" if args.bind_all else args.host
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app = create_app(logdir, args.reload_interval, host=host, bind_all=args.bind_all,
                      allowed_hosts=args.allow_host)
-    try:
-        server = make_server(host, args.port, app, threaded=True)
-    except OSError as e:
-        print(f"flowboard: cannot serve on {host}:{args.port}: "
-              f"{'port is already in use' if e.errno == 98 else e.strerror}; "
+    problem = _cannot_bind(host, args.port)
+    if problem:
+        print(f"flowboard: cannot serve on {host}:{args.port}: {problem}; "
               "choose another with --port (0 picks a free one)", file=sys.stderr)
         return 1
+    server = make_server(host, args.port, app, threaded=True)
     shown = "localhost" if args.bind_all else (f"[{host}]" if ":" in host else host)
     print(f"flowboard {'(demo) ' if args.demo else ''}serving {logdir} at "
           f"http://{shown}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
@@ -89,6 +93,20 @@ def _serve(args: argparse.Namespace, logdir: Path) -> int:
         server.server_close()
         app.extensions[PROVIDER].stop(wait=False)
     return 0
+
+
+def _cannot_bind(host: str, port: int) -> str | None:
+    """Why (host, port) cannot be served on, or None if it can."""
+    if port == 0:
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return "port is already in use" if e.errno == errno.EADDRINUSE else e.strerror
+    return None
 
 
 if __name__ == "__main__":

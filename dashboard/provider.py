@@ -22,7 +22,7 @@ class DataProvider:
     """All runs of a logdir, kept up to date by a background thread; knows nothing of HTTP."""
 
     def __init__(self, logdir: str | os.PathLike, reload_interval: float = 5,
-                 workers: int = 2):
+                 workers: int = 1):
         self.logdir = os.path.abspath(os.fspath(logdir))
         self.reload_interval = reload_interval
         self._runs: dict[str, Run] = {}
@@ -92,6 +92,7 @@ class DataProvider:
         """Loading progress: whether a pass is running and how many bytes are left."""
         runs = list(self._runs.values())
         read = sum(r.bytes_read for r in runs)
+        nbytes, points = self.memory()
         return {
             "loading": self._loading or not self._loaded.is_set(),
             "runs": len(runs),
@@ -99,6 +100,8 @@ class DataProvider:
             "bytes_total": max(read, self._target),
             "reloads": self.reloads,
             "reload_interval": self.reload_interval,
+            "scalar_points": points,
+            "scalar_bytes": nbytes,
             "time": time.time(),
         }
 
@@ -143,7 +146,7 @@ class DataProvider:
 
     def image_tags(self) -> dict[str, dict[str, int]]:
         """Image tags of every run, with the most images any one step holds."""
-        return {name: {t: max(len(refs) for _, _, refs in items)
+        return {name: {t: max((len(refs) for _, _, refs in items), default=0)
                        for t, items in sorted(r.images.items())}
                 for name, r in sorted(self._runs.items())}
 

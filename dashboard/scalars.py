@@ -42,8 +42,17 @@ def scalars():
     if fmt == "csv":
         return Response(to_csv(step, wall, value), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=scalars.csv"})
+    if np.isfinite(value).all() and np.isfinite(wall).all():
+        return Response(_points_json(step, wall, value), mimetype="application/json")
     return json_response([[w, s, v] for w, s, v in
                           zip(wall.tolist(), step.tolist(), value.tolist())])
+
+
+def _points_json(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:
+    """[[wall, step, value], ...] of finite points, formatted in one pass (json.dumps' output)."""
+    r = repr
+    return "[" + ",".join([f"[{r(w)},{s},{r(v)}]" for w, s, v in
+                           zip(wall.tolist(), step.tolist(), value.tolist())]) + "]"
 
 
 def to_csv(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:

@@ -42,10 +42,18 @@ def host_name(host: str) -> str:
     host = host.strip().lower()
     if host.startswith("["):  # [v6] or [v6]:port
         end = host.find("]")
-        return host[1:end] if end > 0 else host
+        if end > 0 and _is_port(host[end + 1:]):
+            return host[1:end]
+        return host  # malformed: matches no allowed name
     if host.count(":") == 1:  # name:port or v4:port; a bare IPv6 address has several colons
-        host = host.split(":", 1)[0]
+        name, port = host.split(":")
+        host = name if _is_port(":" + port) else host
     return host.rstrip(".")
+
+
+def _is_port(suffix: str) -> bool:
+    """Whether `suffix` is empty or `:digits`: what may follow a host name in a Host header."""
+    return suffix == "" or (suffix[:1] == ":" and suffix[1:].isascii() and suffix[1:].isdigit())
 
 
 def _display(name: str) -> str:

@@ -1,35 +1,86 @@
 """The TF1 vocabulary `import flowlog as fl` offers: `fl.constant`, `fl.Session`, `fl.train`, ..."""
-# ruff: noqa: F401, F403, F405 - this module only gathers names
+
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 from flowlog.engine import errors, nn, summary, train
 from flowlog.engine import ops as _ops
-from flowlog.engine.dtypes import (DType, as_dtype, bool_, double, float16, float32, float64,
-                                   half, int8, int16, int32, int64, string, uint8, uint16,
-                                   uint32, uint64)
-from flowlog.engine.framework import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
-                                      device, get_collection, get_default_graph, name_scope,
-                                      reset_default_graph)
-from flowlog.engine.initializers import (constant_initializer, glorot_normal_initializer,
-                                         glorot_uniform_initializer, ones_initializer,
-                                         random_normal_initializer, random_uniform_initializer,
-                                         truncated_normal_initializer,
-                                         variance_scaling_initializer, zeros_initializer)
+from flowlog.engine.dtypes import (
+    DType,
+    as_dtype,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from flowlog.engine.framework import (
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    add_to_collection,
+    device,
+    get_collection,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from flowlog.engine.initializers import (
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
 from flowlog.engine.ops import *
-from flowlog.engine.session import (InteractiveSession, RunMetadata, RunOptions, Session,
-                                    get_default_session)
+from flowlog.engine.session import (
+    InteractiveSession,
+    RunMetadata,
+    RunOptions,
+    Session,
+    get_default_session,
+)
 from flowlog.engine.shapes import TensorShape
-from flowlog.engine.summary import (histogram_summary, image_summary, merge_all_summaries,
-                                    merge_summary, scalar_summary)
-from flowlog.engine.variables import (Variable, all_variables, assign, assign_add, assign_sub,
-                                      get_variable, global_variables, global_variables_initializer,
-                                      initialize_all_variables, local_variables,
-                                      local_variables_initializer, trainable_variables,
-                                      variables_initializer)
+from flowlog.engine.summary import (
+    histogram_summary,
+    image_summary,
+    merge_all_summaries,
+    merge_summary,
+    scalar_summary,
+)
+from flowlog.engine.variables import (
+    Variable,
+    all_variables,
+    assign,
+    assign_add,
+    assign_sub,
+    get_variable,
+    global_variables,
+    global_variables_initializer,
+    initialize_all_variables,
+    local_variables,
+    local_variables_initializer,
+    trainable_variables,
+    variables_initializer,
+)
 
-bool = bool_  # noqa: A001 - TF's name for the boolean dtype
+bool = bool_
 
 
 class ConfigProto(SimpleNamespace):
@@ -47,7 +98,7 @@ def get_collection_ref(key: str) -> list:
     return get_default_graph().get_collection_ref(key)
 
 
-__all__ = sorted(set(_ops.__all__) | {
+__all__ = _ops.__all__ + [
     "ConfigProto", "DType", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession",
     "Operation", "RunMetadata", "RunOptions", "Session", "Tensor", "TensorShape", "Variable",
     "add_to_collection", "all_variables", "as_dtype", "assign", "assign_add", "assign_sub",
@@ -61,4 +112,4 @@ __all__ = sorted(set(_ops.__all__) | {
     "random_uniform_initializer", "reset_default_graph", "scalar_summary", "string", "summary",
     "train", "trainable_variables", "truncated_normal_initializer", "uint8", "uint16", "uint32",
     "uint64", "variables_initializer", "variance_scaling_initializer", "zeros_initializer",
-})
+]

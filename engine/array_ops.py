@@ -102,7 +102,18 @@ def _shape_infer(op):
 
 @register_op("Shape", infer=_shape_infer, grad=not_differentiable, attrs=("out_type",))
 def _shape_kernel(x, *, out_type):
-    return np.array(np.shape(x), dtype=out_type.as_numpy_dtype)
+    # The same shapes come back run after run: one read-only array per (shape, type).
+    key = (x.shape if isinstance(x, (np.ndarray, np.generic)) else np.shape(x), out_type)
+    hit = _SHAPE_CACHE.get(key)
+    if hit is None:
+        hit = np.array(key[0], dtype=out_type.as_numpy_dtype)
+        hit.setflags(write=False)
+        if len(_SHAPE_CACHE) < 4096:
+            _SHAPE_CACHE[key] = hit
+    return hit
+
+
+_SHAPE_CACHE: dict = {}
 
 
 @register_op("Size", infer=lambda op: [(op.attrs["out_type"], TensorShape(()))],
@@ -176,6 +187,8 @@ def _raw_dims(shp: Tensor) -> list:
 @register_op("Reshape", infer=_reshape_infer,
              grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None))
 def _reshape_kernel(x, shp):
+    if not shp.size and isinstance(x, np.generic):
+        return x  # a scalar stays a NumPy scalar, which later ops compute on fastest
     return x.reshape(shp.tolist())  # NumPy scalars reshape too; a list beats an int32 array
 
 
@@ -203,6 +216,8 @@ def _fill_infer(op):
 
 @register_op("Fill", infer=_fill_infer, grad=lambda op, g: (None, _r.reduce_sum(g)))
 def _fill_kernel(dims, value):
+    if not dims.size:
+        return value[()]  # a scalar: kept a NumPy scalar, which later ops compute on fastest
     return np.full(dims.tolist(), value)
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
-from google.protobuf import text_format
-
 from flowlog.engine import dtypes
 from flowlog.engine.framework import Graph, Operation
 from flowlog.engine.shapes import TensorShape
+from google.protobuf import text_format
+
 from flowlog.proto import attr_value_pb2, graph_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
 GRAPH_DEF_PRODUCER = 27  # the GraphDef version TF 1.x graphs of the tutorials' era carry

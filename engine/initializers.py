@@ -3,14 +3,8 @@ from __future__ import annotations
 
 import math
 
-from flowlog.engine import dtypes
+from flowlog.engine import dtypes, ops
 from flowlog.engine.framework import constant
-
-
-def _ops():
-    from flowlog.engine import ops  # op constructors; imported late (ops import variables)
-
-    return ops
 
 
 class Initializer:
@@ -30,7 +24,7 @@ class Zeros(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _ops().zeros(shape, self._dtype(dtype))
+        return ops.zeros(shape, self._dtype(dtype))
 
 
 class Ones(Initializer):
@@ -38,7 +32,7 @@ class Ones(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _ops().ones(shape, self._dtype(dtype))
+        return ops.ones(shape, self._dtype(dtype))
 
 
 class Constant(Initializer):
@@ -56,13 +50,13 @@ class RandomNormal(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _ops().random_normal(shape, self.mean, self.stddev, self._dtype(dtype),
+        return ops.random_normal(shape, self.mean, self.stddev, self._dtype(dtype),
                                     seed=self.seed)
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _ops().truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype),
+        return ops.truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype),
                                        seed=self.seed)
 
 
@@ -72,7 +66,7 @@ class RandomUniform(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _ops().random_uniform(shape, self.minval, self.maxval, self._dtype(dtype),
+        return ops.random_uniform(shape, self.minval, self.maxval, self._dtype(dtype),
                                      seed=self.seed)
 
 
@@ -93,11 +87,11 @@ class VarianceScaling(Initializer):
         dtype = self._dtype(dtype)
         if self.distribution in ("normal", "truncated_normal"):
             stddev = math.sqrt(scale) / 0.87962566103423978  # std of a unit normal cut at 2
-            return _ops().truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
+            return ops.truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
         if self.distribution == "untruncated_normal":
-            return _ops().random_normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
+            return ops.random_normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
         limit = math.sqrt(3.0 * scale)
-        return _ops().random_uniform(shape, -limit, limit, dtype, seed=self.seed)
+        return ops.random_uniform(shape, -limit, limit, dtype, seed=self.seed)
 
 
 def _fans(shape: list) -> tuple[float, float]:

@@ -1,19 +1,19 @@
 """TF1's optimizers: gradient descent, momentum, Adam, Adagrad, RMSProp, with TF's op names."""
 from __future__ import annotations
 
-from flowlog.engine import dtypes, initializers
-from flowlog.engine.framework import (GraphKeys, Operation, Tensor, control_dependencies,
-                                      convert_to_tensor, get_default_graph, name_scope)
+from flowlog.engine import initializers, ops
+from flowlog.engine.framework import (
+    GraphKeys,
+    Operation,
+    Tensor,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
+from flowlog.engine.op_util import FLOATS
 from flowlog.engine.training_ops import apply_op
 from flowlog.engine.variables import Variable, assign_add, trainable_variables
-
-_FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
-
-
-def _ops():
-    from flowlog.engine import ops
-
-    return ops
 
 
 class Optimizer:
@@ -60,11 +60,11 @@ class Optimizer:
         for v in var_list:
             if not isinstance(v, Variable):
                 raise TypeError(f"Trying to optimize unsupported type {v!r}: expected a Variable")
-        grads = _ops().gradients(loss, [v._ref() for v in var_list], grad_ys=grad_loss,
+        grads = ops.gradients(loss, [v._ref() for v in var_list], grad_ys=grad_loss,
                                  gate_gradients=gate_gradients == self.GATE_OP,
                                  aggregation_method=aggregation_method)
         if gate_gradients == self.GATE_GRAPH:
-            grads = _ops().tuple(grads)
+            grads = ops.tuple(grads)
         pairs = list(zip(grads, var_list))
         _check_dtypes([v for g, v in pairs if g is not None])
         return pairs
@@ -113,7 +113,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _finish(self, update_ops: list, name: str) -> Operation:
-        return _ops().group(*update_ops, name=name)
+        return ops.group(*update_ops, name=name)
 
     # --- slots ---------------------------------------------------------------------------
 
@@ -167,13 +167,13 @@ def _small_zeros(shape, dtype=None):
 def _check_dtypes(tensors) -> None:
     for t in tensors:
         dtype = t.dtype.base_dtype
-        if dtype not in _FLOATS:
+        if dtype not in FLOATS:
             raise ValueError(f"Invalid type {dtype!r} for {t.name}, expected: "
-                             f"[{', '.join(repr(d) for d in _FLOATS)}].")
+                             f"[{', '.join(repr(d) for d in FLOATS)}].")
 
 
 def _cast(t: Tensor, var: Variable) -> Tensor:
-    return _ops().cast(t, var.dtype.base_dtype)
+    return ops.cast(t, var.dtype.base_dtype)
 
 
 class GradientDescentOptimizer(Optimizer):
@@ -252,7 +252,7 @@ class AdamOptimizer(Optimizer):
             b1p, b2p = self._powers()
             update_beta1 = b1p.assign(b1p * self._beta1_t)
             update_beta2 = b2p.assign(b2p * self._beta2_t)
-        return _ops().group(*update_ops, update_beta1, update_beta2, name=name)
+        return ops.group(*update_ops, update_beta1, update_beta2, name=name)
 
 
 class AdagradOptimizer(Optimizer):

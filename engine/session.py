@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-
 from flowlog.engine import errors
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
 from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
+
 from flowlog.proto import step_stats_pb2
 
 DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -63,8 +63,9 @@ class Session:
             self._plans.clear()
             self._traced.clear()
             self._version = len(self.graph._ops)
-        trace = options is not None and options.trace_level and run_metadata is not None
-        plans = self._traced if trace else self._plans
+        if options is not None and options.trace_level and run_metadata is not None:
+            return self._run_traced(fetches, feed_dict, run_metadata)
+        # The fast path: one dict lookup of the signature, then the compiled plan.
         t = type(fetches)
         if t is list or t is tuple:
             key = (t, *fetches)
@@ -75,31 +76,27 @@ class Session:
         if feed_dict:
             key = (key, tuple(feed_dict))
         try:
-            plan = plans[key]
-        except (KeyError, TypeError):
-            plan = self._plan(fetches, feed_dict, trace)
-            try:
-                plans[key] = plan
-            except TypeError:
-                pass  # a fetch structure holding lists is compiled each time, never cached
-        args = feed_dict.values() if feed_dict else ()
-        if trace:
-            return self._run_traced(plan, args, run_metadata)
-        return self._call(plan, args)
-
-    def _call(self, plan: Plan, args, stats=None):
+            plan = self._plans[key]
+        except KeyError:
+            plan = self._plans[key] = self._plan(fetches, feed_dict)
+        except TypeError:  # lists or dicts inside the fetch structure
+            plan = self._cached(self._plans, fetches, feed_dict, False)
         try:
-            return plan.fn(*args) if stats is None else plan.fn(stats, *args)
-        except errors.OpError as e:
-            if e.op is None:
-                where = plan.culprit(e)
-                e.op = where if isinstance(where, Operation) else None
-            raise e.with_traceback(None) from None
-        except _USER_ERRORS as e:
-            where = plan.culprit(e)
-            if not isinstance(where, Operation):
-                raise e.with_traceback(None) from None  # a feed's own conversion error
-            raise errors.InvalidArgumentError(None, where, str(e)) from None
+            return plan.fn(*feed_dict.values()) if feed_dict else plan.fn()
+        except Exception as e:  # noqa: BLE001 - re-raised, in TF's terms where it has them
+            _reraise(plan, e)
+
+    def _run_traced(self, fetches, feed_dict, run_metadata):
+        plan = self._cached(self._traced, fetches, feed_dict, True)
+        stats: list = []
+        start = time.time_ns()
+        t0 = time.perf_counter_ns()
+        try:
+            return plan.fn(stats, *(feed_dict or {}).values())
+        except Exception as e:  # noqa: BLE001
+            _reraise(plan, e)
+        finally:
+            _fill_step_stats(run_metadata, plan, stats, start, t0)
 
     def _plan(self, fetches, feed_dict, trace: bool = False) -> Plan:
         feeds = []
@@ -112,14 +109,12 @@ class Session:
             feeds.append(t)
         return build_plan(self, fetches, feeds, [_converter(t) for t in feeds], trace)
 
-    def _run_traced(self, plan: Plan, args, run_metadata):
-        stats: list = []
-        start = time.time_ns()
-        t0 = time.perf_counter_ns()
-        try:
-            return self._call(plan, args, stats)
-        finally:
-            _fill_step_stats(run_metadata, plan, stats, start, t0)
+    def _cached(self, plans: dict, fetches, feed_dict, trace: bool) -> Plan:
+        key = ("nested", _structure_key(fetches), tuple(feed_dict or ()))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = self._plan(fetches, feed_dict, trace)
+        return plan
 
     def make_callable(self, fetches, feed_list=None):
         """A function running `fetches` with positional values for `feed_list`, as TF1's."""
@@ -131,7 +126,10 @@ class Session:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(feed_args) != len(feed_dict):
                 raise TypeError(f"Expected {len(feed_dict)} feed values, got {len(feed_args)}")
-            return self._call(plan, feed_args)
+            try:
+                return plan.fn(*feed_args)
+            except Exception as e:  # noqa: BLE001
+                _reraise(plan, e)
 
         return call
 
@@ -176,7 +174,7 @@ class Session:
         finally:
             _session_stack().remove(self)
 
-    def __enter__(self) -> Session:
+    def __enter__(self):
         for cm in (self.graph.as_default(), self.as_default()):
             cm.__enter__()
             self._contexts.append(cm)
@@ -210,19 +208,55 @@ class InteractiveSession(Session):
         super().close()
 
 
+def _reraise(plan: Plan, e: Exception):
+    """Raise what a plan raised, as TF does: op errors name their op; a kernel's ValueError or
+    TypeError becomes InvalidArgumentError naming the op; tracebacks stop at `run`."""
+    if isinstance(e, errors.OpError):
+        if e.op is None:
+            where = plan.culprit(e)
+            e.op = where if isinstance(where, Operation) else None
+        raise e.with_traceback(None) from None
+    if isinstance(e, _USER_ERRORS):
+        where = plan.culprit(e)
+        if not isinstance(where, Operation):
+            raise e.with_traceback(None) from None  # a feed's own conversion error
+        raise errors.InvalidArgumentError(None, where, str(e)) from None
+    raise e
+
+
+def _structure_key(fetches):
+    """A hashable stand-in for a fetch structure (lists and dicts become tuples)."""
+    if isinstance(fetches, (list, tuple)):
+        return (type(fetches), *(_structure_key(f) for f in fetches))
+    if isinstance(fetches, dict):
+        return (type(fetches), *((k, _structure_key(v)) for k, v in fetches.items()))
+    return fetches
+
+
 # --- feeds ---------------------------------------------------------------------------------
 
 
 def _converter(t: Tensor):
-    """The function turning a fed value into an array of `t`'s dtype, checked against its shape."""
+    """The function turning a fed value into `t`'s dtype, checked against its static shape.
+
+    Python numbers become NumPy scalars (not 0-d arrays): NumPy computes on those fastest.
+    """
     dtype = t.dtype.base_dtype
     np_type = dtype.as_numpy_dtype
     check = shape_checker(t)
     dims = t.shape.dims if t.shape.is_fully_defined() else None
+    python_scalars = (float, int) if dtype.is_floating else (int,) if dtype.is_integer else ()
 
     def convert(value):
-        if type(value) is np.ndarray and value.dtype.type is np_type:
+        kind = type(value)
+        if kind is np.ndarray and value.dtype.type is np_type:
             arr = value
+        elif kind in python_scalars:
+            try:
+                arr = np_type(value)
+            except OverflowError as e:
+                raise TypeError(f"Cannot feed value {value!r} to Tensor '{t.name}' of dtype "
+                                f"{dtype.name}: {e}") from None
         else:
             arr = _to_array(value, t, dtype)
         if check is not None and arr.shape != dims:

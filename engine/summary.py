@@ -8,29 +8,24 @@ from __future__ import annotations
 import re
 
 import numpy as np
-
-from flowlog.engine import dtypes
-from flowlog.engine.framework import (GraphKeys, Operation, Tensor, constant, convert_to_tensor,
-                                      get_default_graph, register_op)
+from flowlog.engine import dtypes, ops
+from flowlog.engine.framework import (
+    GraphKeys,
+    Operation,
+    Tensor,
+    constant,
+    convert_to_tensor,
+    get_default_graph,
+    register_op,
+)
 from flowlog.engine.shapes import TensorShape
+
+from flowlog import builders
+from flowlog.writer import FileWriter
 
 __all__ = ["FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "text"]
 
 _INVALID = re.compile(r"[^-/\w\.]")
-
-
-def __getattr__(name: str):
-    if name == "FileWriter":  # the event-file writer loads on first use
-        from flowlog.writer import FileWriter
-
-        return FileWriter
-    raise AttributeError(f"module 'flowlog.engine.summary' has no attribute '{name}'")
-
-
-def _builders():
-    from flowlog import builders
-
-    return builders
 
 
 def _str(value) -> str:
@@ -48,14 +43,13 @@ def _scalar_kernel(tags, values):
     if tags.shape != values.shape:
         raise ValueError(f"tags and values not the same shape: {list(tags.shape)} != "
                          f"{list(values.shape)}")
-    b = _builders()
-    return b"".join(b.scalar(_str(t), v).SerializeToString()
+    return b"".join(builders.scalar(_str(t), v).SerializeToString()
                     for t, v in zip(tags.flat, values.flat))
 
 
 @register_op("HistogramSummary", infer=_summary_infer)
 def _histogram_kernel(tag, values):
-    return _builders().histogram(_str(tag), values).SerializeToString()
+    return builders.histogram(_str(tag), values).SerializeToString()
 
 
 @register_op("ImageSummary", infer=_summary_infer, attrs=("max_images",))
@@ -65,14 +59,13 @@ def _image_kernel(tag, tensor, *, max_images=3):
         raise ValueError(f"Tensor must be 4-D with last dim 1, 3, or 4, not {list(images.shape)}")
     n = min(max_images, images.shape[0])
     names = [f"{tag}/image"] if n == 1 else [f"{tag}/image/{i}" for i in range(n)]
-    b = _builders()
-    return b"".join(b.image(name, img, dataformats="HWC").SerializeToString()
+    return b"".join(builders.image(name, img, dataformats="HWC").SerializeToString()
                     for name, img in zip(names, images))
 
 
 @register_op("TensorSummaryV2", infer=_summary_infer)
 def _text_kernel(tag, tensor, metadata):
-    return _builders().text(_str(tag), _str(tensor)).SerializeToString()
+    return builders.text(_str(tag), _str(tensor)).SerializeToString()
 
 
 @register_op("MergeSummary", infer=_summary_infer)
@@ -112,11 +105,7 @@ def scalar(name: str, tensor, collections=None, family=None) -> Tensor:
 
 
 def _reshape_scalar(t: Tensor) -> Tensor:
-    if t.shape.dims == ():
-        return t
-    from flowlog.engine import ops
-
-    return ops.reshape(t, [])
+    return t if t.shape.dims == () else ops.reshape(t, [])
 
 
 def histogram(name: str, values, collections=None, family=None) -> Tensor:

@@ -4,27 +4,25 @@ from __future__ import annotations
 import os
 
 import numpy as np
-
 from flowlog.engine import dtypes, errors, initializers
 from flowlog.engine.framework import GraphKeys, get_default_graph
-from flowlog.engine.optimizers import (AdagradOptimizer, AdamOptimizer,
-                                       GradientDescentOptimizer, MomentumOptimizer, Optimizer,
-                                       RMSPropOptimizer)
-from flowlog.engine.variables import Variable, get_variable, global_variables
+from flowlog.engine.optimizers import (
+    AdagradOptimizer,
+    AdamOptimizer,
+    GradientDescentOptimizer,
+    MomentumOptimizer,
+    Optimizer,
+    RMSPropOptimizer,
+)
+from flowlog.engine.variables import Variable, fmt_dims, get_variable, global_variables
+
+from flowlog.writer import FileWriter as SummaryWriter  # TF1's old name of FileWriter
 
 __all__ = [
     "AdagradOptimizer", "AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer",
     "Optimizer", "RMSPropOptimizer", "Saver", "SummaryWriter", "create_global_step",
     "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint",
 ]
-
-
-def __getattr__(name: str):
-    if name == "SummaryWriter":  # TF1's old name of FileWriter; the writer loads on first use
-        from flowlog.writer import FileWriter
-
-        return FileWriter
-    raise AttributeError(f"module 'flowlog.train' has no attribute '{name}'")
 
 
 # --- the global step ------------------------------------------------------------------------
@@ -53,7 +51,8 @@ def create_global_step(graph=None) -> Variable:
 
 def get_or_create_global_step(graph=None) -> Variable:
     """The global step variable, created on first use."""
-    return get_global_step(graph) or create_global_step(graph)
+    step = get_global_step(graph)
+    return step if step is not None else create_global_step(graph)
 
 
 def global_step(sess, global_step_tensor) -> int:
@@ -122,8 +121,8 @@ class Saver:
                 if not v.shape.is_compatible_with(value.shape):
                     raise errors.InvalidArgumentError(
                         None, v.op, f"Assign requires shapes of both tensors to match. lhs shape= "
-                                    f"{v.shape} rhs shape= {value.shape} (variable {name} in "
-                                    f"checkpoint {save_path})")
+                                    f"{fmt_dims(v.shape)} rhs shape= {fmt_dims(value.shape)} "
+                                    f"(variable {name} in checkpoint {save_path})")
                 sess._cell(v.op).value = value.astype(v.dtype.base_dtype.as_numpy_dtype)
 
     def _remember(self, prefix: str) -> None:

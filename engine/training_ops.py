@@ -6,13 +6,15 @@ arithmetic follows TF's kernels term by term so float32 results match TF1's.
 from __future__ import annotations
 
 import numpy as np
-
 from flowlog.engine import errors
 from flowlog.engine.framework import Operation, Tensor, register_op
 
+# Where the gradient is among each op's inputs (TF's order; last unless listed).
+_GRAD_INDEX = {"ApplyGradientDescent": 2, "ApplyMomentum": 3}
+
 
 def _apply_infer(op: Operation) -> list:
-    var, grad = op.inputs[0], op.inputs[-1]
+    var, grad = op.inputs[0], op.inputs[_GRAD_INDEX.get(op.type, -1)]
     if not var.shape.is_compatible_with(grad.shape):
         raise ValueError(f"Shapes must be equal for '{op.name}' (op: '{op.type}'): the variable "
                          f"has shape {var.shape} and the gradient {grad.shape}.")
@@ -34,10 +36,12 @@ def _register(op_type: str, n_refs: int, update, attrs: tuple = ()) -> None:
     """
 
     def bind(op: Operation, session):
+        g = _GRAD_INDEX.get(op_type, -1)
+
         def apply(*args):
             cells = args[:n_refs]
             olds = [c.read() for c in cells]
-            _check(op, olds[0], args[-1])
+            _check(op, olds[0], args[g])
             news = update(op, *olds, *args[n_refs:])
             for cell, new in zip(cells, news):
                 cell.value = new
@@ -49,12 +53,16 @@ def _register(op_type: str, n_refs: int, update, attrs: tuple = ()) -> None:
 
 
 def _gradient_descent_bind(op: Operation, session):
-    # The step of every SGD training loop: kept free of the generic path's tuple shuffling.
+    # The step of every SGD training loop: kept free of the generic path's tuple shuffling,
+    # and of the shape check when the static shapes already guarantee it.
+    var, grad = op.inputs[0].shape, op.inputs[2].shape
+    checked = var.is_fully_defined() and var == grad
+
     def apply(cell, lr, grad):
         old = cell.value
         if old is None:
             cell.read()
-        if old.shape != grad.shape:
+        if not checked and old.shape != np.shape(grad):
             _check(op, old, grad)
         new = cell.value = old - grad * lr
         return new

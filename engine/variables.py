@@ -4,15 +4,22 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-
-from flowlog.engine import dtypes, errors
-from flowlog.engine.framework import (GraphKeys, Operation, OperatorsMixin, Tensor,
-                                      convert_to_tensor, get_default_graph, register_op)
+from flowlog.engine import dtypes, errors, initializers, ops
+from flowlog.engine.framework import (
+    GraphKeys,
+    Operation,
+    OperatorsMixin,
+    Tensor,
+    convert_to_tensor,
+    get_default_graph,
+    register_op,
+)
 from flowlog.engine.shapes import TensorShape, as_shape
 
 
-def _fmt(shape) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
+def fmt_dims(shape) -> str:
+    """A shape as TF's kernels print it: `[2,3]` (`?` for an unknown dimension)."""
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 # --- the state ops --------------------------------------------------------------------------
@@ -57,8 +64,8 @@ def _update_bind(combine):
             if validate and old is not None and new.shape != old.shape:
                 raise errors.InvalidArgumentError(
                     None, op, f"{op.type} requires shapes of both tensors to match. lhs shape= "
-                              f"{_fmt(old.shape)} rhs shape= {_fmt(np.shape(value))}")
-            cell.value = new
+                              f"{fmt_dims(old.shape)} rhs shape= {fmt_dims(np.shape(value))}")
+            cell.value = new = new if new.ndim else new[()]  # scalars compute fastest as such
             return new
 
         return update
@@ -212,8 +219,6 @@ class Variable(OperatorsMixin):
 
 
 def _identity(ref: Tensor, name: str) -> Tensor:
-    from flowlog.engine import ops
-
     return ops.identity(ref, name=name)
 
 
@@ -236,8 +241,6 @@ def local_variables(scope: str | None = None) -> list[Variable]:
 
 def variables_initializer(var_list, name: str = "init") -> Operation:
     """One op running the initializers of `var_list` (a NoOp named `init` by default)."""
-    from flowlog.engine import ops
-
     var_list = list(var_list)
     if not var_list:
         return ops.no_op(name=name)
@@ -266,8 +269,6 @@ def get_variable(name: str, shape=None, dtype=None, initializer=None, regularize
                  trainable=None, collections=None, validate_shape=True, **_ignored) -> Variable:
     """A new variable `name` made by `initializer` (default: glorot uniform for floats, zeros
     otherwise); a name already used by get_variable is a ValueError (no variable scopes here)."""
-    from flowlog.engine import initializers
-
     g = get_default_graph()
     store = _stores.setdefault(g, {})
     if name in store:
@@ -285,7 +286,7 @@ def get_variable(name: str, shape=None, dtype=None, initializer=None, regularize
             raise ValueError(f"Shape of a new variable ({name}) must be fully defined, but "
                              f"instead was {shape}.")
         init = initializer if initializer is not None else initializers.default_for(name, dtype)
-        initial_value = lambda: init(shape.as_list(), dtype=dtype)  # noqa: E731
+        initial_value = lambda: init(shape.as_list(), dtype=dtype)
     v = Variable(initial_value, trainable=True if trainable is None else trainable,
                  collections=collections, validate_shape=validate_shape, name=name,
                  dtype=dtype)

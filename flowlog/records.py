@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import os
 import struct
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -55,11 +54,11 @@ class RecordReader:
 
     A record cut short at the end of the file means "not written yet": reading stops and
     `offset` stays at that record's start, so a later `read()` picks it up once complete.
-    A record whose length or data CRC fails is corruption: the reader scans forward byte by
-    byte to the next intact record, and counts the damaged region once in `corrupt_records`
-    and its size in `skipped_bytes`. An incomplete record at the end that is followed by an
-    intact one was torn, not in progress, and is skipped the same way. Nothing is allocated
-    beyond what the file holds, whatever a length field says.
+    A record whose length or data CRC fails is corruption: the reader scans forward to the
+    next intact record, and counts the damaged region once in `corrupt_records` and its
+    size in `skipped_bytes`. An incomplete record at the end that is followed by an intact
+    one was torn, not in progress, and is skipped the same way. Nothing is allocated beyond
+    what the file holds, whatever a length field says.
     """
 
     path: str | os.PathLike
@@ -71,6 +70,20 @@ class RecordReader:
 
     def read(self) -> Iterator[bytes]:
         """Yield the data of every intact record from `offset` to the end of the file."""
+        for buf, base, starts, sizes in self._chunks():
+            for start, size in zip(starts.tolist(), sizes.tolist()):
+                yield buf[start : start + size]
+                self.offset = base + start + size + FOOTER_SIZE
+
+    def read_chunks(self) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Yield `(buf, starts, sizes)`: intact records' data at `buf[start:start + size]`.
+
+        For bulk decoders; `offset` moves past a chunk when the next one is asked for.
+        """
+        for buf, _, starts, sizes in self._chunks():
+            yield buf, starts, sizes
+
+    def _chunks(self) -> Iterator[tuple[bytes, int, np.ndarray, np.ndarray]]:
         with open(self.path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size < self.offset:  # the file was truncated or replaced: start over
@@ -81,16 +94,19 @@ class RecordReader:
             buf = f.read(min(CHUNK_SIZE, size - base))
             pos = 0
             while True:
+                starts, sizes, stop = scan(buf, pos)
+                if len(starts):
+                    self._resyncing = False
+                    yield buf, base, starts, sizes
+                    pos = stop
+                    self.offset = base + pos
                 n = _check(buf, pos)
                 if n > 0:
-                    yield buf[pos + HEADER_SIZE : pos + n - FOOTER_SIZE]
-                    pos += n
-                    self.offset = base + pos
-                    self._resyncing = False
-                    continue
+                    continue  # cannot happen after scan(), but never skip an intact record
                 if n < 0:
-                    self._skip(1)
-                    pos += 1
+                    nxt = _resync(buf, pos + 1)
+                    self._skip(nxt - pos)
+                    pos = nxt
                     self.offset = base + pos
                     continue
                 if base + len(buf) < size:  # need more bytes, and the file has them
@@ -115,6 +131,154 @@ class RecordReader:
         self.skipped_bytes += nbytes
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+_windows = np.lib.stride_tricks.sliding_window_view
+# Record sizes repeat with a short period in most files (one record per tag per step);
+# the walk checks for periods up to this long, and groups of equal-size records at least
+# MIN_GROUP long have their CRCs computed together.
+MAX_PERIOD = 32
+MIN_GROUP = 16
+MAX_GROUP_WIDTH = 1024
+
+
+def scan(buf: bytes, pos: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    """The intact records that follow each other from `buf[pos]`, in bulk.
+
+    Returns their data starts and sizes, and the position after the last one (where the
+    buffer ends, a record is incomplete, or damage begins). Every length CRC and data CRC
+    is checked, for all records at once (see `_walk` and `data_crcs`).
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    begin = _walk(buf, arr, pos)
+    if not len(begin):
+        return _EMPTY, _EMPTY, pos
+    head = _windows(arr, HEADER_SIZE)[begin]
+    sizes = head[:, :8].copy().view("<u8").ravel().astype(np.int64)
+    ok = mask_crcs(_crc_of_lengths(head)) == head[:, 8:].copy().view("<u4").ravel()
+    stored = _windows(arr, FOOTER_SIZE)[begin + HEADER_SIZE + sizes].copy().view("<u4").ravel()
+    ok &= mask_crcs(data_crcs(buf, begin + HEADER_SIZE, sizes)) == stored
+    keep = len(begin) if ok.all() else int(np.argmin(ok))  # intact up to the first bad one
+    stop = int(begin[keep]) if keep < len(begin) else int(begin[-1] + sizes[-1]) + 16
+    return begin[:keep] + HEADER_SIZE, sizes[:keep], stop
+
+
+def _walk(buf: bytes, arr: np.ndarray, pos: int) -> np.ndarray:
+    """Starts of the complete records chained by their length fields from `buf[pos]`.
+
+    Record by record in Python, until the sizes repeat with a period; then the pattern is
+    extended in bulk as far as the next headers equal the repeating ones.
+    """
+    found = []
+    recent: list[int] = []
+    sizes: list[int] = []
+    unpack, end, p = _LENGTH.unpack_from, len(buf), pos
+    while p + HEADER_SIZE + FOOTER_SIZE <= end:
+        size = unpack(buf, p)[0] + HEADER_SIZE + FOOTER_SIZE
+        if p + size > end:
+            break
+        recent.append(p)
+        sizes.append(size)
+        p += size
+        if len(sizes) % 8 == 0:
+            period = _period(sizes)
+            if period:
+                found.append(np.array(recent, dtype=np.int64))
+                more = _extend(arr, p, recent[-period:], sizes[-period:])
+                found.append(more)
+                if len(more):
+                    p = int(more[-1]) + sizes[-period:][(len(more) - 1) % period]
+                recent, sizes = [], []
+            elif len(sizes) >= 4 * MAX_PERIOD:
+                found.append(np.array(recent, dtype=np.int64))
+                recent, sizes = [], []
+    found.append(np.array(recent, dtype=np.int64))
+    return np.concatenate(found)
+
+
+def _period(sizes: list[int]) -> int:
+    """The shortest period with which the latest sizes repeat (three times), or 0."""
+    for period in range(1, min(MAX_PERIOD, len(sizes) // 3) + 1):
+        if sizes[-period:] == sizes[-2 * period : -period] == sizes[-3 * period : -2 * period]:
+            return period
+    return 0
+
+
+def _extend(arr: np.ndarray, p: int, starts: list[int], sizes: list[int]) -> np.ndarray:
+    """Starts of the records from `p` on that repeat the headers at `starts` in order."""
+    headers = np.stack([arr[s : s + HEADER_SIZE] for s in starts])
+    offsets = np.cumsum([0, *sizes[:-1]])
+    stride = sum(sizes)
+    runs = []
+    reps = 16
+    while (reps := min(reps, (len(arr) - p) // stride)) > 0:
+        at = (p + stride * np.arange(reps)[:, None] + offsets).ravel()
+        same = (_windows(arr, HEADER_SIZE)[at] == np.tile(headers, (reps, 1))).all(axis=1)
+        keep = len(at) if same.all() else int(np.argmin(same))
+        runs.append(at[:keep])
+        if keep < len(at):
+            break
+        p += stride * reps
+        reps *= 4
+    return np.concatenate(runs) if runs else _EMPTY
+
+
+def data_crcs(buf: bytes, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """CRC32C (unmasked) of each `buf[start:start + size]`.
+
+    Records of one size in large numbers are done together: each differs from the first
+    in a few byte columns only (a scalar's wall time, step and value), so its CRC is the
+    first one's xor a table entry per differing byte (`crc_table`). The rest: one call each.
+    """
+    crcs = np.empty(len(starts), dtype=np.uint32)
+    order = np.argsort(sizes, kind="stable")
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    for group in np.split(order, np.flatnonzero(np.diff(sizes[order])) + 1):
+        size = int(sizes[group[0]])
+        if len(group) >= MIN_GROUP and 0 < size <= MAX_GROUP_WIDTH:
+            crcs[group] = _rows_crc(_windows(arr, size)[starts[group]])
+        else:
+            crcs[group] = [_crc32c(buf[s : s + size]) for s in starts[group].tolist()]
+    return crcs
+
+
+def _rows_crc(rows: np.ndarray) -> np.ndarray:
+    first = rows[0]
+    diff = rows ^ first
+    crc = np.full(len(rows), _crc32c(first.tobytes()), dtype=np.uint32)
+    last = rows.shape[1] - 1
+    for col in np.flatnonzero(diff.any(axis=0)).tolist():
+        crc ^= crc_table(last - col)[diff[:, col]]
+    return crc
+
+
+@functools.cache
+def crc_table(distance: int) -> np.ndarray:
+    """For each byte value b: crc32c(b, then `distance` zeros) ^ crc32c(`distance`+1 zeros).
+
+    CRC32C is affine over GF(2): for equal-length messages crc(a ^ b) = crc(a) ^ crc(b) ^
+    crc(zeros). So a message that differs from a template in a few bytes has the template's
+    CRC xor, for each such byte, this table's entry at the byte's distance from the end.
+    Every entry comes from google-crc32c; only xors are done here.
+    """
+    zeros = bytes(distance)
+    base = _crc32c(bytes(distance + 1))
+    return np.array([_crc32c(bytes((b,)) + zeros) ^ base for b in range(256)], dtype=np.uint32)
+
+
+
+def mask_crcs(crc: np.ndarray) -> np.ndarray:
+    """`masked_crc32c`'s mask, applied to an array of CRCs."""
+    return ((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(_MASK_DELTA)
+
+
+def _crc_of_lengths(rows: np.ndarray) -> np.ndarray:
+    """CRC32C of the first 8 bytes of each row (the length fields), via `crc_table`."""
+    crc = np.full(len(rows), _crc32c(bytes(8)), dtype=np.uint32)
+    for col in range(8):
+        crc ^= crc_table(7 - col)[rows[:, col]]
+    return crc
+
+
 def _check(buf: bytes, pos: int) -> int:
     """Size of the intact record at `pos`; 0 when `buf` ends before it can be told; -1 if damaged."""
     if len(buf) - pos < HEADER_SIZE:
@@ -130,6 +294,42 @@ def _check(buf: bytes, pos: int) -> int:
     return HEADER_SIZE + length + FOOTER_SIZE
 
 
+def _header_candidates(buf: bytes, start: int) -> Iterator[int]:
+    """Positions from `start` on whose 12 bytes are a length with its correct CRC.
+
+    Checked for all positions at once, a block at a time, so that crossing a damaged
+    region costs a few array operations per byte rather than a CRC call.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    last = len(buf) - HEADER_SIZE  # the last position a header fits at
+    for block in range(start, last + 1, _RESYNC_BLOCK):
+        stop = min(block + _RESYNC_BLOCK, last + 1)
+        rows = np.lib.stride_tricks.sliding_window_view(arr[block : stop + HEADER_SIZE - 1], 12)
+        stored = rows[:, 8:].copy().view("<u4").ravel()
+        hits = np.flatnonzero(mask_crcs(_crc_of_lengths(rows)) == stored)
+        yield from (block + hits).tolist()
+
+
+_RESYNC_BLOCK = 1 << 20
+
+
+def _resync(buf: bytes, start: int) -> int:
+    """The first position from `start` that is not known damaged: an intact or incomplete
+    record, or too close to the end of `buf` to tell."""
+    for pos in _header_candidates(buf, start):
+        if _check(buf, pos) >= 0:
+            return pos
+    return max(start, len(buf) - HEADER_SIZE + 1)
+
+
+def _next_intact(buf: bytes, start: int) -> int:
+    """Position of the first complete, intact record at or after `start`, or -1."""
+    for pos in _header_candidates(buf, start):
+        if _check(buf, pos) > 0:
+            return pos
+    return -1
+
+
 def _needed(buf: bytes) -> int:
     """Bytes needed to hold the record starting at buf[0] (a header's worth if unknown)."""
     if len(buf) >= HEADER_SIZE:
@@ -139,143 +339,6 @@ def _needed(buf: bytes) -> int:
     return HEADER_SIZE
 
 
-def _next_intact(buf: bytes, start: int) -> int:
-    """Position of the first complete, intact record at or after `start`, or -1."""
-    for pos in range(start, len(buf) - HEADER_SIZE - FOOTER_SIZE + 1):
-        if _check(buf, pos) > 0:
-            return pos
-    return -1
-
-
 def read_records(path: str | os.PathLike, offset: int = 0) -> Iterator[bytes]:
     """Yield the data of every intact record of the file at `path`, from byte `offset`."""
     return RecordReader(path, offset).read()
-
-
-# Scalar events in bulk. A simple scalar event serializes as
-#
-#     09 <wall_time: 8-byte double> 10 <step: varint> <prefix> <simple_value: 4-byte float>
-#
-# where the prefix (`2a len 0a len 0a len <tag> 15`: summary, value, tag and the float's field
-# tag) depends only on the tag. The writer queues `(wall_time, step, tag_id, value)` tuples and
-# frames whole batches here with NumPy: rows of equal layout (same tag, same varint length)
-# are filled column by column, and their CRCs come from per-byte tables (see `_crc_table`).
-
-
-def varint(n: int) -> bytes:
-    """Protobuf base-128 varint of an int64 (negative numbers take ten bytes)."""
-    n &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def scalar_prefix(tag: str) -> bytes:
-    """The bytes of a simple scalar event between its step and its float (see above)."""
-    name = tag.encode("utf-8")
-    tag_field = b"\x0a" + varint(len(name)) + name + b"\x15"
-    value_size = len(tag_field) + 4
-    summary = b"\x0a" + varint(value_size) + tag_field
-    return b"\x2a" + varint(len(summary) + 4) + summary
-
-
-_tag_ids: dict[str, int] = {}
-_tag_lock = threading.Lock()
-# Prefix of each registered tag, indexed by the tag's id.
-scalar_prefixes: list[bytes] = []
-
-
-def scalar_tag_id(tag: str) -> int:
-    """A small int standing for `tag` in queued scalar tuples (one per tag and process)."""
-    found = _tag_ids.get(tag)
-    if found is None:
-        with _tag_lock:
-            found = _tag_ids.get(tag)
-            if found is None:
-                scalar_prefixes.append(scalar_prefix(tag))
-                found = _tag_ids[tag] = len(scalar_prefixes) - 1
-    return found
-
-
-@functools.cache
-def _crc_table(distance: int) -> np.ndarray:
-    """For each byte value b: crc32c(b, then `distance` zeros) ^ crc32c(`distance`+1 zeros).
-
-    CRC32C is affine over GF(2): for equal-length messages crc(a ^ b) = crc(a) ^ crc(b) ^
-    crc(zeros). So a message that differs from a template in a few bytes has the template's
-    CRC xor, for each such byte, this table's entry at the byte's distance from the end.
-    Every entry comes from google-crc32c; only xors are done here.
-    """
-    zeros = bytes(distance)
-    base = _crc32c(bytes(distance + 1))
-    return np.array([_crc32c(bytes((b,)) + zeros) ^ base for b in range(256)], dtype=np.uint32)
-
-
-_VARINT_LIMITS = np.array([1 << (7 * k) for k in range(1, 10)], dtype=np.uint64)
-
-
-def _scalar_rows(prefix: bytes, nvar: int, wall, step, value) -> np.ndarray:
-    """Framed records, one row each, for scalars sharing a prefix and a step varint length."""
-    size = 10 + nvar + len(prefix) + 4
-    start = 22 + nvar + len(prefix)  # column of the float
-    template = b"".join(
-        (_HEADER.pack(size, masked_crc32c(_LENGTH.pack(size))), b"\t", bytes(8), b"\x10",
-         bytes(nvar), prefix, bytes(8))
-    )
-    rows = np.empty((len(wall), HEADER_SIZE + size + FOOTER_SIZE), dtype=np.uint8)
-    rows[:] = np.frombuffer(template, dtype=np.uint8)
-    rows[:, 13:21] = wall.view(np.uint8).reshape(-1, 8)
-    for j in range(nvar):
-        byte = (step >> np.uint64(7 * j)) & np.uint64(0x7F)
-        rows[:, 22 + j] = byte | np.uint64(0x80) if j < nvar - 1 else byte
-    rows[:, start : start + 4] = value.view(np.uint8).reshape(-1, 4)
-    crc = np.full(len(wall), _crc32c(template[HEADER_SIZE : HEADER_SIZE + size]), dtype=np.uint32)
-    last = HEADER_SIZE + size - 1
-    for col in (*range(13, 21), *range(22, 22 + nvar), *range(start, start + 4)):
-        crc ^= _crc_table(last - col)[rows[:, col]]
-    masked = ((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(_MASK_DELTA)
-    rows[:, -4:] = masked.astype("<u4").view(np.uint8).reshape(-1, 4)
-    return rows
-
-
-def _varint_size(n: int) -> int:
-    """Bytes in the varint of an unsigned 64-bit `n`."""
-    return max(1, (n.bit_length() + 6) // 7)
-
-
-# A queued scalar: `SCALAR_ITEM.pack(wall_time, step, tag_id, value)`. Plain bytes, so the
-# cyclic garbage collector never has to look at queued scalars (tuples would make it).
-SCALAR_ITEM = struct.Struct("<dqid")
-_ITEM_DTYPE = np.dtype([("wall", "<f8"), ("step", "<i8"), ("tag", "<i4"), ("value", "<f8")])
-
-
-def frame_scalars(packed: bytes) -> bytes:
-    """Framed simple scalar events, in order, from concatenated `SCALAR_ITEM`s."""
-    items = np.frombuffer(packed, dtype=_ITEM_DTYPE)
-    wall = np.ascontiguousarray(items["wall"])
-    step = items["step"].view(np.uint64)
-    tag = items["tag"]
-    with np.errstate(over="ignore"):  # beyond float32: +-inf, as protobuf stores it
-        value = items["value"].astype("<f4")
-    nvar = _varint_size(int(step.min()))
-    if tag.min() == tag.max() and nvar == _varint_size(int(step.max())):
-        # One tag, one varint length (the usual batch): the rows are the file bytes.
-        return _scalar_rows(scalar_prefixes[tag[0]], nvar, wall, step, value).tobytes()
-    # Several layouts: build each group's rows, place them in a padded table in item order,
-    # and keep each row's real length.
-    sizes = np.searchsorted(_VARINT_LIMITS, step, side="right") + 1
-    group = tag.astype(np.int64) * 16 + sizes
-    lengths = np.empty(len(wall), dtype=np.int64)
-    parts = []
-    for g in np.unique(group):
-        sel = np.flatnonzero(group == g)
-        rows = _scalar_rows(scalar_prefixes[g // 16], int(g % 16), wall[sel], step[sel], value[sel])
-        lengths[sel] = rows.shape[1]
-        parts.append((sel, rows))
-    table = np.zeros((len(wall), int(lengths.max())), dtype=np.uint8)
-    for sel, rows in parts:
-        table[sel, : rows.shape[1]] = rows
-    return table[np.arange(table.shape[1]) < lengths[:, None]].tobytes()

@@ -4,7 +4,7 @@
 (function () {
   const TABS = ["scalars", "histograms", "images", "text", "graphs"];
   const PALETTE = ["#4f6df5", "#f76707", "#12b886", "#e64980", "#7950f2", "#fab005",
-                   "#15aabf", "#82c91e", "#fa5252", "#5c7cfa", "#be4bdb", "#20c997"];
+                   "#15aabf", "#82c91e", "#fa5252", "#be4bdb", "#94a3b8", "#a0522d"];
   // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
   const OWN = ["tab", "off", "runs", "tags", "smooth", "x", "logy", "outliers", "fold"];
 
@@ -68,10 +68,14 @@
     return node;
   }
 
+  // Colours follow the sorted run list, so neighbours differ; a run keeps its colour while
+  // the list does not change.
   function runColor(run) {
-    let h = 2166136261;
-    for (let i = 0; i < run.length; i++) h = Math.imul(h ^ run.charCodeAt(i), 16777619);
-    return PALETTE[(h >>> 0) % PALETTE.length];
+    const i = state.runs.indexOf(run);
+    if (i >= 0) return PALETTE[i % PALETTE.length];
+    let h = 0;
+    for (let k = 0; k < run.length; k++) h = (h * 31 + run.charCodeAt(k)) >>> 0;
+    return PALETTE[h % PALETTE.length];
   }
 
   function regex(text, input) {

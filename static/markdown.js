@@ -3,7 +3,7 @@
 
 (function () {
   const BLOCK = /^(```|#{1,6}\s|\s*([-*+]|\d+[.)])\s+|\s*\||>)/;
-  const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*|__[^_]+__)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/g;
+  const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*|__[^_]+__)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/.source;
 
   function node(tag, cls) {
     const n = document.createElement(tag);
@@ -13,8 +13,8 @@
 
   function inline(text, parent) {
     let last = 0, m;
-    INLINE.lastIndex = 0;
-    while ((m = INLINE.exec(text))) {
+    const re = new RegExp(INLINE, "g");  // one per call: emphasis recurses
+    while ((m = re.exec(text))) {
       parent.append(document.createTextNode(text.slice(last, m.index)));
       const t = m[0];
       if (m[1]) { const c = node("code"); c.textContent = t.slice(1, -1); parent.append(c); }

@@ -75,8 +75,7 @@ def append(path: str | os.PathLike, events) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "ab") as f:
-        for e in events:
-            f.write(frame(e if isinstance(e, bytes) else e.SerializeToString()))
+        f.writelines(frame(e if isinstance(e, bytes) else e.SerializeToString()) for e in events)
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import time
 from urllib.parse import quote_from_bytes, urlsplit
 
 import numpy as np
@@ -42,6 +43,10 @@ def live(fuzz_logdir, flowboard_server):
     """(host, port, OpenAPI document, known runs and tags) of a flowboard serving the logdir."""
     url = flowboard_server(fuzz_logdir)
     parts = urlsplit(url)
+    deadline = time.monotonic() + 60
+    while json.loads(_get(parts.hostname, parts.port, "/data/status")[2])["loading"]:
+        assert time.monotonic() < deadline, "flowboard did not load the logdir within 60 s"
+        time.sleep(0.05)
     doc = json.loads(_get(parts.hostname, parts.port, "/data/openapi.json")[2])
     known = set(json.loads(_get(parts.hostname, parts.port, "/data/runs")[2]))
     for route in ("scalars", "histograms", "images"):
@@ -187,20 +192,3 @@ def test_raw_traversal_paths_are_refused(live, target):
     assert SECRET.encode() not in body and b"root:x:" not in body
 
 
-@pytest.fixture(scope="module")
-def flowboard_server():  # TEMPORARY until the CLI exists
-    import threading
-
-    from werkzeug.serving import make_server
-    servers = []
-
-    def start(logdir):
-        app = create_app(logdir, reload_interval=0)
-        app.extensions["flowboard.provider"].wait_loaded(30)
-        srv = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        servers.append(srv)
-        return f"http://127.0.0.1:{srv.server_port}/"
-    yield start
-    for s in servers:
-        s.shutdown()

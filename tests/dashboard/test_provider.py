@@ -17,9 +17,9 @@ from dashboard_events import (
     tensor_scalar,
     text,
 )
-
 from flowlog.dashboard.errors import NotFound
 from flowlog.dashboard.provider import DataProvider
+
 from flowlog.events import EventFileReader, plugin_of, scalar_of
 from flowlog.proto import event_pb2, graph_pb2
 
@@ -162,7 +162,7 @@ def test_every_point_is_kept_in_at_most_32_bytes(logdir):
 
 
 def test_session_start_drops_points_at_or_after_its_step(logdir):
-    first = [scalar("loss", s, 1.0) for s in range(0, 10)] + [histogram("w", 8, [1, 2])]
+    first = [scalar("loss", s, 1.0) for s in range(10)] + [histogram("w", 8, [1, 2])]
     second = [start(5)] + [scalar("loss", s, 2.0) for s in range(5, 12)]
     new_file(logdir / "r", first, n=0)
     new_file(logdir / "r", second, n=1)
@@ -174,8 +174,8 @@ def test_session_start_drops_points_at_or_after_its_step(logdir):
 
 
 def test_a_step_going_backwards_drops_later_points(logdir):
-    path = new_file(logdir / "r", [scalar("loss", s, 1.0) for s in range(0, 100)]
-                    + [scalar("acc", s, 1.0) for s in range(0, 100)])
+    path = new_file(logdir / "r", [scalar("loss", s, 1.0) for s in range(100)]
+                    + [scalar("acc", s, 1.0) for s in range(100)])
     p = loaded(logdir)
     append(path, [scalar("loss", s, 2.0) for s in range(50, 60)]
            + [scalar("loss", s, 3.0) for s in range(55, 58)])
@@ -200,7 +200,7 @@ def test_histograms_images_text_graph_and_run_metadata_are_indexed(logdir):
         event(10, tagged_run_metadata=meta),
     ])
     p = loaded(logdir)
-    (w1, s1, b1), (_, s2, _) = p.histograms("r", "weights")
+    (_w1, s1, b1), (_, s2, _) = p.histograms("r", "weights")
     assert (s1, s2) == (1, 2)
     assert b1.shape == (10, 3) and b1[:, 2].sum() == 4
     assert b1[0, 0] == 1.0 and b1[-1, 1] == 9.0

@@ -7,7 +7,6 @@ import io
 import numpy as np
 import pytest
 from dashboard_events import histogram, image, new_file, scalar, text
-
 from flowlog.dashboard.app import create_app
 
 
@@ -71,7 +70,7 @@ def test_series_route_keeps_spikes_when_downsampling(logdir):
 
 
 def test_histogram_image_and_text_routes(client):
-    (wall, step, buckets), = client.get(
+    (_wall, step, buckets), = client.get(
         "/data/plugin/histograms/histograms?run=train&tag=w").json
     assert step == 5 and sum(b[2] for b in buckets) == 3
     assert client.get("/data/plugin/images/tags").json["train"]["img"]["samples"] == 1

@@ -1,4 +1,7 @@
 """The Host-header check, security headers and path-traversal refusal of the dashboard."""
+import http.client
+from urllib.parse import urlsplit
+
 import numpy as np
 import pytest
 from flask import Flask
@@ -31,6 +34,8 @@ def tiny_app(**kwargs):
     ("::1", "::1"),
     ("[fe80::1%eth0]:6006", "fe80::1%eth0"),
     ("evil.example:6006", "evil.example"),
+    ("localhost:6006@evil.example", "localhost:6006@evil.example"),  # not a port: no match
+    ("[::1]evil.example", "[::1]evil.example"),
 ])
 def test_host_name_strips_port_and_brackets(header, name):
     assert security.host_name(header) == name
@@ -45,7 +50,8 @@ def test_local_names_are_served(host):
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:6006", "localhost.evil.example",
-                                  "127.0.0.1.nip.io:6006", "[::2]:6006", "10.0.0.5"])
+                                  "127.0.0.1.nip.io:6006", "[::2]:6006", "10.0.0.5",
+                                  "localhost:6006@evil.example", "localhost:x", "[::1]x"])
 def test_foreign_host_is_refused_with_json_naming_it(host):
     response = tiny_app().get("/hello", headers={"Host": host})
     assert response.status_code == 403
@@ -105,7 +111,7 @@ def test_real_app_refuses_foreign_host_by_default(client):
     assert response.status_code == 200 and response.get_json() == ["train"]
 
 
-@pytest.mark.parametrize("path", ["/", "/vendor/plotly.min.js", "/data/runs",
+@pytest.mark.parametrize("path", ["/", "/static/app.js", "/vendor/plotly.min.js", "/data/runs",
                                   "/data/plugin/scalars/scalars?run=train&tag=loss&format=csv",
                                   "/data/plugin/scalars/scalars?run=nope&tag=loss", "/no/such/page"])
 def test_security_headers_on_every_kind_of_response(client, path):
@@ -160,3 +166,47 @@ def test_static_files_stay_in_their_folder(client, path):
     response = client.get(path, follow_redirects=True)
     assert response.status_code == 404
     assert SECRET.encode() not in response.data and b"root:" not in response.data
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket listening on TCP `port` (Linux /proc), e.g. {"0100007F"}."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hexport = local.rsplit(":", 1)
+                if state == "0A" and int(hexport, 16) == port:
+                    found.add(address)
+    return found
+
+
+def live_get(url: str, host: str) -> int:
+    """Status of GET /data/runs on the server at `url`, sent with `Host: host`."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=30)
+    try:
+        conn.request("GET", "/data/runs", headers={"Host": host})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_cli_binds_loopback_only_and_checks_hosts_by_default(hostile_logdir, flowboard_server):
+    url = flowboard_server(hostile_logdir)
+    parts = urlsplit(url)
+    assert parts.hostname == "127.0.0.1"
+    assert listening_addresses(parts.port) == {"0100007F"}  # 127.0.0.1, no other interface
+    assert live_get(url, f"localhost:{parts.port}") == 200
+    assert live_get(url, f"evil.example:{parts.port}") == 403
+
+
+def test_cli_allow_host_and_bind_all(hostile_logdir, flowboard_server):
+    url = flowboard_server(hostile_logdir, "--allow-host", "board.lab.example",
+                           "--allow-host", "other.example")
+    assert live_get(url, "board.lab.example") == 200
+    assert live_get(url, "other.example:8080") == 200
+    assert live_get(url, "evil.example") == 403
+    url = flowboard_server(hostile_logdir, "--bind-all")
+    assert listening_addresses(urlsplit(url).port) & {"00000000", "00000000000000000000000000000000"}
+    assert live_get(url, "evil.example") == 200

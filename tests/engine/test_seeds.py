@@ -59,7 +59,7 @@ def _neuron():
 
 
 def test_hello_neuron_gradient_step_and_training():
-    x, w, y, y_, loss = _neuron()
+    _, w, y, _, loss = _neuron()
     sess = fl.Session()
     optim = fl.train.GradientDescentOptimizer(learning_rate=0.025)
     grads_and_vars = optim.compute_gradients(loss)
@@ -324,27 +324,7 @@ def test_gradient_descent_by_hand_and_with_the_optimizer():
     assert with_optimizer[-1]["x"] == pytest.approx(5 * 0.8 ** 99, rel=1e-4)
 
 
-ADAM_OPS = (
-    "Variable/initial_value Variable Variable/Assign Variable/read mul gradients/Shape "
-    "gradients/Const gradients/Fill gradients/mul_grad/Shape gradients/mul_grad/Shape_1 "
-    "gradients/mul_grad/BroadcastGradientArgs gradients/mul_grad/mul gradients/mul_grad/Sum "
-    "gradients/mul_grad/Reshape gradients/mul_grad/mul_1 gradients/mul_grad/Sum_1 "
-    "gradients/mul_grad/Reshape_1 gradients/mul_grad/tuple/group_deps "
-    "gradients/mul_grad/tuple/control_dependency gradients/mul_grad/tuple/control_dependency_1 "
-    "gradients/AddN GradientDescent/learning_rate "
-    "GradientDescent/update_Variable/ApplyGradientDescent GradientDescent gradients_1/Shape "
-    "gradients_1/Const gradients_1/Fill gradients_1/mul_grad/Shape gradients_1/mul_grad/Shape_1 "
-    "gradients_1/mul_grad/BroadcastGradientArgs gradients_1/mul_grad/mul "
-    "gradients_1/mul_grad/Sum gradients_1/mul_grad/Reshape gradients_1/mul_grad/mul_1 "
-    "gradients_1/mul_grad/Sum_1 gradients_1/mul_grad/Reshape_1 "
-    "gradients_1/mul_grad/tuple/group_deps gradients_1/mul_grad/tuple/control_dependency "
-    "gradients_1/mul_grad/tuple/control_dependency_1 gradients_1/AddN beta1_power/initial_value "
-    "beta1_power beta1_power/Assign beta1_power/read beta2_power/initial_value beta2_power "
-    "beta2_power/Assign beta2_power/read Variable/Adam/Initializer/Const Variable/Adam "
-    "Variable/Adam/Assign Variable/Adam/read Variable/Adam_1/Initializer/Const Variable/Adam_1 "
-    "Variable/Adam_1/Assign Variable/Adam_1/read Adam/learning_rate Adam/beta1 Adam/beta2 "
-    "Adam/epsilon Adam/update_Variable/ApplyAdam Adam/mul Adam/Assign Adam/mul_1 Adam/Assign_1 "
-    "Adam").split()
+ADAM_OPS = ["Variable/initial_value", "Variable", "Variable/Assign", "Variable/read", "mul", "gradients/Shape", "gradients/Const", "gradients/Fill", "gradients/mul_grad/Shape", "gradients/mul_grad/Shape_1", "gradients/mul_grad/BroadcastGradientArgs", "gradients/mul_grad/mul", "gradients/mul_grad/Sum", "gradients/mul_grad/Reshape", "gradients/mul_grad/mul_1", "gradients/mul_grad/Sum_1", "gradients/mul_grad/Reshape_1", "gradients/mul_grad/tuple/group_deps", "gradients/mul_grad/tuple/control_dependency", "gradients/mul_grad/tuple/control_dependency_1", "gradients/AddN", "GradientDescent/learning_rate", "GradientDescent/update_Variable/ApplyGradientDescent", "GradientDescent", "gradients_1/Shape", "gradients_1/Const", "gradients_1/Fill", "gradients_1/mul_grad/Shape", "gradients_1/mul_grad/Shape_1", "gradients_1/mul_grad/BroadcastGradientArgs", "gradients_1/mul_grad/mul", "gradients_1/mul_grad/Sum", "gradients_1/mul_grad/Reshape", "gradients_1/mul_grad/mul_1", "gradients_1/mul_grad/Sum_1", "gradients_1/mul_grad/Reshape_1", "gradients_1/mul_grad/tuple/group_deps", "gradients_1/mul_grad/tuple/control_dependency", "gradients_1/mul_grad/tuple/control_dependency_1", "gradients_1/AddN", "beta1_power/initial_value", "beta1_power", "beta1_power/Assign", "beta1_power/read", "beta2_power/initial_value", "beta2_power", "beta2_power/Assign", "beta2_power/read", "Variable/Adam/Initializer/Const", "Variable/Adam", "Variable/Adam/Assign", "Variable/Adam/read", "Variable/Adam_1/Initializer/Const", "Variable/Adam_1", "Variable/Adam_1/Assign", "Variable/Adam_1/read", "Adam/learning_rate", "Adam/beta1", "Adam/beta2", "Adam/epsilon", "Adam/update_Variable/ApplyAdam", "Adam/mul", "Adam/Assign", "Adam/mul_1", "Adam/Assign_1", "Adam"]
 
 
 def test_adam_graph_ops_and_training():
@@ -379,7 +359,7 @@ def test_hospital_visits_linear_model():
         sess.run(fl.global_variables_initializer())
         for i in range(5000):
             start = 100 * (i % 8)
-            _, loss, m_pred, b_pred = sess.run(
+            _, _, m_pred, b_pred = sess.run(
                 [train_one_step, avg_loss, m, b],
                 feed_dict={X: normalized[start:start + 100], y: hosp_visits[start:start + 100]})
         test_loss = sess.run(avg_loss, {X: normalized[900:], y: hosp_visits[900:]})

@@ -119,9 +119,8 @@ def test_kernel_errors_become_invalid_argument_naming_the_op():
     a = fl.placeholder(fl.float32, name="a")
     w = fl.constant(np.ones((3, 2), np.float32))
     product = fl.matmul(a, w, name="product")
-    with fl.Session() as sess:
-        with pytest.raises(fl.errors.InvalidArgumentError) as info:
-            sess.run(product, {a: np.ones((2, 4))})
+    with fl.Session() as sess, pytest.raises(fl.errors.InvalidArgumentError) as info:
+        sess.run(product, {a: np.ones((2, 4))})
     assert info.value.op is product.op
     assert "product" in str(info.value)
 

@@ -14,7 +14,7 @@ from flowlog_testutil import event_files, events, python, scalar_points
 import flowlog as fl
 from flowlog import builders
 from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2, summary_pb2
-from flowlog.records import scalar_prefix
+from flowlog.scalars import scalar_prefix
 
 
 def test_file_name_and_version_record(tmp_path):
@@ -263,3 +263,29 @@ def test_file_writer_tf1(tmp_path):
     assert evs[-2].session_log.status == event_pb2.SessionLog.STOP and evs[-2].step == 3
     assert evs[-1].tagged_run_metadata.tag == "run1"
     assert fl.read_scalars(tmp_path)["."]["s"][2].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_mixed_batches_keep_add_order(tmp_path):
+    """Tags of several lengths, steps crossing varint sizes, other events in between."""
+    expected = []
+    with fl.SummaryWriter(tmp_path, max_queue=100000) as w:  # one batch: the bulk path
+        for step in [*range(120, 140), *range(16370, 16390), 2**40, -3]:
+            for tag in ("a", "loss/train", "ü" * 30):
+                w.add_scalar(tag, step / 8, step, walltime=step / 4)
+                expected.append((tag, step))
+            if step % 5 == 0:
+                w.add_text("note", str(step), step)
+                expected.append(("note", step))
+    got = [(e.summary.value[0].tag, e.step) for e in events(event_files(tmp_path)[0])[1:]]
+    assert got == expected
+    run = fl.read_scalars(tmp_path)["."]
+    steps, walls, values = run["loss/train"]
+    scalar_steps = [s for t, s in expected if t == "loss/train"]
+    assert steps.tolist() == scalar_steps
+    assert walls.tolist() == [s / 4 for s in scalar_steps]
+    assert values.tolist() == [s / 8 for s in scalar_steps]
+
+
+def test_step_beyond_int64_is_refused(tmp_path):
+    with fl.SummaryWriter(tmp_path) as w, pytest.raises(ValueError, match=str(2**64)):
+        w.add_scalar("x", 1.0, 2**64)

@@ -1,0 +1,288 @@
+"""`EventFileWriter`: appends events to a new event file from a background thread, in batches."""
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from flowlog.proto import event_pb2
+from flowlog.records import frame
+from flowlog.scalars import frame_scalars
+
+FILE_VERSION = "brain.Event:2"
+# Events pending in memory before the writer thread is woken to write them in one batch.
+DEFAULT_MAX_QUEUE = 1024
+_file_counter = itertools.count()
+
+def encode_batch(items: list) -> tuple[bytes, list]:
+    """Frame a batch of queued items into one string of records, in order.
+
+    Items are packed scalars (`SCALAR_ITEM` bytes, framed in bulk by `frame_scalars`),
+    serialized Events wrapped in a 1-tuple, or flush markers, returned apart.
+    """
+    try:
+        return (frame_scalars(b"".join(items)) if items else b""), []  # only scalars: usual
+    except TypeError:
+        pass
+    parts, markers, run = [], [], []
+    for item in items:
+        if type(item) is bytes:
+            run.append(item)
+            continue
+        if run:
+            parts.append(frame_scalars(b"".join(run)))
+            run = []
+        if type(item) is tuple:
+            parts.append(frame(item[0]))
+        else:
+            markers.append(item)
+    if run:
+        parts.append(frame_scalars(b"".join(run)))
+    return b"".join(parts), markers
+
+
+class _FlushMarker:
+    """Queued by `flush()`; set by the writer thread once everything before it is written."""
+
+    __slots__ = ("done", "error")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+def _named_error(e: OSError, path: str, doing: str) -> OSError:
+    """The same kind of OSError, saying what failed and naming the file or directory."""
+    return OSError(e.errno, f"{doing} failed: {e.strerror or e}", path)
+
+
+def _open_event_file(logdir: str, suffix: str) -> tuple[int, str]:
+    """Create a new event file in `logdir` (made if missing); never reuses an existing name."""
+    try:
+        os.makedirs(logdir, exist_ok=True)
+    except OSError as e:
+        raise _named_error(e, logdir, "creating logdir") from None
+    host = socket.gethostname()
+    while True:
+        name = f"events.out.tfevents.{int(time.time()):010d}.{host}.{os.getpid()}.{next(_file_counter)}{suffix}"
+        path = os.path.join(logdir, name)
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:  # another process with our pid and counter (pid reuse)
+            continue
+        except OSError as e:
+            raise _named_error(e, logdir, "creating an event file in logdir") from None
+
+
+_open_writers: set[EventFileWriter] = set()
+_open_lock = threading.Lock()
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    """Write out every writer still open when the interpreter exits."""
+    with _open_lock:
+        writers = list(_open_writers)
+    for w in writers:
+        try:
+            w.close()
+        except Exception as e:  # noqa: BLE001  (nothing to raise to any more: say it)
+            print(f"flowlog: closing {w.path} at exit: {e}", file=sys.stderr)
+
+
+class EventFileWriter:
+    """Appends events to a new event file from a background thread.
+
+    `add_event` and the `SummaryWriter` fast paths only append to an in-memory list; the
+    thread frames whole batches and hands each to the OS with one `write()`. The thread
+    wakes when `max_queue` events are pending, every `flush_secs`, and on `flush()` /
+    `close()`. A caller blocks only when the thread falls far behind. A write error (disk
+    full, ...) is raised, naming the file, by the next `add_event`/`flush`/`close`; the
+    unwritten bytes are kept and retried first at the next write (an error whose bytes a
+    retry wrote before anyone was told is dropped: nothing was lost).
+    """
+
+    def __init__(
+        self,
+        logdir: str | os.PathLike,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        flush_secs: float = 120,
+        filename_suffix: str = "",
+    ):
+        if int(max_queue) < 1:
+            raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
+        self._logdir = os.fspath(logdir)
+        self._fd, self._path = _open_event_file(self._logdir, filename_suffix or "")
+        self._max_queue = int(max_queue)
+        self._bound = max(8 * self._max_queue, 8192)
+        # The hot path calls `_overflow` once `_pending` reaches `_limit`; errors and close
+        # set it to 0 so that check doubles as theirs at no extra cost.
+        self._limit = self._max_queue
+        self._flush_secs = float(flush_secs)
+        self._pending: list = []
+        self._unwritten = b""
+        self._error: OSError | None = None
+        self._error_lock = threading.Lock()
+        self._closed = False
+        self._stopping = False
+        self._wake = threading.Event()
+        self._drained = threading.Condition()
+        version = event_pb2.Event(wall_time=time.time(), file_version=FILE_VERSION)
+        try:
+            self._write(frame(version.SerializeToString()))
+        except OSError:
+            os.close(self._fd)
+            raise self._take_error() from None
+        self._thread = threading.Thread(target=self._run, name="flowlog-writer", daemon=True)
+        self._thread.start()
+        with _open_lock:
+            _open_writers.add(self)
+
+    @property
+    def path(self) -> str:
+        """Path of the event file."""
+        return self._path
+
+    def get_logdir(self) -> str:
+        """The directory the event file is in."""
+        return self._logdir
+
+    def add_event(self, event: Any) -> None:
+        """Queue an `Event` (any protobuf message with `SerializeToString`) for writing."""
+        self._put((event.SerializeToString(),))
+
+    def add_serialized(self, data: bytes) -> None:
+        """Queue an already serialized `Event`."""
+        self._put((bytes(data),))
+
+    def _put(self, item: Any) -> None:
+        pending = self._pending
+        if len(pending) >= self._limit:
+            self._overflow()
+        pending.append(item)
+
+    def _overflow(self) -> None:
+        """Called from `_put` past the limit: raise a pending error, wake the thread, or wait."""
+        if self._closed:
+            raise ValueError(f"event file writer for {self._path} is closed")
+        error = self._take_error()
+        if error is not None:
+            raise error
+        self._limit = self._bound  # wake the thread once, not on every call until it runs
+        self._wake.set()
+        if len(self._pending) >= self._bound:
+            with self._drained:
+                self._drained.wait_for(
+                    lambda: len(self._pending) < self._bound
+                    or self._error is not None
+                    or not self._thread.is_alive()
+                )
+            error = self._take_error()
+            if error is not None:
+                raise error
+
+    def _take_error(self) -> OSError | None:
+        with self._error_lock:
+            error, self._error = self._error, None
+            if not self._closed:
+                self._limit = self._max_queue
+            return error
+
+    def flush(self) -> None:
+        """Return once every event added so far has been written to the OS."""
+        if self._closed:
+            return
+        marker = _FlushMarker()
+        self._pending.append(marker)
+        self._wake.set()
+        while not marker.done.wait(1.0):
+            if not self._thread.is_alive():
+                break
+        error = self._take_error()
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Write everything out and close the file; later `add_*` calls raise ValueError."""
+        if self._closed:
+            return
+        with self._error_lock:
+            self._closed = True
+            self._limit = 0
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        self._drain()  # anything a racing add_* appended after the thread's last batch
+        os.close(self._fd)
+        with _open_lock:
+            _open_writers.discard(self)
+        error = self._take_error()
+        if error is not None:
+            raise error
+        if self._unwritten:
+            raise OSError(f"{len(self._unwritten)} bytes could not be written to {self._path}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._flush_secs)
+            self._wake.clear()
+            stopping = self._stopping
+            self._drain()
+            if stopping:
+                return
+
+    def _drain(self) -> None:
+        """Write every pending item (in the writer thread, or at close)."""
+        pending = self._pending
+        n = len(pending)
+        # Callers only ever append, so the first n items stay put while we take them.
+        items = pending[:n]
+        del pending[:n]
+        if not self._closed:
+            self._limit = self._max_queue
+        with self._drained:
+            self._drained.notify_all()
+        markers = []
+        try:
+            data, markers = encode_batch(items)
+            self._write(self._unwritten + data if self._unwritten else data)
+        except OSError:
+            pass  # recorded by _write; raised on the next add/flush
+        except Exception as e:  # noqa: BLE001  (a bug must not stop the thread silently)
+            with self._error_lock:
+                self._error, self._limit = OSError(f"writing {self._path} failed: {e!r}"), 0
+        for marker in markers:
+            marker.done.set()
+
+    def _write(self, data: bytes) -> None:
+        """Hand `data` to the OS; on failure keep what was not written and record the error."""
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(self._fd, view[done:])
+            if self._unwritten or self._error is not None:
+                with self._error_lock:  # a retry made it: the earlier failure lost nothing
+                    self._unwritten, self._error = b"", None
+                    if not self._closed:
+                        self._limit = self._max_queue
+        except OSError as e:
+            self._unwritten = bytes(view[done:])
+            with self._error_lock:
+                self._error = _named_error(e, self._path, "writing event file")
+                self._limit = 0
+            raise
+
+

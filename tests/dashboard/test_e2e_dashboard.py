@@ -1,0 +1,146 @@
+"""The real `flowboard` command on a free port, driven in headless Chromium."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dashboard_events import append, histogram, image, new_file, scalar
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOSS = {"a": lambda s: 10.0 / (s + 1), "b": lambda s: 5.0 + np.sin(s), "c": lambda s: s / 10.0}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("e2e")
+    files = {}
+    for run, f in LOSS.items():
+        files[run] = new_file(logdir / run, [scalar("loss", s, f(s)) for s in range(100)])
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    pixels[:, :4, 1] = 200
+    new_file(logdir / "a" / "extra", [histogram("weights", s, np.random.default_rng(s).normal(s, 1, 500))
+                                      for s in range(0, 50, 10)] + [image("digit", 3, pixels)])
+    flowboard = Path(sys.executable).with_name("flowboard")
+    proc = subprocess.Popen([str(flowboard), "--logdir", str(logdir), "--port", "0",
+                             "--reload-interval", "1"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    match = re.search(r"http://\S+/", line)
+    assert match, f"no URL in {line!r}"
+    yield {"url": match.group(0), "files": files, "logdir": logdir}
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1300, "height": 900}, accept_downloads=True)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    page.close()
+    assert errors == [], errors  # a script blocked by the CSP or failing shows up here
+
+
+def smoothed(page, tag="loss"):
+    """{run: (x, y)} of the smoothed traces of a tag's chart."""
+    return page.evaluate("""tag => {
+        const gd = document.querySelector(`.card[data-tag="${tag}"] .chart`);
+        const out = {};
+        (gd && gd.data || []).filter(t => t.meta.kind === "smoothed")
+            .forEach(t => { out[t.meta.run] = [Array.from(t.x), Array.from(t.y)]; });
+        return out;
+    }""", tag)
+
+
+def wait_runs(page, runs, tag="loss"):
+    page.wait_for_function("""([tag, want]) => {
+        const gd = document.querySelector(`.card[data-tag="${tag}"] .chart`);
+        if (!gd || !gd.data) return false;
+        const got = gd.data.filter(t => t.meta.kind === "smoothed").map(t => t.meta.run).sort();
+        return JSON.stringify(got) === JSON.stringify(want);
+    }""", arg=[tag, sorted(runs)])
+
+
+def test_one_trace_per_selected_run_and_unticking_removes_it(page, server):
+    page.goto(server["url"])
+    wait_runs(page, ["a", "b", "c"])
+    page.uncheck('input[data-run="b"]')
+    wait_runs(page, ["a", "c"])
+    assert "off=b" in page.url
+    page.reload()  # the selection is kept in the URL
+    wait_runs(page, ["a", "c"])
+    assert not page.is_checked('input[data-run="b"]')
+
+
+def test_smoothing_slider_changes_the_line(page, server):
+    page.goto(server["url"] + "?off=b&off=c&smooth=0")
+    wait_runs(page, ["a"])
+    x, raw = smoothed(page)["a"]
+    assert raw == pytest.approx([LOSS["a"](s) for s in x], rel=1e-6)
+    page.locator("#smoothing").fill("0.9")
+    page.wait_for_function("() => document.querySelector('#smoothing-value').textContent === '0.90'")
+    _, y = smoothed(page)["a"]
+    assert y != pytest.approx(raw)
+    # TensorBoard's debiased EMA: the first point is unchanged, later ones lag behind.
+    assert y[0] == pytest.approx(raw[0]) and y[5] > raw[5]
+    assert "smooth=0.9" in page.url
+
+
+def test_csv_download_equals_the_data(page, server):
+    page.goto(server["url"] + "?off=b&off=c")
+    wait_runs(page, ["a"])
+    with page.expect_download() as info:
+        page.click('.card[data-tag="loss"] button:has-text("CSV")')
+    with open(info.value.path()) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Wall time", "Step", "Value"]
+    with urllib.request.urlopen(server["url"] + "data/plugin/scalars/scalars?run=a&tag=loss") as r:
+        data = json.load(r)
+    assert [[float(w), int(s), float(v)] for w, s, v in rows[1:]] == data
+    assert [s for _, s, _ in data][:100] == list(range(100))
+
+
+def test_histogram_and_image_render(page, server):
+    page.goto(server["url"] + "?tab=histograms")
+    page.wait_for_function("""() => {
+        const gd = document.querySelector('.card[data-tag="weights"] .js-plotly-plot');
+        return gd && gd.data.length === 5 && gd.querySelectorAll('path.js-fill').length === 5;
+    }""")
+    page.click('.tabs button[data-tab="images"]')
+    page.wait_for_function("""() => {
+        const img = document.querySelector('.card[data-tag="digit"] img');
+        return img && img.complete && img.naturalWidth === 8;
+    }""")
+    assert "tab=images" in page.url
+
+
+def test_points_appended_while_open_appear_after_refresh(page, server):
+    page.goto(server["url"] + "?off=b&off=c")
+    wait_runs(page, ["a"])
+    assert max(smoothed(page)["a"][0]) < 100
+    append(server["files"]["c"], [scalar("loss", s, LOSS["c"](s)) for s in range(100, 150)])
+    append(server["files"]["a"], [scalar("loss", s, LOSS["a"](s)) for s in range(100, 150)])
+    page.wait_for_function("""() => {
+        const gd = document.querySelector('.card[data-tag="loss"] .chart');
+        const t = gd && gd.data && gd.data.find(t => t.meta.kind === "smoothed");
+        return t && Math.max(...t.x) === 149;
+    }""", timeout=20_000)

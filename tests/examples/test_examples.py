@@ -1,0 +1,90 @@
+"""The example scripts: each trains, writes its runs' event files and returns its results."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowlog.events import EventFileReader
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_run(directory: Path) -> tuple[dict, int]:
+    """{tag: [(step, value), ...]} of the scalars and histograms in a run, and its graph count."""
+    series: dict = {}
+    graphs = 0
+    for path in sorted(directory.glob("events.out.tfevents.*")):
+        for event in EventFileReader(path).read():
+            graphs += event.HasField("graph_def")
+            for v in event.summary.value:
+                value = v.simple_value if v.HasField("simple_value") else v.histo.num
+                series.setdefault(v.tag, []).append((event.step, value))
+    return series, graphs
+
+
+def test_hello_neuron(tmp_path):
+    result = load("hello_neuron").main(str(tmp_path), steps=100)
+    assert result["output"] == pytest.approx(0.8 * 0.95 ** 100, rel=1e-4)
+    series, graphs = read_run(tmp_path)
+    assert graphs == 1
+    assert sorted(series) == ["correct_value", "input", "loss", "output", "weight"]
+    assert [step for step, _ in series["weight"]] == list(range(100))
+    assert series["weight"][1][1] == pytest.approx(0.76)
+
+
+def test_linear_regression(tmp_path):
+    result = load("linear_regression").main(str(tmp_path), steps=20_000)
+    assert result["m"] == pytest.approx(result["true_m"], abs=0.05)
+    assert result["b"] == pytest.approx(result["true_b"], abs=0.05)
+    series, graphs = read_run(tmp_path)
+    assert graphs == 1 and sorted(series) == ["b", "loss", "m"]
+    assert [step for step, _ in series["loss"]][:3] == [0, 100, 200]
+
+
+def test_hospital_visits_three_runs(tmp_path):
+    result = load("hospital_visits").main(str(tmp_path))  # the notebook's 5000 steps
+    assert result["b"] == pytest.approx(1000 - 5 * 55, rel=0.1)
+    assert result["m"] < -50
+    runs = {name: read_run(tmp_path / name) for name in ("train", "valid", "test")}
+    assert runs["train"][1] == 1
+    assert {name: list(series) for name, (series, _) in runs.items()} == {
+        "train": ["loss"], "valid": ["loss"], "test": ["loss"]}
+    valid = runs["valid"][0]["loss"]
+    assert valid[-1][1] < valid[0][1] / 10
+    assert runs["test"][0]["loss"][0] == (4999, pytest.approx(result["test_loss"]))
+
+
+def test_digits_mlp_reaches_95_percent(tmp_path):
+    result = load("digits_mlp").main(str(tmp_path), steps=400)
+    assert result["test_accuracy"] >= 0.95
+    train, graphs = read_run(tmp_path / "train")
+    test, _ = read_run(tmp_path / "test")
+    assert graphs == 1
+    assert sorted(train) == ["accuracy", "hidden/W1", "hidden/b1", "logits/W2", "logits/b2",
+                             "loss"]
+    assert test["accuracy"][-1] == (399, pytest.approx(result["test_accuracy"]))
+    assert train["hidden/W1"][0][1] == 64 * 300  # a histogram of every weight
+
+
+def test_command_line(tmp_path):
+    out = subprocess.run([sys.executable, str(EXAMPLES / "hello_neuron.py"), "--logdir",
+                          str(tmp_path), "--steps", "3"], capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out)["output"] == pytest.approx(0.8 * 0.95 ** 3)
+    assert list(tmp_path.glob("events.out.tfevents.*"))
+    bad = subprocess.run([sys.executable, str(EXAMPLES / "hello_neuron.py"), "--logdir",
+                          str(tmp_path), "--steps", "0"], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 2 and "--steps must be a positive integer" in bad.stderr
