@@ -219,7 +219,7 @@ def _deref(em: _Emitter, cell_name: str, op: Operation) -> str:
 
 def _const_name(em: _Emitter, const: dict, t: Tensor) -> str:
     value = const[t]
-    if type(value) is np.ndarray and value.ndim == 0:
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype != object:
         value = value[()]  # NumPy computes on scalars far faster than on 0-d arrays
     return em.bind("c", value)
 

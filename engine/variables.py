@@ -287,9 +287,10 @@ def get_variable(name: str, shape=None, dtype=None, initializer=None, regularize
                              f"instead was {shape}.")
         init = initializer if initializer is not None else initializers.default_for(name, dtype)
         initial_value = lambda: init(shape.as_list(), dtype=dtype)
-    v = Variable(initial_value, trainable=True if trainable is None else trainable,
-                 collections=collections, validate_shape=validate_shape, name=name,
-                 dtype=dtype)
+    with g.name_scope(None):  # as TF: variable names ignore the name scopes in force
+        v = Variable(initial_value, trainable=True if trainable is None else trainable,
+                     collections=collections, validate_shape=validate_shape, name=name,
+                     dtype=dtype)
     store[name] = v
     if regularizer is not None:
         loss = regularizer(v)

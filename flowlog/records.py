@@ -93,16 +93,20 @@ class RecordReader:
             base = self.offset  # file position of buf[0]
             buf = f.read(min(CHUNK_SIZE, size - base))
             pos = 0
+            # Records per scan: grows while the file is intact, so that damage every few
+            # records does not make each scan check (and then drop) the rest of the chunk.
+            limit = 1024
             while True:
-                starts, sizes, stop = scan(buf, pos)
+                starts, sizes, stop = scan(buf, pos, limit)
                 if len(starts):
                     self._resyncing = False
                     yield buf, base, starts, sizes
                     pos = stop
                     self.offset = base + pos
                 n = _check(buf, pos)
+                limit = 1024 if n < 0 else min(limit * 4, 1 << 22)
                 if n > 0:
-                    continue  # cannot happen after scan(), but never skip an intact record
+                    continue  # scan() stopped at its limit
                 if n < 0:
                     nxt = _resync(buf, pos + 1)
                     self._skip(nxt - pos)
@@ -141,15 +145,15 @@ MIN_GROUP = 16
 MAX_GROUP_WIDTH = 1024
 
 
-def scan(buf: bytes, pos: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
-    """The intact records that follow each other from `buf[pos]`, in bulk.
+def scan(buf: bytes, pos: int = 0, limit: int = 1 << 62) -> tuple[np.ndarray, np.ndarray, int]:
+    """The intact records (at most `limit`) that follow each other from `buf[pos]`, in bulk.
 
     Returns their data starts and sizes, and the position after the last one (where the
-    buffer ends, a record is incomplete, or damage begins). Every length CRC and data CRC
-    is checked, for all records at once (see `_walk` and `data_crcs`).
+    buffer ends, a record is incomplete, damage begins, or the limit is reached). Every
+    length CRC and data CRC is checked, for all records at once (see `_walk`, `data_crcs`).
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
-    begin = _walk(buf, arr, pos)
+    begin = _walk(buf, arr, pos, limit)
     if not len(begin):
         return _EMPTY, _EMPTY, pos
     head = _windows(arr, HEADER_SIZE)[begin]
@@ -162,7 +166,7 @@ def scan(buf: bytes, pos: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
     return begin[:keep] + HEADER_SIZE, sizes[:keep], stop
 
 
-def _walk(buf: bytes, arr: np.ndarray, pos: int) -> np.ndarray:
+def _walk(buf: bytes, arr: np.ndarray, pos: int, limit: int) -> np.ndarray:
     """Starts of the complete records chained by their length fields from `buf[pos]`.
 
     Record by record in Python, until the sizes repeat with a period; then the pattern is
@@ -171,8 +175,8 @@ def _walk(buf: bytes, arr: np.ndarray, pos: int) -> np.ndarray:
     found = []
     recent: list[int] = []
     sizes: list[int] = []
-    unpack, end, p = _LENGTH.unpack_from, len(buf), pos
-    while p + HEADER_SIZE + FOOTER_SIZE <= end:
+    unpack, end, p, count = _LENGTH.unpack_from, len(buf), pos, 0
+    while p + HEADER_SIZE + FOOTER_SIZE <= end and count + len(recent) < limit:
         size = unpack(buf, p)[0] + HEADER_SIZE + FOOTER_SIZE
         if p + size > end:
             break
@@ -183,13 +187,16 @@ def _walk(buf: bytes, arr: np.ndarray, pos: int) -> np.ndarray:
             period = _period(sizes)
             if period:
                 found.append(np.array(recent, dtype=np.int64))
-                more = _extend(arr, p, recent[-period:], sizes[-period:])
+                count += len(recent)
+                more = _extend(arr, p, recent[-period:], sizes[-period:], limit - count)
                 found.append(more)
+                count += len(more)
                 if len(more):
                     p = int(more[-1]) + sizes[-period:][(len(more) - 1) % period]
                 recent, sizes = [], []
             elif len(sizes) >= 4 * MAX_PERIOD:
                 found.append(np.array(recent, dtype=np.int64))
+                count += len(recent)
                 recent, sizes = [], []
     found.append(np.array(recent, dtype=np.int64))
     return np.concatenate(found)
@@ -203,14 +210,17 @@ def _period(sizes: list[int]) -> int:
     return 0
 
 
-def _extend(arr: np.ndarray, p: int, starts: list[int], sizes: list[int]) -> np.ndarray:
-    """Starts of the records from `p` on that repeat the headers at `starts` in order."""
+def _extend(arr: np.ndarray, p: int, starts: list[int], sizes: list[int], limit: int) -> np.ndarray:
+    """Starts of the records (whole periods, at most `limit`) from `p` on that repeat the
+    headers at `starts` in order."""
     headers = np.stack([arr[s : s + HEADER_SIZE] for s in starts])
     offsets = np.cumsum([0, *sizes[:-1]])
     stride = sum(sizes)
     runs = []
     reps = 16
-    while (reps := min(reps, (len(arr) - p) // stride)) > 0:
+    limit //= len(sizes)
+    while (reps := min(reps, (len(arr) - p) // stride, limit)) > 0:
+        limit -= reps
         at = (p + stride * np.arange(reps)[:, None] + offsets).ravel()
         same = (_windows(arr, HEADER_SIZE)[at] == np.tile(headers, (reps, 1))).all(axis=1)
         keep = len(at) if same.all() else int(np.argmin(same))

@@ -222,3 +222,19 @@ def test_full_trace_fills_step_stats():
     assert names == ["y", "add"]
     assert all(n.all_start_micros > 0 and n.all_end_rel_nanos >= 0 for n in dev.node_stats)
     assert dev.node_stats[0].timeline_label == "y = Square(x)"
+
+
+def test_step_stats_are_wire_compatible_with_tensorboard():
+    from tensorboard.compat.proto import config_pb2
+
+    x = fl.placeholder(fl.float32, name="x")
+    y = fl.multiply(x, 2.0, name="double")
+    metadata = fl.RunMetadata()
+    with fl.Session() as sess:
+        sess.run(y, {x: 1.0}, options=fl.RunOptions(trace_level=fl.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+    theirs = config_pb2.RunMetadata.FromString(metadata.SerializeToString())
+    (dev,) = theirs.step_stats.dev_stats
+    assert [n.node_name for n in dev.node_stats] == ["double"]
+    assert dev.node_stats[0].all_start_micros == metadata.step_stats.dev_stats[0].node_stats[
+        0].all_start_micros

@@ -166,7 +166,7 @@ def test_minimize_var_list_and_errors():
 
 def test_saver_round_trip_and_latest_checkpoint(tmp_path):
     w = fl.Variable([1.0, 2.0], name="w")
-    step = fl.Variable(0, name="step", trainable=False)
+    step = fl.Variable(0, name="counters/step", trainable=False)  # a "/" in the key
     bump = [w.assign(w * 10), step.assign_add(1)]
     saver = fl.train.Saver(max_to_keep=2)
     prefix = str(tmp_path / "model.ckpt")

@@ -140,7 +140,8 @@ def test_get_variable_initializers():
 
 
 def test_get_variable_refuses_a_name_twice():
-    fl.get_variable("count", [])
+    with fl.name_scope("layer"):
+        assert fl.get_variable("count", []).name == "count:0"  # name scopes do not apply
     with pytest.raises(ValueError, match="Variable count already exists, disallowed"):
         fl.get_variable("count", [])
     with pytest.raises(ValueError, match="must be fully defined"):
