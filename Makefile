@@ -4,7 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench protos lint
+.PHONY: setup demo test bench bench-engine protos lint
 
 setup: $(VENV)/.installed
 
@@ -18,8 +18,16 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
+# Speed comparisons with TensorBoard, tensorboardX (in .venv) and TF1 (in a venv of its own,
+# so that the test environment never has TensorFlow).
+BENCH_VENV ?= .venv-bench
 bench: setup
-	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+	for b in writer reader dashboard graph load; do $(PY) benchmarks/$$b.py || exit 1; done
+
+bench-engine: setup
+	[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q tensorflow-cpu threadpoolctl -e .
+	$(BENCH_VENV)/bin/python benchmarks/engine.py
 
 protos: setup
 	$(PY) scripts/gen_protos.py

@@ -6,12 +6,11 @@
    and as the same math written by hand in NumPy: target within 1.3x of NumPy.
 
 TensorFlow is not part of the project's environment (the tests prove flowlog works without it),
-so this runs from a separate virtualenv:
+so this runs from a separate virtualenv, which `make bench-engine` creates and uses:
 
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install tensorflow-cpu threadpoolctl
-    /work/bench-venv/bin/pip install -e /work/main
-    /work/bench-venv/bin/python benchmarks/engine.py [--steps 2000] [--repeats 5]
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install tensorflow-cpu threadpoolctl -e .
+    .venv-bench/bin/python benchmarks/engine.py [--steps 2000] [--repeats 5]
 
 Both sides run with NumPy's BLAS limited to one thread (small matrices; threads only contend).
 Exits 2 with a message when tensorflow cannot be imported.

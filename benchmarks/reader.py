@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/reader.py [N]   (N scalars in all; the logdir is cached in the temp dir)
 """
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,10 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     logdir = make_logdir(n)
     rates = {}
-    for name, fn in (("flowlog read_scalars", flowlog), ("tensorboard EventAccumulator", event_accumulator)):
+    for name, fn in (
+        ("flowlog read_scalars", flowlog),
+        ("tensorboard EventAccumulator", event_accumulator),
+    ):
         start = time.perf_counter()
         count = fn(logdir)
         rates[name] = count / (time.perf_counter() - start)

@@ -15,13 +15,14 @@ PROVIDER = "flowboard.provider"
 
 def _blueprints() -> list:
     """Every blueprint of the app, one line each."""
-    from . import media, openapi, pages, scalars
+    from . import graphs, media, openapi, pages, scalars
 
     return [
         pages.bp,
         scalars.bp,
         media.bp,
         openapi.bp,
+        graphs.bp,
     ]
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from flowlog.engine import dtypes
 from flowlog.engine.shapes import TensorShape, as_shape
 
@@ -182,7 +181,7 @@ class OperatorsMixin:
 class Tensor(OperatorsMixin):
     """A symbolic handle to one output of an Operation; its value exists only in a Session."""
 
-    __slots__ = ("op", "value_index", "dtype", "_shape")
+    __slots__ = ("_shape", "dtype", "op", "value_index")
 
     def __init__(self, op: Operation, value_index: int, dtype: dtypes.DType, shape):
         self.op = op
@@ -576,7 +575,7 @@ def get_collection(name: str, scope: str | None = None) -> list:
 
 
 def _infer_dtype(value) -> dtypes.DType:
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(value.dtype)
     arr = np.asarray(value)
     if arr.dtype.kind == "f":
@@ -600,9 +599,9 @@ def to_numpy(value, dtype: dtypes.DType) -> np.ndarray:
     if dtype is dtypes.string:
         return np.asarray(value, dtype=object)
     arr = np.asarray(value)
-    if dtype.is_integer and arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr)):
-            raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
+    if dtype.is_integer and arr.dtype.kind == "f" and (
+            not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr))):
+        raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
                             f"'{type(value).__name__}' instead.")
     if dtype.is_bool and arr.dtype.kind != "b":
         raise TypeError(f"Expected bool, got {value!r} of type '{type(value).__name__}' instead.")

@@ -11,3 +11,6 @@ from flowlog.reader import read_scalars as read_scalars
 from flowlog.writer import EventFileWriter as EventFileWriter
 from flowlog.writer import FileWriter as FileWriter
 from flowlog.writer import SummaryWriter as SummaryWriter
+
+# graph export
+from flowlog.graphview import export_graph as export_graph

@@ -1,4 +1,5 @@
-"""Summary builders (scalar, histogram, image, text, hparams) with TensorBoard-compatible metadata."""
+"""Summary builders (scalar, histogram, image, text, hparams) with TensorBoard's metadata."""
+
 from __future__ import annotations
 
 import functools
@@ -51,7 +52,9 @@ def to_float(value: Any, tag: str = "") -> float:
     )
 
 
-def _metadata(plugin: str, content: bytes = b"", data_class: int = 0) -> summary_pb2.SummaryMetadata:
+def _metadata(
+    plugin: str, content: bytes = b"", data_class: int = 0
+) -> summary_pb2.SummaryMetadata:
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin, content=content),
         data_class=data_class,
@@ -78,7 +81,7 @@ def scalar(tag: str, value: Any, new_style: bool = False) -> summary_pb2.Summary
 
 @functools.cache
 def tensorflow_bucket_limits() -> np.ndarray:
-    """TensorFlow's default histogram bucket limits: +-1e-12 growing by 10% to +-1e20, 0, +-DBL_MAX."""
+    """TensorFlow's default histogram limits: +-1e-12 growing by 10% to +-1e20, 0, +-DBL_MAX."""
     positive = []
     v = 1e-12
     while v < 1e20:
@@ -199,7 +202,9 @@ def _hparams_summary(tag: str, data: plugins_pb2.HParamsPluginData) -> summary_p
     null = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[0.0])
     null.tensor_shape.SetInParent()
     meta = _metadata("hparams", data.SerializeToString())
-    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, tensor=null, metadata=meta)])
+    return summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag=tag, tensor=null, metadata=meta)]
+    )
 
 
 def hparams(
@@ -236,16 +241,21 @@ def hparams(
                 ) from None
             kind = plugins_pb2.DATA_TYPE_FLOAT64
         infos.append(plugins_pb2.HParamInfo(name=name, type=kind))
-    metrics = [plugins_pb2.MetricInfo(name=plugins_pb2.MetricName(tag=check_tag(k))) for k in metric_dict]
+    metrics = [
+        plugins_pb2.MetricInfo(name=plugins_pb2.MetricName(tag=check_tag(k))) for k in metric_dict
+    ]
     experiment = plugins_pb2.Experiment(
         hparam_infos=infos, metric_infos=metrics, time_created_secs=start.start_time_secs
     )
     end = plugins_pb2.SessionEndInfo(status=plugins_pb2.STATUS_SUCCESS, end_time_secs=time.time())
     return [
-        _hparams_summary(HPARAMS_EXPERIMENT_TAG, plugins_pb2.HParamsPluginData(experiment=experiment)),
+        _hparams_summary(
+            HPARAMS_EXPERIMENT_TAG, plugins_pb2.HParamsPluginData(experiment=experiment)
+        ),
         _hparams_summary(
             HPARAMS_SESSION_START_TAG, plugins_pb2.HParamsPluginData(session_start_info=start)
         ),
-        _hparams_summary(HPARAMS_SESSION_END_TAG, plugins_pb2.HParamsPluginData(session_end_info=end)),
+        _hparams_summary(
+            HPARAMS_SESSION_END_TAG, plugins_pb2.HParamsPluginData(session_end_info=end)
+        ),
     ]
-

@@ -1,4 +1,5 @@
 """`EventFileWriter`: appends events to a new event file from a background thread, in batches."""
+
 from __future__ import annotations
 
 import atexit
@@ -18,6 +19,7 @@ FILE_VERSION = "brain.Event:2"
 # Events pending in memory before the writer thread is woken to write them in one batch.
 DEFAULT_MAX_QUEUE = 1024
 _file_counter = itertools.count()
+
 
 def encode_batch(items: list) -> tuple[bytes, list]:
     """Frame a batch of queued items into one string of records, in order.
@@ -49,11 +51,10 @@ def encode_batch(items: list) -> tuple[bytes, list]:
 class _FlushMarker:
     """Queued by `flush()`; set by the writer thread once everything before it is written."""
 
-    __slots__ = ("done", "error")
+    __slots__ = ("done",)
 
     def __init__(self):
         self.done = threading.Event()
-        self.error: BaseException | None = None
 
 
 def _named_error(e: OSError, path: str, doing: str) -> OSError:
@@ -69,7 +70,8 @@ def _open_event_file(logdir: str, suffix: str) -> tuple[int, str]:
         raise _named_error(e, logdir, "creating logdir") from None
     host = socket.gethostname()
     while True:
-        name = f"events.out.tfevents.{int(time.time()):010d}.{host}.{os.getpid()}.{next(_file_counter)}{suffix}"
+        stamp = f"{int(time.time()):010d}.{host}.{os.getpid()}.{next(_file_counter)}"
+        name = f"events.out.tfevents.{stamp}{suffix}"
         path = os.path.join(logdir, name)
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_BINARY", 0)
@@ -94,6 +96,24 @@ def _close_open_writers() -> None:
             w.close()
         except Exception as e:  # noqa: BLE001  (nothing to raise to any more: say it)
             print(f"flowlog: closing {w.path} at exit: {e}", file=sys.stderr)
+
+
+def _forget_after_fork() -> None:
+    """In a forked child the open writers are the parent's: closed here, nothing written twice.
+
+    The child holds a copy of every pending event, and no writer thread; writing them at
+    its exit would duplicate the parent's data.
+    """
+    global _open_lock
+    _open_lock = threading.Lock()  # another thread may have held it at the fork
+    for w in _open_writers:
+        w._error_lock = threading.Lock()
+        w._closed, w._limit, w._unwritten = True, 0, b""
+        w._pending.clear()
+    _open_writers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class EventFileWriter:
@@ -155,6 +175,8 @@ class EventFileWriter:
 
     def add_event(self, event: Any) -> None:
         """Queue an `Event` (any protobuf message with `SerializeToString`) for writing."""
+        if not hasattr(event, "SerializeToString"):
+            raise TypeError(f"add_event expects an Event, got {type(event).__name__}")
         self._put((event.SerializeToString(),))
 
     def add_serialized(self, data: bytes) -> None:
@@ -178,11 +200,10 @@ class EventFileWriter:
         self._wake.set()
         if len(self._pending) >= self._bound:
             with self._drained:
-                self._drained.wait_for(
-                    lambda: len(self._pending) < self._bound
-                    or self._error is not None
-                    or not self._thread.is_alive()
-                )
+                while len(self._pending) >= self._bound and self._error is None:
+                    # the timeout only guards against a writer thread that died
+                    if not self._drained.wait(1.0) and not self._thread.is_alive():
+                        break
             error = self._take_error()
             if error is not None:
                 raise error
@@ -284,5 +305,3 @@ class EventFileWriter:
                 self._error = _named_error(e, self._path, "writing event file")
                 self._limit = 0
             raise
-
-

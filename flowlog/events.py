@@ -1,4 +1,5 @@
 """Event-level reading shared by `fl.read_events`, `fl.read_scalars` and the dashboard."""
+
 from __future__ import annotations
 
 import os

@@ -70,7 +70,7 @@ def heat(fraction: float) -> str:
     i = min(int(x), len(stops) - 2)
     t = x - i
     rgb = [round(a + (b - a) * t) for a, b in zip(stops[i], stops[i + 1])]
-    return "#%02x%02x%02x" % tuple(rgb)
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
 @dataclass
@@ -80,6 +80,7 @@ class View:
     dot: str
     units: dict[str, dict] = field(default_factory=dict)  # node id -> facts
     clusters: dict[str, str] = field(default_factory=dict)  # cluster id -> scope
+    edges: dict[str, list[str]] = field(default_factory=dict)  # edge id -> [src id, dst id]
     legend: list[dict] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
 
@@ -99,6 +100,81 @@ def _legend_label(cats: Iterable[str]) -> str:
     return f'<<table border="0" cellspacing="4" cellpadding="2"><tr>{cells}</tr></table>>'
 
 
+# A box linked to this many other boxes is a hub (`init`, `gradients`, `Adam`, a learning rate
+# read by every update): its edges become short stubs naming the other end, as TensorBoard
+# extracts such nodes. Long edges across a deep picture are what make `dot` slow and cluttered.
+HUB_DEGREE = 10
+
+
+def _aggregate_edges(model: GraphModel, unit_of: dict, ids: dict) -> dict:
+    """(src id, dst id, control) -> [tensor count, shapes] for edges between different boxes."""
+    edges: dict[tuple[str, str, bool], list] = {}
+    for dst, inputs in model.inputs.items():
+        dst_id = ids[unit_of[dst]]
+        for src, index, control in inputs:
+            src_key = unit_of.get(src)
+            if src_key is None or ids[src_key] == dst_id:
+                continue
+            entry = edges.setdefault((ids[src_key], dst_id, control), [0, []])
+            entry[0] += 1
+            if not control:
+                shape = model.output_shape(src, index)
+                if shape:
+                    entry[1].append(shape)
+    return edges
+
+
+def _hubs(edges: dict) -> set[str]:
+    """Boxes feeding HUB_DEGREE others or fed by twice as many (wide ops like ApplyAdam stay)."""
+    outs: dict[str, set[str]] = {}
+    ins: dict[str, set[str]] = {}
+    for src, dst, _ in edges:
+        outs.setdefault(src, set()).add(dst)
+        ins.setdefault(dst, set()).add(src)
+    return ({u for u, ns in outs.items() if len(ns) >= HUB_DEGREE}
+            | {u for u, ns in ins.items() if len(ns) >= 2 * HUB_DEGREE})
+
+
+def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of) -> tuple[str, dict]:
+    """The DOT statement of one box and its facts for the page."""
+    quiet = is_quiet(name)
+    if kind == "op":
+        node = model.nodes[name]
+        cat = category(node.op)
+        leaf = name.rsplit("/", 1)[-1]
+        small = node.op == "Const"
+        plain = small or leaf.rstrip("_0123456789").lower() == node.op.lower()
+        label = (f"<{html(leaf)}>" if plain else
+                 f'<{html(leaf)}<br/><font point-size="8" color="#475569">{html(node.op)}'
+                 "</font>>")
+        facts = {"name": name, "kind": "op", "op": node.op, "category": cat}
+        style, extra, cls = "rounded,filled", f" fontsize={8 if small else 10}", f"op cat-{cat}"
+        ident = name
+    else:
+        cat, leaf, n = "scope", name.rsplit("/", 1)[-1], model.scopes[name]
+        label = (f'<<b>{html(leaf)}</b><br/><font point-size="8">{n} op'
+                 f'{"s" if n != 1 else ""}</font>>')
+        facts = {"name": name, "kind": "scope", "count": n}
+        style, extra, cls = "rounded,filled,bold", " fontsize=11", "scope"
+        ident = name + "/"
+    fill = fill_of(uid, COLORS[cat])
+    border = SCOPE_BORDER if kind == "scope" else "#94a3b8"
+    if quiet:
+        fill = fill + "80" if len(fill) == 7 and fill == COLORS[cat] else fill
+        border, cls = QUIET_EDGE, cls + " quiet"
+        extra += f' fontcolor="{QUIET_TEXT}"'
+    facts["quiet"] = quiet
+    stmt = (f'{quote(ident)} [id={uid} class="{cls}" label={label} style="{style}" '
+            f'fillcolor="{fill}" color="{border}"{extra}]')
+    return stmt, facts
+
+
+def _stub(sid: str, text: str, target: str) -> tuple[str, dict]:
+    stmt = (f'{sid} [id={sid} class="stub" shape=plain fontsize=8 fontcolor="{QUIET_TEXT}" '
+            f"label={quote(text)}]")
+    return stmt, {"kind": "stub", "target": target, "name": text}
+
+
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
@@ -114,96 +190,125 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     for key in unit_of.values():
         if key not in ids:
             ids[key] = f"u{len(ids)}"
-    # Edges between different boxes, aggregated: (src, dst, control) -> [count, shapes].
-    edges: dict[tuple[str, str, bool], list] = {}
-    for dst, inputs in model.inputs.items():
-        dst_id = ids[unit_of[dst]]
-        for src, index, control in inputs:
-            src_key = unit_of.get(src)
-            if src_key is None:
-                continue
-            src_id = ids[src_key]
-            if src_id == dst_id:
-                continue
-            entry = edges.setdefault((src_id, dst_id, control), [0, []])
-            entry[0] += 1
-            if not control:
-                shape = model.output_shape(src, index)
-                if shape:
-                    entry[1].append(shape)
+    edges = _aggregate_edges(model, unit_of, ids)
+    hubs = _hubs(edges)
+
     unit_time: dict[str, float] = {}
-    if timings:
-        for name, key in unit_of.items():
-            if name in timings:
-                unit_time[ids[key]] = unit_time.get(ids[key], 0.0) + timings[name]
+    for name, us in (timings or {}).items():
+        if name in unit_of:
+            uid = ids[unit_of[name]]
+            unit_time[uid] = unit_time.get(uid, 0.0) + us
     max_time = max(unit_time.values(), default=0.0)
     show_time = color == "time" and max_time > 0
 
+    def fill_of(uid: str, base: str) -> str:
+        if not show_time:
+            return base
+        return heat(unit_time[uid] / max_time) if uid in unit_time else "#f8fafc"
+
     view = View("")
-    members: dict[str, list[str]] = {}  # cluster scope -> node statements
+    members: dict[str, list[str]] = {}  # cluster scope -> statements
+    parent_of: dict[str, str] = {}
     cats: set[str] = set()
     for (kind, name), uid in ids.items():
-        quiet = is_quiet(name)
-        if kind == "op":
-            node = model.nodes[name]
-            parent = model.chain[name][-1] if model.chain[name] else ""
-            cat = category(node.op)
-            cats.add(cat)
-            fill = COLORS[cat]
-            leaf = name.rsplit("/", 1)[-1]
-            small = node.op == "Const"
-            plain = small or leaf.rstrip("_0123456789").lower() == node.op.lower()
-            label = (f"<{html(leaf)}>" if plain else
-                     f'<{html(leaf)}<br/><font point-size="8" color="#475569">{html(node.op)}'
-                     "</font>>")
-            facts = {"name": name, "kind": "op", "op": node.op}
-            style, extra = "rounded,filled", f' fontsize={8 if small else 10}'
-            cls = f"op cat-{cat}"
-        else:
-            parent = name.rpartition("/")[0]
-            cats.add("scope")
-            fill, leaf = COLORS["scope"], name.rsplit("/", 1)[-1]
-            n = model.scopes[name]
-            label = (f'<<b>{html(leaf)}</b><br/><font point-size="8">{n} op'
-                     f'{"s" if n != 1 else ""}</font>>')
-            facts = {"name": name, "kind": "scope", "count": n}
-            style, extra = "rounded,filled,bold", f' fontsize=11 color="{SCOPE_BORDER}"'
-            cls = "scope"
-        if quiet:
-            fill = fill + "80"
-            extra = extra.replace(SCOPE_BORDER, QUIET_EDGE) + f' fontcolor="{QUIET_TEXT}"'
-            cls += " quiet"
+        stmt, facts = _unit_stmt(model, kind, name, uid, fill_of)
+        cats.add(facts.get("category", "scope"))
         if uid in unit_time:
             facts["time_us"] = unit_time[uid]
-            if show_time:
-                fill = heat(unit_time[uid] / max_time)
-                facts["heat"] = fill
-        elif show_time:
-            fill = "#f8fafc"
-        facts["quiet"] = quiet
+        if show_time:
+            facts["heat"] = fill_of(uid, "")
+        if kind == "op":
+            parent = model.chain[name][-1] if model.chain[name] else ""
+        else:
+            parent = name.rpartition("/")[0]
+        parent_of[uid] = parent
         view.units[uid] = facts
-        members.setdefault(parent, []).append(
-            f'{quote(name if kind == "op" else name + "/")} [id={uid} class="{cls}" '
-            f'label={label} style="{style}" fillcolor="{fill}"{extra}]')
+        members.setdefault(parent, []).append(stmt)
+
+    ident = {uid: quote(f["name"] if f["kind"] == "op" else f["name"] + "/")
+             for uid, f in view.units.items()}
+    if edge_labels is None:
+        edge_labels = len(ids) <= 400  # labels double the ranks dot must order
+    edge_lines, stub_lines = _edge_lines(view, edges, hubs, ident, edge_labels, members,
+                                         parent_of)
 
     lines = [
         "digraph G {",
-        f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
-        f'bgcolor="{background}" pad=0.2 newrank=true]',
-        f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1 '
-        f'color="#94a3b8"]',
-        f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
-        f'color="{EDGE}"]',
+        (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
+         f'bgcolor="{background}" pad=0.2 newrank=true]'),
+        f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
+        (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
+         f'color="{EDGE}"]'),
     ]
     if legend:
         order = [c for c in COLORS if c in cats]
         lines.append(f"label={_legend_label(order)} labelloc=b labeljust=l")
-    # Clusters in tree order; a stack instead of recursion keeps deep scopes safe.
+    lines.extend(_cluster_lines(model, opened, members, view))
+    lines.extend(edge_lines)
+    lines.extend(stub_lines)
+    lines.append("}")
+    view.dot = "\n".join(lines) + "\n"
+    view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
+    view.opened = sorted(s for s in model.scopes if s) if opened == ALL else sorted(opened)
+    return view
+
+
+def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_labels: bool,
+                members: dict, parent_of: dict) -> tuple[list[str], list[str]]:
+    """Edge statements; edges touching a hub become stubs placed beside each end."""
+    lines, stub_edges = [], []
+    stubs: dict[tuple[str, str, str], str] = {}  # (box, other end, "in"/"out") -> stub id
+    hub_fan: dict[tuple[str, str], set[str]] = {}  # (hub, "in"/"out") -> other ends
+
+    def stub(box: str, other: str, way: str, text: str) -> None:
+        key = (box, other, way)
+        if key in stubs:
+            return
+        sid = stubs[key] = f"s{len(stubs)}"
+        stmt, facts = _stub(sid, text, other)
+        view.units[sid] = facts
+        members.setdefault(parent_of[box], []).append(stmt)
+        pair = f"{ident[box]} -> {sid}" if way == "out" else f"{sid} -> {ident[box]}"
+        view.edges[f"e{sid}"] = [box, sid] if way == "out" else [sid, box]
+        stub_edges.append(f'{pair} [id=e{sid} style=dotted arrowhead=none '
+                          f'color="{QUIET_EDGE}"]')
+
+    for i, ((src, dst, control), (count, shapes)) in enumerate(edges.items()):
+        if src in hubs or dst in hubs:
+            hub, other = (src, dst) if src in hubs else (dst, src)
+            way = "out" if hub == src else "in"
+            hub_fan.setdefault((hub, way), set()).add(other)
+            if other not in hubs:
+                name = view.units[hub]["name"].rsplit("/", 1)[-1]
+                stub(other, hub, "in" if way == "out" else "out",
+                     f"← {name}" if way == "out" else f"→ {name}")
+            continue
+        quiet = view.units[src]["quiet"] or view.units[dst]["quiet"]
+        attrs = [f"id=e{i}"]
+        view.edges[f"e{i}"] = [src, dst]
+        if control:
+            attrs.append("style=dashed")
+        if quiet or control:
+            attrs.append(f'color="{QUIET_EDGE if quiet else QUIET_TEXT}"')
+        if count > 1:
+            attrs.append(f"penwidth={1 + min(2.5, math.log2(count) / 2):.2f}")
+        label = _shape_label(shapes, count) if edge_labels and not control else ""
+        if label:
+            attrs.append(f"label={quote(' ' + label)}")
+        lines.append(f'{ident[src]} -> {ident[dst]} [{" ".join(attrs)}]')
+    for (hub, way), others in hub_fan.items():
+        n = len(others)
+        stub(hub, hub, way, f"{'from' if way == 'in' else 'to'} {n} box{'es' if n > 1 else ''}")
+    return lines, stub_edges
+
+
+def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list[str]:
+    """Open scopes as nested clusters, in tree order (a stack keeps deep scopes safe)."""
     children: dict[str, list[str]] = {}
-    scopes = model.scopes if opened == ALL else {s: 0 for s in opened}
+    scopes = model.scopes if opened == ALL else opened
     for scope in sorted(s for s in scopes if s):
         children.setdefault(scope.rpartition("/")[0], []).append(scope)
-    lines.extend(members.get("", []))
+    lines = list(members.get("", []))
     stack: list[tuple[str, bool]] = [(s, True) for s in reversed(children.get("", []))]
     while stack:
         scope, entering = stack.pop()
@@ -213,36 +318,13 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
         cid = f"c{len(view.clusters)}"
         view.clusters[cid] = scope
         quiet = is_quiet(scope)
-        leaf = scope.rsplit("/", 1)[-1]
         lines.append(
             f'subgraph {quote("cluster_" + scope)} {{ id={cid} class="cluster-scope'
-            f'{" quiet" if quiet else ""}" label=<<b>{html(leaf)}</b>> labeljust=l labelloc=t '
-            f'style="rounded,filled" fillcolor="#64748b0f" '
+            f'{" quiet" if quiet else ""}" label=<<b>{html(scope.rsplit("/", 1)[-1])}</b>> '
+            f'labeljust=l labelloc=t style="rounded,filled" fillcolor="#64748b0f" '
             f'color="{QUIET_EDGE if quiet else "#94a3b8"}" '
             f'fontcolor="{QUIET_TEXT if quiet else "#334155"}"')
         lines.extend(members.get(scope, []))
         stack.append((scope, False))
         stack.extend((s, True) for s in reversed(children.get(scope, [])))
-
-    if edge_labels is None:
-        edge_labels = len(edges) <= 1500  # labels cost layout time on huge views
-    names = {uid: (f["name"] if f["kind"] == "op" else f["name"] + "/")
-             for uid, f in view.units.items()}
-    for i, ((src, dst, control), (count, shapes)) in enumerate(edges.items()):
-        quiet = view.units[src]["quiet"] or view.units[dst]["quiet"]
-        attrs = [f"id=e{i}"]
-        if control:
-            attrs.append('style=dashed')
-        if quiet or control:
-            attrs.append(f'color="{QUIET_EDGE if quiet else QUIET_TEXT}"')
-        if count > 1:
-            attrs.append(f"penwidth={1 + min(2.5, math.log2(count) / 2):.2f}")
-        label = _shape_label(shapes, count) if edge_labels and not control else ""
-        if label:
-            attrs.append(f"label={quote(' ' + label)}")
-        lines.append(f'{quote(names[src])} -> {quote(names[dst])} [{" ".join(attrs)}]')
-    lines.append("}")
-    view.dot = "\n".join(lines) + "\n"
-    view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
-    view.opened = sorted(model.scopes) if opened == ALL else sorted(opened)
-    return view
+    return lines

@@ -1,4 +1,5 @@
 """A minimal PNG encoder (8-bit grey, grey+alpha, RGB, RGBA) built on zlib."""
+
 from __future__ import annotations
 
 import struct

@@ -1,4 +1,5 @@
-"""Reading event files for users: `read_events` (every event) and `read_scalars` (columnar scalars)."""
+"""Reading event files for users: `read_events` (all events), `read_scalars` (columnar scalars)."""
+
 from __future__ import annotations
 
 import os
@@ -73,10 +74,11 @@ class _ScalarCollector:
 
     Simple scalar events (what `SummaryWriter.add_scalar`, tensorboardX and TensorFlow write
     for `simple_value`) are `09 wall_time 10 step <prefix> float`, where the prefix depends
-    only on the tag (see `flowlog.records`). They are decoded in bulk: a dict maps each
-    record's prefix bytes to its tag, and NumPy reads the numbers. Everything else takes the
-    protobuf path. Each point keeps its record's sequence number, so a tag's points stay in
-    file order whichever path they took.
+    only on the tag (see `flowlog.scalars`). They are decoded in bulk: NumPy decodes the
+    steps, records whose prefixes are equal are found by comparing rows at once, a dict maps
+    each distinct prefix to its tag, and NumPy reads the numbers. Everything else (tensor
+    scalars, other events) takes the protobuf path. Each point keeps its record's sequence
+    number, so a tag's points stay in file order whichever path they took.
     """
 
     def __init__(self):
@@ -186,16 +188,21 @@ class _ScalarCollector:
     def arrays(self) -> dict[str, Series]:
         result = {}
         for tag, parts in self.parts.items():
-            seq, steps, walls, values = (np.concatenate([np.asarray(p[i]) for p in parts])
-                                         for i in range(4))
+            seq, steps, walls, values = (
+                np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(4)
+            )
             order = np.argsort(seq, kind="stable") if (np.diff(seq) < 0).any() else slice(None)
-            result[tag] = (steps[order].astype(np.int64), walls[order].astype(np.float64),
-                           values[order].astype(np.float64))
+            result[tag] = (
+                steps[order].astype(np.int64),
+                walls[order].astype(np.float64),
+                values[order].astype(np.float64),
+            )
         return result
 
 
-def _varints(arr: np.ndarray, at: np.ndarray, last: np.ndarray, present: np.ndarray,
-             ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _varints(
+    arr: np.ndarray, at: np.ndarray, last: np.ndarray, present: np.ndarray, ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode the int64 varints at `arr[at]` where `present` (0 elsewhere), reading no
     further than `last`: (values, byte counts, ok with bad varints cleared)."""
     value = np.zeros(len(at), dtype=np.uint64)
@@ -219,6 +226,8 @@ def read_scalars(logdir: str | os.PathLike) -> dict[str, dict[str, Series]]:
     are read. Points keep file order (files by name, records as written): they are not
     sorted by step, and a step written twice appears twice.
     """
+    if not os.path.isdir(logdir):
+        raise FileNotFoundError(f"read_scalars expects a log directory, got {os.fspath(logdir)!r}")
     result = {}
     for run, files in find_runs(logdir).items():
         collector = _ScalarCollector()

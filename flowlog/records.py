@@ -1,4 +1,5 @@
 """TFRecord framing of event files: writing one record, reading records back tolerantly."""
+
 from __future__ import annotations
 
 import functools
@@ -275,7 +276,6 @@ def crc_table(distance: int) -> np.ndarray:
     return np.array([_crc32c(bytes((b,)) + zeros) ^ base for b in range(256)], dtype=np.uint32)
 
 
-
 def mask_crcs(crc: np.ndarray) -> np.ndarray:
     """`masked_crc32c`'s mask, applied to an array of CRCs."""
     return ((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(_MASK_DELTA)
@@ -290,7 +290,7 @@ def _crc_of_lengths(rows: np.ndarray) -> np.ndarray:
 
 
 def _check(buf: bytes, pos: int) -> int:
-    """Size of the intact record at `pos`; 0 when `buf` ends before it can be told; -1 if damaged."""
+    """Size of the intact record at `pos`; 0 if `buf` ends before it can be told; -1 if damaged."""
     if len(buf) - pos < HEADER_SIZE:
         return 0
     length, length_crc = _HEADER.unpack_from(buf, pos)
@@ -307,20 +307,20 @@ def _check(buf: bytes, pos: int) -> int:
 def _header_candidates(buf: bytes, start: int) -> Iterator[int]:
     """Positions from `start` on whose 12 bytes are a length with its correct CRC.
 
-    Checked for all positions at once, a block at a time, so that crossing a damaged
-    region costs a few array operations per byte rather than a CRC call.
+    Checked for many positions at once, in blocks growing from a few hundred bytes (damage
+    is usually short) to a megabyte, so that crossing a damaged region costs a few array
+    operations per byte rather than a CRC call.
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
     last = len(buf) - HEADER_SIZE  # the last position a header fits at
-    for block in range(start, last + 1, _RESYNC_BLOCK):
-        stop = min(block + _RESYNC_BLOCK, last + 1)
-        rows = np.lib.stride_tricks.sliding_window_view(arr[block : stop + HEADER_SIZE - 1], 12)
+    block, width = start, 256
+    while block <= last:
+        stop = min(block + width, last + 1)
+        rows = _windows(arr[block : stop + HEADER_SIZE - 1], HEADER_SIZE)
         stored = rows[:, 8:].copy().view("<u4").ravel()
         hits = np.flatnonzero(mask_crcs(_crc_of_lengths(rows)) == stored)
         yield from (block + hits).tolist()
-
-
-_RESYNC_BLOCK = 1 << 20
+        block, width = stop, min(width * 4, 1 << 20)
 
 
 def _resync(buf: bytes, start: int) -> int:

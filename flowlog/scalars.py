@@ -1,4 +1,5 @@
 """Simple scalar events as bytes: their layout, bulk framing for the writer, tags for the reader."""
+
 from __future__ import annotations
 
 import struct
@@ -12,14 +13,15 @@ from flowlog.records import FOOTER_SIZE, HEADER_SIZE, crc_table, mask_crcs, mask
 _HEADER = struct.Struct("<QI")
 _LENGTH = struct.Struct("<Q")
 
-# Scalar events in bulk. A simple scalar event serializes as
+# A simple scalar event (an Event whose Summary holds one `simple_value`) serializes as
 #
 #     09 <wall_time: 8-byte double> 10 <step: varint> <prefix> <simple_value: 4-byte float>
 #
 # where the prefix (`2a len 0a len 0a len <tag> 15`: summary, value, tag and the float's field
-# tag) depends only on the tag. The writer queues `(wall_time, step, tag_id, value)` tuples and
-# frames whole batches here with NumPy: rows of equal layout (same tag, same varint length)
-# are filled column by column, and their CRCs come from per-byte tables (see `crc_table`).
+# tag) depends only on the tag. The writer queues packed `SCALAR_ITEM`s and frames whole
+# batches here with NumPy: rows of equal layout (same tag, same varint length) are filled
+# column by column, and their CRCs come from per-byte tables (see `records.crc_table`). The
+# reader maps prefixes back to tags (`flowlog.reader`).
 
 
 def varint(n: int) -> bytes:
@@ -63,7 +65,7 @@ scalar_prefixes: list[bytes] = []
 
 
 def scalar_tag_id(tag: str) -> int:
-    """A small int standing for `tag` in queued scalar tuples (one per tag and process)."""
+    """A small int standing for `tag` in queued scalars (one per tag and process)."""
     found = _tag_ids.get(tag)
     if found is None:
         with _tag_lock:
@@ -82,8 +84,15 @@ def _scalar_rows(prefix: bytes, nvar: int, wall, step, value) -> np.ndarray:
     size = 10 + nvar + len(prefix) + 4
     start = 22 + nvar + len(prefix)  # column of the float
     template = b"".join(
-        (_HEADER.pack(size, masked_crc32c(_LENGTH.pack(size))), b"\t", bytes(8), b"\x10",
-         bytes(nvar), prefix, bytes(8))
+        (
+            _HEADER.pack(size, masked_crc32c(_LENGTH.pack(size))),
+            b"\t",
+            bytes(8),
+            b"\x10",
+            bytes(nvar),
+            prefix,
+            bytes(8),
+        )
     )
     rows = np.empty((len(wall), HEADER_SIZE + size + FOOTER_SIZE), dtype=np.uint8)
     rows[:] = np.frombuffer(template, dtype=np.uint8)

@@ -1,4 +1,5 @@
 """Writers for users: TF1's `FileWriter` and the tensorboardX / torch-style `SummaryWriter`."""
+
 from __future__ import annotations
 
 import os
@@ -6,6 +7,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Mapping
 from time import time as _now
 from typing import Any
 
@@ -77,9 +79,9 @@ def _default_logdir(comment: str) -> str:
 class SummaryWriter:
     """tensorboardX / torch.utils.tensorboard style writer for plain training loops.
 
-    `add_*` calls are thread-safe and cheap: `add_scalar` queues a tuple that the writer
-    thread encodes. Values may be Python numbers, NumPy scalars or 0-d arrays, or anything
-    with `.item()` (torch tensors).
+    `add_*` calls are thread-safe and cheap: `add_scalar` queues 28 packed bytes that the
+    writer thread frames in bulk (see `flowlog.scalars`). Values may be Python numbers,
+    NumPy scalars or 0-d arrays, or anything with `.item()` (torch tensors).
     """
 
     def __init__(
@@ -139,7 +141,8 @@ class SummaryWriter:
             tag_id = self._tag_ids[tag]
         except (KeyError, TypeError):
             tag_id = None
-        if tag_id is None or new_style or type(scalar_value) is not float:
+        kind = type(scalar_value)
+        if tag_id is None or new_style or (kind is not float and kind is not int):
             self._slow_scalar(self._put, tag, scalar_value, global_step, walltime, new_style)
             return
         step = global_step if type(global_step) is int else _int_step(global_step)
@@ -147,8 +150,10 @@ class SummaryWriter:
         if len(pending) >= self._writer._limit:
             self._writer._overflow()
         try:
-            pending.append(_PACK_SCALAR(_now() if walltime is None else walltime, step, tag_id, scalar_value))
-        except struct.error:  # a step beyond int64, or a walltime that is no number
+            pending.append(
+                _PACK_SCALAR(_now() if walltime is None else walltime, step, tag_id, scalar_value)
+            )
+        except (struct.error, OverflowError):  # a huge int, a step beyond int64, a bad walltime
             self._slow_scalar(self._put, tag, scalar_value, global_step, walltime, new_style)
 
     def _slow_scalar(self, put, tag, value, step, walltime, new_style) -> None:
@@ -159,7 +164,11 @@ class SummaryWriter:
             return
         value = builders.to_float(value, tag)
         tag_id = self._tag_ids[tag] = scalar_tag_id(tag)
-        put(_PACK_SCALAR(_now() if walltime is None else float(walltime), _int_step(step), tag_id, value))
+        put(
+            _PACK_SCALAR(
+                _now() if walltime is None else float(walltime), _int_step(step), tag_id, value
+            )
+        )
 
     def add_scalars(
         self,
@@ -170,6 +179,10 @@ class SummaryWriter:
     ) -> None:
         """Log several scalars under `main_tag`, each in its own run `logdir/<main_tag>_<name>`."""
         builders.check_tag(main_tag)
+        if not isinstance(tag_scalar_dict, Mapping):
+            raise TypeError(
+                f"add_scalars expects a dict of name -> value, got {type(tag_scalar_dict).__name__}"
+            )
         wall = _now() if walltime is None else walltime
         for name, value in tag_scalar_dict.items():
             run = os.path.join(self._logdir, f"{main_tag.replace('/', '_')}_{name}")
@@ -179,7 +192,9 @@ class SummaryWriter:
                     writer = self._subwriters[run] = EventFileWriter(run, *self._options)
             self._slow_scalar(writer._put, main_tag, value, global_step, wall, False)
 
-    def add_summary(self, summary: Any, global_step: Any = None, walltime: float | None = None):
+    def add_summary(
+        self, summary: Any, global_step: Any = None, walltime: float | None = None
+    ) -> None:
         """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.builders`."""
         data = summary if isinstance(summary, bytes) else summary.SerializeToString()
         self._put((summary_event(data, global_step, walltime),))
@@ -241,18 +256,24 @@ class SummaryWriter:
             tag=builders.check_tag(tag), run_metadata=_run_metadata_bytes(run_metadata)
         )
         self._writer.add_event(
-            event_pb2.Event(wall_time=_now(), step=_int_step(global_step), tagged_run_metadata=tagged)
+            event_pb2.Event(
+                wall_time=_now(), step=_int_step(global_step), tagged_run_metadata=tagged
+            )
         )
+
+    def _all_writers(self) -> list[EventFileWriter]:
+        with self._lock:
+            return [self._writer, *self._subwriters.values()]
 
     def flush(self) -> None:
         """Return once everything logged so far is written to the OS."""
-        for writer in [self._writer, *self._subwriters.values()]:
+        for writer in self._all_writers():
             writer.flush()
 
     def close(self) -> None:
         """Write everything out and close every event file of this writer."""
         errors = []
-        for writer in [self._writer, *self._subwriters.values()]:
+        for writer in self._all_writers():
             try:
                 writer.close()
             except OSError as e:
@@ -310,10 +331,14 @@ class FileWriter:
             try:
                 parsed.ParseFromString(bytes(summary))
             except DecodeError:
-                raise ValueError("add_summary got bytes that are not a serialized Summary") from None
+                raise ValueError(
+                    "add_summary got bytes that are not a serialized Summary"
+                ) from None
             summary = parsed
-        elif not isinstance(summary, summary_pb2.Summary):
+        elif hasattr(summary, "SerializeToString"):  # a copy: metadata is stripped below
             summary = summary_pb2.Summary.FromString(summary.SerializeToString())
+        else:
+            raise TypeError(f"expected a Summary or its bytes, got {type(summary).__name__}")
         with self._lock:
             for value in summary.value:
                 if not value.HasField("metadata"):
@@ -326,7 +351,10 @@ class FileWriter:
 
     def add_graph(self, graph: Any, global_step: Any = None, graph_def: Any = None) -> None:
         """Write a graph: a GraphDef, its bytes, or anything with `.as_graph_def()`."""
-        self._add(event_pb2.Event(graph_def=graph_bytes(graph if graph is not None else graph_def)), global_step)
+        self._add(
+            event_pb2.Event(graph_def=graph_bytes(graph if graph is not None else graph_def)),
+            global_step,
+        )
 
     def add_session_log(self, session_log: Any, global_step: Any = None) -> None:
         """Write a `SessionLog` (START, STOP, CHECKPOINT)."""
@@ -341,7 +369,9 @@ class FileWriter:
             if tag in self._run_metadata_tags:
                 raise ValueError("The provided tag was already used for this event type")
             self._run_metadata_tags.add(tag)
-        tagged = event_pb2.TaggedRunMetadata(tag=tag, run_metadata=_run_metadata_bytes(run_metadata))
+        tagged = event_pb2.TaggedRunMetadata(
+            tag=tag, run_metadata=_run_metadata_bytes(run_metadata)
+        )
         self._add(event_pb2.Event(tagged_run_metadata=tagged), global_step)
 
     def flush(self) -> None:

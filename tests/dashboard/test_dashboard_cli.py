@@ -1,6 +1,7 @@
 """The `flowboard` command line: errors a user can act on, and the demo runs."""
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -53,3 +54,14 @@ def test_synthetic_demo_runs_hold_every_kind_of_data(tmp_path):
     assert len(p.scalars(run, "loss/train")[0]) == 60
     assert p.histograms(run, "weights/dense") and p.images(run, "samples/pattern")
     assert "Synthetic run" in p.text(run, "notes")[0][2]
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path):
+    proc = subprocess.Popen([FLOWBOARD, "--logdir", str(tmp_path), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = proc.stdout.readline()
+    assert "http://127.0.0.1:" in url
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "stopped" in out and "Traceback" not in err

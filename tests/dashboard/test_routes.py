@@ -29,6 +29,13 @@ def test_runs_and_tags_have_tensorboards_shapes(client):
     assert sorted(tags["train"]) == ["acc", "loss"]
 
 
+def test_status_reports_loading_progress(client):
+    status = client.get("/data/status").json
+    assert status["loading"] is False and status["runs"] == 2
+    assert status["bytes_read"] == status["bytes_total"] > 0
+    assert status["scalar_points"] == 44
+
+
 def test_scalars_route_returns_every_point_in_ascending_step(client):
     rows = client.get("/data/plugin/scalars/scalars?run=train&tag=loss").json
     assert [r[1] for r in rows] == list(range(20))

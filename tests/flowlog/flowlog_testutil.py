@@ -1,4 +1,5 @@
 """Helpers shared by the event-file tests."""
+
 import os
 import subprocess
 import sys
@@ -21,14 +22,23 @@ def events(path):
 
 def scalar_points(logdir):
     """[(tag, step, value)] of every simple_value in every file of `logdir`, in file order."""
-    return [(v.tag, e.step, v.simple_value)
-            for f in event_files(logdir) for e in events(f) for v in e.summary.value
-            if v.WhichOneof("value") == "simple_value"]
+    return [
+        (v.tag, e.step, v.simple_value)
+        for f in event_files(logdir)
+        for e in events(f)
+        for v in e.summary.value
+        if v.WhichOneof("value") == "simple_value"
+    ]
 
 
 def python(code, *args, **kwargs):
     """Start `code` in a fresh interpreter (stdout piped), with flowlog importable."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )

@@ -1,4 +1,5 @@
 """Summary builders: values, metadata, PNG pixels, histogram buckets, bad input."""
+
 import math
 import struct
 import zlib
@@ -15,9 +16,9 @@ def decode_png(data):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, {}
     while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
-        assert struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(kind + body)
+        (n,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(kind + body)
         chunks[kind] = chunks.get(kind, b"") + body
         pos += 12 + n
     width, height, depth, color = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
@@ -27,12 +28,24 @@ def decode_png(data):
     return rows[:, 1:].reshape(height, width, channels)
 
 
-@pytest.mark.parametrize(("shape", "fmt"), [((3, 4, 5), "CHW"), ((4, 5, 3), "HWC"),
-                                            ((4, 5), "HW"), ((4, 4, 5), "CHW"), ((1, 4, 5), "CHW")])
+@pytest.mark.parametrize(
+    ("shape", "fmt"),
+    [
+        ((3, 4, 5), "CHW"),
+        ((4, 5, 3), "HWC"),
+        ((4, 5), "HW"),
+        ((4, 4, 5), "CHW"),
+        ((1, 4, 5), "CHW"),
+    ],
+)
 def test_image_pixels_round_trip(shape, fmt):
     pixels = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
     img = builders.image("img", pixels, dataformats=fmt).value[0].image
-    hwc = pixels[..., None] if fmt == "HW" else (pixels.transpose(1, 2, 0) if fmt == "CHW" else pixels)
+    hwc = (
+        pixels[..., None]
+        if fmt == "HW"
+        else (pixels.transpose(1, 2, 0) if fmt == "CHW" else pixels)
+    )
     assert (img.height, img.width, img.colorspace) == hwc.shape
     np.testing.assert_array_equal(decode_png(img.encoded_image_string), hwc)
 
@@ -42,10 +55,15 @@ def test_float_images_scale_from_unit_range():
     assert decode_png(img.encoded_image_string).ravel().tolist() == [0, 128, 255, 255, 0, 0]
 
 
-@pytest.mark.parametrize(("img", "fmt", "match"), [
-    (np.zeros((5, 4, 4)), "CHW", "channels"), (np.zeros((3, 4)), "CHW", "dataformats"),
-    (np.zeros((3, 4, 4)), "XYZ", "dataformats"), (np.full((3, 3), 300), "HW", r"\[0, 255\]"),
-])
+@pytest.mark.parametrize(
+    ("img", "fmt", "match"),
+    [
+        (np.zeros((5, 4, 4)), "CHW", "channels"),
+        (np.zeros((3, 4)), "CHW", "dataformats"),
+        (np.zeros((3, 4, 4)), "XYZ", "dataformats"),
+        (np.full((3, 3), 300), "HW", r"\[0, 255\]"),
+    ],
+)
 def test_bad_images_say_what_is_wrong(img, fmt, match):
     with pytest.raises(ValueError, match=match):
         builders.image("img", img, fmt)

@@ -1,4 +1,5 @@
 """Followers, kills, full disks: nothing acknowledged is lost and every failure is reported."""
+
 import os
 import random
 import re
@@ -9,14 +10,16 @@ import pytest
 from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
+from flowlog import eventfile
 from flowlog.events import EventFileReader
 from flowlog.proto import event_pb2, summary_pb2
 from flowlog.records import RecordReader, frame
 
 
 def _record(step):
-    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="t" * (step % 7 + 1),
-                                                                   simple_value=step)])
+    summary = summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag="t" * (step % 7 + 1), simple_value=step)]
+    )
     return frame(event_pb2.Event(step=step, wall_time=step, summary=summary).SerializeToString())
 
 
@@ -27,14 +30,19 @@ def test_follower_sees_each_record_once_in_order(tmp_path):
     blob = b"".join(_record(i) for i in range(400))
     rng = random.Random(2)
     cuts = sorted(rng.sample(range(1, len(blob)), 150))
-    appender = python("""
+    appender = python(
+        """
         import sys
         with open(sys.argv[1], "ab", buffering=0) as f:
             for line in sys.stdin:
                 start, end = map(int, line.split())
                 f.write(bytes.fromhex(sys.argv[2])[start:end])
                 print("ok", flush=True)
-    """, path, blob.hex(), stdin=subprocess.PIPE)
+    """,
+        path,
+        blob.hex(),
+        stdin=subprocess.PIPE,
+    )
     records = RecordReader(path)
     event_reader = EventFileReader(path)
     seen, seen_events = [], []
@@ -78,8 +86,11 @@ def test_sigkill_at_random_moments_keeps_what_flush_acknowledged(tmp_path, seed)
     proc.wait()
     (path,) = event_files(tmp_path)
     reader = RecordReader(path)
-    steps = [e.step for e in map(event_pb2.Event.FromString, reader.read())
-             if e.summary.value and e.summary.value[0].tag == "x"]
+    steps = [
+        e.step
+        for e in map(event_pb2.Event.FromString, reader.read())
+        if e.summary.value and e.summary.value[0].tag == "x"
+    ]
     assert steps[:acked] == list(range(acked)) and steps == list(range(len(steps)))
     assert reader.corrupt_records == 0  # at most a record in progress at the end
     assert fl.read_scalars(tmp_path)["."]["x"][0].tolist() == steps
@@ -118,7 +129,8 @@ def test_disk_full_raises_on_next_call_naming_the_file_and_loses_nothing(tiny_di
 
 def test_file_size_limit_surfaces_on_flush(tmp_path):
     """RLIMIT_FSIZE makes the kernel refuse writes past 20 KB (EFBIG), no privileges needed."""
-    proc = python("""
+    proc = python(
+        """
         import resource, signal, sys
         import flowlog as fl
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get the error, not the signal
@@ -134,7 +146,9 @@ def test_file_size_limit_surfaces_on_flush(tmp_path):
             w.close()
         except OSError as e:
             print("close", e.errno, flush=True)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     out, err = proc.communicate()
     assert proc.returncode == 0, err
     (path,) = event_files(tmp_path)
@@ -143,3 +157,22 @@ def test_file_size_limit_surfaces_on_flush(tmp_path):
     steps = [e.step for e in events(path)[1:]]
     assert steps == list(range(len(steps))) and os.path.getsize(path) <= 20000
 
+
+def test_forked_child_does_not_write_the_parents_pending_events(tmp_path):
+    """A forked child (a data loader worker, say) holds a copy of what is pending."""
+    w = fl.SummaryWriter(tmp_path, flush_secs=1000)
+    for step in range(100):
+        w.add_scalar("x", step, step)
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the writer refuses work and writes nothing at exit
+        try:
+            w.add_scalar("x", -1.0, 100)
+            code = 1
+        except ValueError:
+            code = 0
+        eventfile._close_open_writers()  # what the child's interpreter exit would run
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    w.close()
+    assert [s for _, s, _ in scalar_points(tmp_path)] == list(range(100))

@@ -1,4 +1,5 @@
 """TensorBoard and tensorboardX as peers: they read what we write, we read what they write."""
+
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -16,8 +17,12 @@ from flowlog.proto import graph_pb2, step_stats_pb2
 
 
 def _load(logdir):
-    acc = EventAccumulator(str(logdir), size_guidance={k: 0 for k in
-                           ("scalars", "histograms", "images", "tensors", "compressedHistograms")})
+    acc = EventAccumulator(
+        str(logdir),
+        size_guidance={
+            k: 0 for k in ("scalars", "histograms", "images", "tensors", "compressedHistograms")
+        },
+    )
     acc.Reload()
     return acc
 
@@ -56,8 +61,9 @@ def test_event_accumulator_reads_histograms(tmp_path, bins):
         # every value lies below its bucket's limit and at or above the previous one
         limits = np.array(h.bucket_limit)
         idx = np.searchsorted(limits, values, side="right")
-        np.testing.assert_array_equal(np.bincount(idx, minlength=len(limits))[: len(limits)],
-                                      h.bucket)
+        np.testing.assert_array_equal(
+            np.bincount(idx, minlength=len(limits))[: len(limits)], h.bucket
+        )
     else:
         counts, edges = np.histogram(values, bins=bins)
         assert list(h.bucket) == counts.tolist() and list(h.bucket_limit) == edges[1:].tolist()
@@ -72,6 +78,7 @@ def test_tensorflow_buckets_match_tensorboardx(tmp_path):
         w.add_histogram("h", values, 0)
     (a,) = _load(theirs).Histograms("h")
     (b,) = _load(tmp_path / "ours").Histograms("h")
+
     # Same non-empty buckets (tensorboardX keeps empty ones in between, TF collapses them).
     def nonempty(h):
         return [(lim, c) for lim, c in zip(h.bucket_limit, h.bucket) if c]
@@ -118,7 +125,8 @@ def test_event_accumulator_reads_hparams(tmp_path):
     assert [(h.name, h.type) for h in exp.hparam_infos] == [("lr", 3), ("opt", 1), ("bn", 2)]
     assert [m.name.tag for m in exp.metric_infos] == ["hp/acc"]
     start = tb_hparams_pb2.HParamsPluginData.FromString(
-        content["_hparams_/session_start_info"]).session_start_info
+        content["_hparams_/session_start_info"]
+    ).session_start_info
     assert start.hparams["lr"].number_value == 0.1 and start.hparams["opt"].string_value == "adam"
     assert start.hparams["bn"].bool_value is True
     assert acc.Scalars("hp/acc")[0].value == pytest.approx(0.9)
@@ -135,7 +143,9 @@ def test_read_scalars_reads_tensorboardx(tmp_path):
     assert steps.tolist() == list(range(20)) and values.tolist() == [i * 0.5 for i in range(20)]
     assert walls.dtype == np.float64 and (walls > 1e9).all()
     steps, _, values = runs["."]["described"]
-    assert steps.tolist() == [i * 10 for i in range(20)] and values.tolist() == [-i for i in range(20)]
+    assert steps.tolist() == [i * 10 for i in range(20)] and values.tolist() == [
+        -i for i in range(20)
+    ]
     assert runs["multi/a"]["multi"][2].tolist() == [1.0]
     assert runs["multi/b"]["multi"][2].tolist() == [2.0]
 
@@ -146,13 +156,23 @@ def test_read_scalars_reads_tensorboard_event_file_writer(tmp_path, new_style):
     writer = TbEventFileWriter(str(tmp_path))
     for i in range(30):
         if new_style:
-            summary = tb_summary_pb2.Summary(value=[tb_summary_pb2.Summary.Value(
-                tag="loss", tensor=tensor_util.make_tensor_proto(np.float32(i / 4)),
-                metadata=tb_summary_pb2.SummaryMetadata(
-                    plugin_data=tb_summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")))])
+            summary = tb_summary_pb2.Summary(
+                value=[
+                    tb_summary_pb2.Summary.Value(
+                        tag="loss",
+                        tensor=tensor_util.make_tensor_proto(np.float32(i / 4)),
+                        metadata=tb_summary_pb2.SummaryMetadata(
+                            plugin_data=tb_summary_pb2.SummaryMetadata.PluginData(
+                                plugin_name="scalars"
+                            )
+                        ),
+                    )
+                ]
+            )
         else:
             summary = tb_summary_pb2.Summary(
-                value=[tb_summary_pb2.Summary.Value(tag="loss", simple_value=i / 4)])
+                value=[tb_summary_pb2.Summary.Value(tag="loss", simple_value=i / 4)]
+            )
         writer.add_event(tb_event_pb2.Event(summary=summary, step=i, wall_time=500.0 + i))
     writer.close()
     steps, walls, values = fl.read_scalars(tmp_path)["."]["loss"]
@@ -167,3 +187,32 @@ def test_tensorboard_protos_parse_ours_identically():
     theirs = tb_summary_pb2.Summary.FromString(ours.SerializeToString())
     assert theirs.SerializeToString() == ours.SerializeToString()
     assert theirs.value[0].metadata.plugin_data.plugin_name == "scalars"
+
+
+def test_read_scalars_equals_event_accumulator_on_a_mixed_run(tmp_path):
+    """Files by all three writers in one run, old and new style: same points as TensorBoard's."""
+    with TbxSummaryWriter(str(tmp_path)) as w:
+        for i in range(300):
+            w.add_scalar("tbx", i / 3, i)
+    tb = TbEventFileWriter(str(tmp_path), filename_suffix=".tb")
+    for i in range(300):
+        value = tb_summary_pb2.Summary.Value(tag="tb", simple_value=-i)
+        tb.add_event(tb_event_pb2.Event(summary=tb_summary_pb2.Summary(value=[value]), step=i))
+    tb.close()
+    with fl.SummaryWriter(tmp_path) as w:
+        for i in range(300):
+            w.add_scalar("ours", i * 1.5, i)
+            w.add_scalar("ours_new", i * 2.5, i, new_style=True)
+            w.add_scalar("a/longer/tag", i, i)
+    acc = _load(tmp_path)
+    ours = fl.read_scalars(tmp_path)["."]
+    for tag, (steps, walls, values) in ours.items():
+        if tag == "ours_new":  # TensorBoard keeps new-style scalars as tensors
+            theirs = [
+                (e.step, e.wall_time, float(tensor_util.make_ndarray(e.tensor_proto)))
+                for e in acc.Tensors(tag)
+            ]
+        else:
+            theirs = [(e.step, e.wall_time, e.value) for e in acc.Scalars(tag)]
+        assert list(zip(steps.tolist(), walls.tolist(), values.tolist())) == theirs, tag
+    assert sorted(ours) == ["a/longer/tag", "ours", "ours_new", "tb", "tbx"]

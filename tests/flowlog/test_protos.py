@@ -1,4 +1,5 @@
 """The committed protobuf modules are fresh and wire-compatible with TensorBoard's."""
+
 import importlib
 import subprocess
 import sys
@@ -7,25 +8,50 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ["event", "summary", "tensor", "tensor_shape", "types", "attr_value", "graph",
-        "step_stats", "plugins"]
+OURS = [
+    "event",
+    "summary",
+    "tensor",
+    "tensor_shape",
+    "types",
+    "attr_value",
+    "graph",
+    "step_stats",
+    "plugins",
+]
 # Where TensorBoard defines the counterpart of each of our messages and enums.
-THEIRS = [
-    "tensorboard.compat.proto." + m
-    for m in ("event_pb2", "summary_pb2", "histogram_pb2", "tensor_pb2", "tensor_shape_pb2",
-              "types_pb2", "attr_value_pb2", "graph_pb2", "node_def_pb2", "versions_pb2",
-              "step_stats_pb2", "config_pb2")
-] + [
-    f"tensorboard.plugins.{p}.plugin_data_pb2" for p in ("scalar", "histogram", "image", "text")
-] + ["tensorboard.plugins.hparams.api_pb2", "tensorboard.plugins.hparams.plugin_data_pb2"]
+THEIRS = (
+    [
+        "tensorboard.compat.proto." + m
+        for m in (
+            "event_pb2",
+            "summary_pb2",
+            "histogram_pb2",
+            "tensor_pb2",
+            "tensor_shape_pb2",
+            "types_pb2",
+            "attr_value_pb2",
+            "graph_pb2",
+            "node_def_pb2",
+            "versions_pb2",
+            "step_stats_pb2",
+            "config_pb2",
+        )
+    ]
+    + [f"tensorboard.plugins.{p}.plugin_data_pb2" for p in ("scalar", "histogram", "image", "text")]
+    + ["tensorboard.plugins.hparams.api_pb2", "tensorboard.plugins.hparams.plugin_data_pb2"]
+)
 RENAMED = {"HParamDataType": "DataType"}  # our name for the hparams plugin's DataType enum
 
 
 def test_committed_pb2_modules_are_not_stale(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_protos.py"), str(tmp_path)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_protos.py"), str(tmp_path)], check=True
+    )
     fresh = sorted((tmp_path / "flowlog" / "proto").glob("*_pb2.py"))
-    assert [p.name for p in fresh] == sorted(p.name for p in (ROOT / "flowlog/proto").glob("*_pb2.py"))
+    assert [p.name for p in fresh] == sorted(
+        p.name for p in (ROOT / "flowlog/proto").glob("*_pb2.py")
+    )
     for path in fresh:
         committed = ROOT / "flowlog" / "proto" / path.name
         assert committed.read_bytes() == path.read_bytes(), f"{committed} is stale: run make protos"
@@ -89,7 +115,8 @@ def test_fields_match_tensorboard(ours):
     assert theirs is not None, f"TensorBoard has no {name}"
     if hasattr(ours, "values_by_number"):  # an enum
         assert {v.number: v.name for v in ours.values} == {
-            v.number: v.name for v in theirs.values if v.number in ours.values_by_number}
+            v.number: v.name for v in theirs.values if v.number in ours.values_by_number
+        }
         return
     # Each field we define exists in TensorBoard's message under the same number, with the
     # same name, wire type, cardinality and message/enum type (we leave some fields out).
@@ -97,6 +124,10 @@ def test_fields_match_tensorboard(ours):
         other = theirs.fields_by_number.get(field.number)
         assert other is not None, f"{name}.{field.name}: TensorBoard has no field {field.number}"
         assert (field.name, field.type, field.is_repeated, _type_name(field)) == (
-            other.name, other.type, other.is_repeated, _type_name(other)), f"{name}.{field.name}"
+            other.name,
+            other.type,
+            other.is_repeated,
+            _type_name(other),
+        ), f"{name}.{field.name}"
         oneof = field.containing_oneof
         assert (oneof and oneof.name) == (other.containing_oneof and other.containing_oneof.name)

@@ -1,4 +1,5 @@
 """read_events and read_scalars: runs, file order, both scalar styles, damaged files."""
+
 import warnings
 
 import numpy as np
@@ -15,8 +16,11 @@ def _write_records(path, payloads):
 
 
 def _scalar_event(tag, step, value, wall=1.0):
-    return event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])).SerializeToString()
+    return event_pb2.Event(
+        wall_time=wall,
+        step=step,
+        summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]),
+    ).SerializeToString()
 
 
 def test_runs_are_directories_with_event_files(tmp_path):
@@ -40,6 +44,8 @@ def test_read_events_of_one_file_in_order(tmp_path):
     assert [e.step for e in evs[1:]] == list(range(11))
     with pytest.raises(FileNotFoundError, match="nope"):
         list(fl.read_events(tmp_path / "nope"))
+    with pytest.raises(FileNotFoundError, match="log directory"):
+        fl.read_scalars(path)
 
 
 def test_read_scalars_keeps_file_order_and_mixes_styles(tmp_path):
@@ -49,17 +55,23 @@ def test_read_scalars_keeps_file_order_and_mixes_styles(tmp_path):
     bare = summary_pb2.Summary()
     bare.CopyFrom(new_style)
     bare.value[0].ClearField("metadata")  # like TensorFlow after a tag's first value
-    _write_records(first, [
-        _scalar_event("acc", 5, 0.5),
-        event_pb2.Event(step=1, wall_time=2.0, summary=new_style).SerializeToString(),
-        _scalar_event("acc", 3, 0.75),
-        event_pb2.Event(step=2, wall_time=3.0, summary=bare).SerializeToString(),
-    ])
-    _write_records(second, [
-        _scalar_event("acc", 4, 1.0),
-        event_pb2.Event(step=3, wall_time=4.0, summary=bare).SerializeToString(),
-        event_pb2.Event(step=4, summary=builders.text("loss_text", "x")).SerializeToString(),
-    ])
+    _write_records(
+        first,
+        [
+            _scalar_event("acc", 5, 0.5),
+            event_pb2.Event(step=1, wall_time=2.0, summary=new_style).SerializeToString(),
+            _scalar_event("acc", 3, 0.75),
+            event_pb2.Event(step=2, wall_time=3.0, summary=bare).SerializeToString(),
+        ],
+    )
+    _write_records(
+        second,
+        [
+            _scalar_event("acc", 4, 1.0),
+            event_pb2.Event(step=3, wall_time=4.0, summary=bare).SerializeToString(),
+            event_pb2.Event(step=4, summary=builders.text("loss_text", "x")).SerializeToString(),
+        ],
+    )
     run = fl.read_scalars(tmp_path)["."]
     assert sorted(run) == ["acc", "loss"]
     steps, walls, values = run["acc"]
@@ -71,8 +83,10 @@ def test_read_scalars_keeps_file_order_and_mixes_styles(tmp_path):
 def test_fast_and_protobuf_paths_agree(tmp_path):
     """Hand-encoded and protobuf-encoded scalar events (step 0 omitted, negative, huge)."""
     steps = [0, 1, 127, 128, 2**40, -5, -(2**63)]
-    _write_records(tmp_path / "events.out.tfevents.1", [
-        _scalar_event("τ", s, float(i), wall=10.0 + i) for i, s in enumerate(steps)])
+    _write_records(
+        tmp_path / "events.out.tfevents.1",
+        [_scalar_event("τ", s, float(i), wall=10.0 + i) for i, s in enumerate(steps)],
+    )
     with fl.SummaryWriter(tmp_path / "ours") as w:
         for i, s in enumerate(steps):
             w.add_scalar("τ", float(i), s, walltime=10.0 + i)
@@ -90,7 +104,8 @@ def test_damaged_files_yield_every_intact_record(tmp_path):
     flipped = bytearray(records[2])
     flipped[20] ^= 0x10  # a payload bit: the data CRC fails
     (tmp_path / "events.out.tfevents.1.a").write_bytes(
-        records[0] + records[1] + bytes(flipped) + records[3])
+        records[0] + records[1] + bytes(flipped) + records[3]
+    )
     (tmp_path / "events.out.tfevents.2.b").write_bytes(b"")
     (tmp_path / "events.out.tfevents.3.c").write_bytes(b"\x00junk" * 100)
     (tmp_path / "events.out.tfevents.4.d").write_bytes(records[4] + records[5][:-3])  # truncated
@@ -106,6 +121,8 @@ def test_damaged_files_yield_every_intact_record(tmp_path):
 
 
 def test_intact_record_that_is_not_an_event_is_counted(tmp_path):
-    _write_records(tmp_path / "events.out.tfevents.1", [b"\xff\xff\xff", _scalar_event("x", 1, 2.0)])
+    _write_records(
+        tmp_path / "events.out.tfevents.1", [b"\xff\xff\xff", _scalar_event("x", 1, 2.0)]
+    )
     with pytest.warns(UserWarning, match="1 undecodable"):
         assert fl.read_scalars(tmp_path)["."]["x"][2].tolist() == [2.0]

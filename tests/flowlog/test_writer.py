@@ -1,4 +1,5 @@
 """EventFileWriter, SummaryWriter and FileWriter: what lands in the file, and when."""
+
 import math
 import os
 import re
@@ -22,7 +23,9 @@ def test_file_name_and_version_record(tmp_path):
         w.add_scalar("a", 1.0)
     (path,) = event_files(tmp_path)
     host = re.escape(socket.gethostname())
-    assert re.fullmatch(rf"events\.out\.tfevents\.\d{{10}}\.{host}\.{os.getpid()}\.\d+\.v1", path.name)
+    assert re.fullmatch(
+        rf"events\.out\.tfevents\.\d{{10}}\.{host}\.{os.getpid()}\.\d+\.v1", path.name
+    )
     first = events(path)[0]
     assert first.file_version == "brain.Event:2" and first.wall_time > 1e9
 
@@ -34,11 +37,25 @@ class ItemOnly:
         return 2.5
 
 
-@pytest.mark.parametrize(("value", "stored"), [
-    (3, 3.0), (-0.125, -0.125), (np.float32(0.5), 0.5), (np.int64(7), 7.0), (np.array(1.5), 1.5),
-    (np.array([4.0]), 4.0), (ItemOnly(), 2.5), (True, 1.0), (10**400, math.inf), (1e39, math.inf),
-    (-1e39, -math.inf), (math.inf, math.inf), (-math.inf, -math.inf),
-], ids=lambda v: repr(v)[:20])
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (3, 3.0),
+        (-0.125, -0.125),
+        (np.float32(0.5), 0.5),
+        (np.int64(7), 7.0),
+        (np.array(1.5), 1.5),
+        (np.array([4.0]), 4.0),
+        (ItemOnly(), 2.5),
+        (True, 1.0),
+        (10**400, math.inf),
+        (1e39, math.inf),
+        (-1e39, -math.inf),
+        (math.inf, math.inf),
+        (-math.inf, -math.inf),
+    ],
+    ids=lambda v: repr(v)[:20],
+)
 def test_scalar_values_stored_as_given(tmp_path, value, stored):
     with fl.SummaryWriter(tmp_path) as w:
         w.add_scalar("v", value, np.int32(5))
@@ -61,18 +78,27 @@ def test_fast_scalar_encoding_parses_like_protobuf(tmp_path, step):
     with fl.SummaryWriter(tmp_path) as w:
         w.add_scalar(tag, 0.75, step, walltime=123.5)
     got = events(event_files(tmp_path)[0])[1]
-    want = event_pb2.Event(wall_time=123.5, step=step, summary=summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, simple_value=0.75)]))
+    want = event_pb2.Event(
+        wall_time=123.5,
+        step=step,
+        summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=0.75)]),
+    )
     assert got == want
     assert scalar_prefix(tag) in want.SerializeToString()
 
 
-@pytest.mark.parametrize(("tag", "error"), [(1, TypeError), (None, TypeError), (b"x", TypeError),
-                                             (["x"], TypeError), ("", ValueError)])
+@pytest.mark.parametrize(
+    ("tag", "error"),
+    [(1, TypeError), (None, TypeError), (b"x", TypeError), (["x"], TypeError), ("", ValueError)],
+)
 def test_bad_tags_raise_naming_them(tmp_path, tag, error):
     with fl.SummaryWriter(tmp_path) as w:
-        for call in (lambda: w.add_scalar(tag, 1.0), lambda: w.add_histogram(tag, [1.0]),
-                     lambda: w.add_text(tag, "t"), lambda: w.add_scalar(tag, 1.0, new_style=True)):
+        for call in (
+            lambda: w.add_scalar(tag, 1.0),
+            lambda: w.add_histogram(tag, [1.0]),
+            lambda: w.add_text(tag, "t"),
+            lambda: w.add_scalar(tag, 1.0, new_style=True),
+        ):
             with pytest.raises(error, match=re.escape(repr(tag))):
                 call()
     assert scalar_points(tmp_path) == []
@@ -161,8 +187,9 @@ def test_read_only_logdir_names_the_path(tmp_path):
     logdir = tmp_path / "ro"
     logdir.mkdir()
     if os.geteuid() == 0:  # root ignores permissions: a read-only mount refuses it too
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(logdir)],
-                       check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(logdir)], check=True
+        )
     else:
         logdir.chmod(0o500)
     try:
@@ -175,21 +202,25 @@ def test_read_only_logdir_names_the_path(tmp_path):
 
 
 def test_interpreter_exit_without_close_keeps_everything(tmp_path):
-    proc = python("""
+    proc = python(
+        """
         import sys
         import flowlog as fl
         w = fl.SummaryWriter(sys.argv[1], flush_secs=1000)
         for i in range(5000):
             w.add_scalar("x", i, i)
         w.add_text("t", "last words", 1)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert proc.wait() == 0, proc.stderr.read()
     assert len(scalar_points(tmp_path)) == 5000
     assert events(event_files(tmp_path)[0])[-1].summary.value[0].tag == "t"
 
 
 def test_sigkill_after_flush_keeps_flushed_data(tmp_path):
-    proc = python("""
+    proc = python(
+        """
         import sys, time
         import flowlog as fl
         w = fl.SummaryWriter(sys.argv[1], flush_secs=1000)
@@ -199,7 +230,9 @@ def test_sigkill_after_flush_keeps_flushed_data(tmp_path):
         print("flushed", flush=True)
         for i in range(3000, 10**9):
             w.add_scalar("x", i, i)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert proc.stdout.readline() == "flushed\n"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -219,7 +252,8 @@ def test_add_scalars_writes_sub_runs(tmp_path):
         for step in range(3):
             w.add_scalars("loss/all", {"train": step, "val": -step}, step)
     assert sorted(os.listdir(tmp_path)) == sorted(
-        [event_files(tmp_path)[0].name, "loss_all_train", "loss_all_val"])
+        [event_files(tmp_path)[0].name, "loss_all_train", "loss_all_val"]
+    )
     assert scalar_points(tmp_path / "loss_all_val") == [("loss/all", s, -s) for s in range(3)]
 
 
@@ -228,7 +262,9 @@ def test_default_logdir_like_torch(tmp_path, monkeypatch):
     with fl.SummaryWriter(comment="_lr0.1") as w:
         assert w.log_dir == w.get_logdir()
     (run,) = os.listdir(tmp_path / "runs")
-    assert re.fullmatch(rf"[A-Z][a-z]{{2}}\d\d_\d\d-\d\d-\d\d_{re.escape(socket.gethostname())}_lr0\.1", run)
+    assert re.fullmatch(
+        rf"[A-Z][a-z]{{2}}\d\d_\d\d-\d\d-\d\d_{re.escape(socket.gethostname())}_lr0\.1", run
+    )
 
 
 class FakeGraph:

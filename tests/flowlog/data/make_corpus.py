@@ -2,6 +2,7 @@
 
 Usage: python tests/flowlog/data/make_corpus.py
 """
+
 import json
 import random
 import struct
@@ -14,8 +15,12 @@ HERE = Path(__file__).parent
 
 
 def record(step):
-    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="loss", simple_value=step / 2)])
-    return frame(event_pb2.Event(wall_time=1.5e9 + step, step=step, summary=summary).SerializeToString())
+    summary = summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag="loss", simple_value=step / 2)]
+    )
+    return frame(
+        event_pb2.Event(wall_time=1.5e9 + step, step=step, summary=summary).SerializeToString()
+    )
 
 
 def flipped(rec, index):
@@ -38,8 +43,10 @@ def main():
         "flip_payload": (r[0] + flipped(r[1], 20) + b"".join(r[2:]), [1, 3, 4, 5]),
         "flip_footer": (r[0] + flipped(r[1], len(r[1]) - 2) + b"".join(r[2:]), [1, 3, 4, 5]),
         "garbage_between": (r[0] + rng.randbytes(37) + b"".join(r[1:]), [1, 2, 3, 4, 5]),
-        "huge_length": (r[0] + huge + struct.pack("<I", masked_crc32c(huge)) + b"".join(r[1:]),
-                        [1, 2, 3, 4, 5]),
+        "huge_length": (
+            r[0] + huge + struct.pack("<I", masked_crc32c(huge)) + b"".join(r[1:]),
+            [1, 2, 3, 4, 5],
+        ),
         "torn_middle": (r[0] + r[1][:19] + b"".join(r[2:]), [1, 3, 4, 5]),
         "empty_record": (r[0] + frame(b"") + r[1], [1, 0, 2]),
         "junk": (rng.randbytes(500), []),
