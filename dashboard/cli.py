@@ -81,17 +81,18 @@ def _serve(args: argparse.Namespace, logdir: Path) -> int:
         return 1
     server = make_server(host, args.port, app, threaded=True)
     shown = "localhost" if args.bind_all else (f"[{host}]" if ":" in host else host)
-    print(f"flowboard {'(demo) ' if args.demo else ''}serving {logdir} at "
-          f"http://{shown}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
     # SIGTERM stops the server like Ctrl-C, so the demo examples are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        server.serve_forever()
+        print(f"flowboard {'(demo) ' if args.demo else ''}serving {logdir} at "
+              f"http://{shown}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+        server.serve_forever()  # returns on Ctrl-C
     except KeyboardInterrupt:
-        print("flowboard: stopped", flush=True)
+        pass
     finally:
         server.server_close()
         app.extensions[PROVIDER].stop(wait=False)
+    print("flowboard: stopped", flush=True)
     return 0
 
 

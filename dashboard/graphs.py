@@ -37,6 +37,11 @@ class LayoutUnavailable(HTTPError):
     status = 503
 
 
+def content_id(data: bytes) -> str:
+    """A short hash naming serialized bytes (caches and the page key on it)."""
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
 class _LRU(OrderedDict):
     def __init__(self, size: int):
         super().__init__()
@@ -65,7 +70,7 @@ class GraphService:
         data = self.data.graph(run)
         if data is None:
             return "", None
-        key = hashlib.sha1(data).hexdigest()[:16]
+        key = content_id(data)
         with self.lock:
             if key in self.models:
                 self.models.move_to_end(key)
@@ -87,7 +92,7 @@ class GraphService:
         elif tag not in tags:
             raise NotFound(f"no run metadata tag {tag!r} in run {run!r}")
         data = self.data.run_metadata(run, tag) or b""
-        key = hashlib.sha1(data).hexdigest()
+        key = content_id(data)
         with self.lock:
             if key in self.timings:
                 return tag, self.timings[key]
@@ -107,7 +112,7 @@ class GraphService:
                 tags = self.data.run_metadata_tags(run)
             except NotFound:  # the run went away between the two calls
                 continue
-            key = hashlib.sha1(data).hexdigest()[:16] if data is not None else None
+            key = content_id(data) if data is not None else None
             out.append({"run": run, "graph": key, "run_metadata": tags})
         return {"runs": out}
 

@@ -1,4 +1,4 @@
-"""An OpenAPI 3 description of the dashboard's JSON routes, served at `/data/openapi.json`."""
+"""An OpenAPI 3 description of the dashboard's data routes, served at `/data/openapi.json`."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -66,7 +66,7 @@ def _get(summary: str, schema: dict, params: tuple = (), media: str = "applicati
 
 
 def paths() -> dict:
-    """Every JSON route of the app, by path."""
+    """The runs, scalar, histogram, image and text routes, by path."""
     return {
         "/data/runs": _get("Names of all runs, sorted", STRINGS, errors=()),
         "/data/status": _get("Loading progress", _obj({
@@ -111,15 +111,61 @@ def paths() -> dict:
     }
 
 
+GRAPH_VIEW = {"anyOf": [
+    _obj({"run": STRING, "graph": {"type": "null"}, "message": STRING}),
+    _obj({"run": STRING, "graph": STRING, "op_count": INTEGER, "svg": STRING,
+          "units": {"type": "object"}, "clusters": {"type": "object"},
+          "edges": {"type": "object"}, "legend": {"type": "array"}, "expanded": STRINGS,
+          "tag": STRING, "tags": STRINGS})]}
+GRAPH_OPTIONS = (
+    _param("expand", STRING, False, '"all" or comma-separated scopes to open'),
+    _param("color", {"type": "string", "enum": ["op", "time"]}, False),
+    _param("tag", STRING, False, "run-metadata tag for compute times (the newest if absent)"))
+GRAPH_RUN = _param("run", STRING, doc="a run name as listed by /data/runs")
+OP = _param("name", STRING, doc="an op name of the run's graph")
+GRAPH_ERRORS = (400, 404, 422, 503)  # 422: unreadable graph; 503: graphviz is not installed
+
+
+def graph_paths() -> dict:
+    """The graph view's routes."""
+    return {
+        "/data/plugin/graphs/info": _get(
+            "Runs with their graph's content id (null without one) and run-metadata tags",
+            _obj({"runs": {"type": "array", "items": _obj({
+                "run": STRING, "graph": {"anyOf": [STRING, {"type": "null"}]},
+                "run_metadata": STRINGS})}}), errors=()),
+        "/data/plugin/graphs/view": _get("A run's graph laid out as SVG for the page", GRAPH_VIEW,
+                                         (GRAPH_RUN, *GRAPH_OPTIONS), errors=GRAPH_ERRORS),
+        "/data/plugin/graphs/export": _get(
+            "The current view as a file", {"type": "string", "format": "binary"},
+            (GRAPH_RUN, _param("format", {"type": "string", "enum": ["svg", "png", "pdf", "dot"]},
+                               False), *GRAPH_OPTIONS),
+            media="*/*", errors=GRAPH_ERRORS),
+        "/data/plugin/graphs/node": _get(
+            "Facts of one op: op, device, attrs, inputs and outputs with shapes, time",
+            _obj({"name": STRING, "op": STRING, "device": STRING, "attrs": {"type": "object"},
+                  "inputs": {"type": "array"}, "outputs": {"type": "array"}}),
+            (GRAPH_RUN, OP, GRAPH_OPTIONS[2]), errors=GRAPH_ERRORS),
+        "/data/plugin/graphs/nodes": _get(
+            "Every op name and type of a run's graph", _obj({"names": STRINGS, "ops": STRINGS}),
+            (GRAPH_RUN,), errors=GRAPH_ERRORS),
+        "/data/plugin/graphs/trace": _get(
+            "Everything an op depends on", _obj({"name": STRING, "ancestors": STRINGS}),
+            (GRAPH_RUN, OP), errors=GRAPH_ERRORS),
+        "/data/plugin/graphs/graph": _get("The GraphDef as protobuf text", STRING, (GRAPH_RUN,),
+                                          media="text/plain", errors=GRAPH_ERRORS),
+    }
+
+
 def spec() -> dict:
-    """The OpenAPI 3.1 document of the JSON routes."""
+    """The OpenAPI 3.1 document of the data routes."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "flowboard", "version": "1",
                  "description": "JSON routes of the flowboard dashboard. The TensorBoard-shaped "
                                 "routes answer as TensorBoard does; errors are "
                                 "`{\"error\": message}`."},
-        "paths": {**paths(), "/data/openapi.json": _get("This document", {"type": "object"},
+        "paths": {**paths(), **graph_paths(), "/data/openapi.json": _get("This document", {"type": "object"},
                                                         errors=())},
     }
 

@@ -92,7 +92,7 @@ class Run:
                     self.offsets[name] = self._read_file(path, self.offsets.get(name, 0))
                 except OSError as e:
                     log.warning("cannot read %s: %s", path, e)
-                except Exception as e:  # one unreadable file must not stop the others
+                except Exception as e:  # noqa: BLE001 (one bad file must not stop the rest)
                     log.warning("skipping the rest of %s: %s: %s", path, type(e).__name__, e)
 
     def _read_file(self, path: str, offset: int) -> int:

@@ -5,6 +5,9 @@ __version__ = "0.1.0"
 from flowlog.engine.api import *
 from flowlog.engine.api import errors, nn, summary, train  # noqa: F401
 
+# graph export
+from flowlog.graphview import export_graph as export_graph
+
 # event files
 from flowlog.reader import read_events as read_events
 from flowlog.reader import read_scalars as read_scalars
@@ -12,5 +15,3 @@ from flowlog.writer import EventFileWriter as EventFileWriter
 from flowlog.writer import FileWriter as FileWriter
 from flowlog.writer import SummaryWriter as SummaryWriter
 
-# graph export
-from flowlog.graphview import export_graph as export_graph

@@ -86,11 +86,10 @@ class View:
 
 
 def _shape_label(shapes: list[str], count: int) -> str:
-    shapes = ["scalar" if s == "()" else s for s in shapes]
-    if count == 1:
-        return shapes[0] if shapes else ""
+    if count == 1:  # scalars go unlabelled: they are most edges of small graphs
+        return shapes[0] if shapes and shapes[0] != "()" else ""
     if shapes and len(shapes) == count and len(set(shapes)) == 1:
-        return f"{shapes[0]} ×{count}"
+        return f"{shapes[0]} ×{count}" if shapes[0] != "()" else f"×{count}"
     return f"{count} tensors"
 
 
@@ -290,6 +289,8 @@ def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_label
             attrs.append("style=dashed")
         if quiet or control:
             attrs.append(f'color="{QUIET_EDGE if quiet else QUIET_TEXT}"')
+        else:
+            attrs.append("weight=4")  # keep the model's own data flow straight
         if count > 1:
             attrs.append(f"penwidth={1 + min(2.5, math.log2(count) / 2):.2f}")
         label = _shape_label(shapes, count) if edge_labels and not control else ""
@@ -297,8 +298,12 @@ def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_label
             attrs.append(f"label={quote(' ' + label)}")
         lines.append(f'{ident[src]} -> {ident[dst]} [{" ".join(attrs)}]')
     for (hub, way), others in hub_fan.items():
-        n = len(others)
-        stub(hub, hub, way, f"{'from' if way == 'in' else 'to'} {n} box{'es' if n > 1 else ''}")
+        if len(others) == 1:  # name the one box; a click on the stub goes there
+            (target,) = others
+            text = view.units[target]["name"].rsplit("/", 1)[-1]
+        else:
+            target, text = hub, f"{len(others)} boxes"
+        stub(hub, target, way, f"← {text}" if way == "in" else f"→ {text}")
     return lines, stub_edges
 
 

@@ -199,11 +199,17 @@ def format_tensor(tensor, limit: int = 10) -> str:
         value = decode_tensor(tensor)
     except ValueError:
         return head
-    if value.dtype == object:
-        value = np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(value)
-    text = np.array2string(value, separator=", ", threshold=limit) if value.ndim else repr(
-        value.item())
-    return f"{text} ({head})"
+    return f"{_nested(value.tolist())} ({head})"
+
+
+def _nested(x) -> str:
+    if isinstance(x, list):
+        return "[" + ", ".join(_nested(v) for v in x) + "]"
+    if isinstance(x, bytes):
+        return repr(x.decode("utf-8", "replace"))
+    if isinstance(x, float):
+        return f"{x:.1f}" if x.is_integer() and abs(x) < 1e16 else f"{x:.6g}"
+    return str(x)
 
 
 def format_attr(value) -> str:

@@ -46,7 +46,10 @@ def summary_event(summary: bytes, step: Any = None, walltime: float | None = Non
 def graph_bytes(graph: Any) -> bytes:
     """A serialized GraphDef from a GraphDef, its bytes, or anything with `.as_graph_def()`."""
     if hasattr(graph, "as_graph_def"):
-        graph = graph.as_graph_def()
+        try:  # shapes on the edges, as TF1's FileWriter writes them
+            graph = graph.as_graph_def(add_shapes=True)
+        except TypeError:
+            graph = graph.as_graph_def()
     if isinstance(graph, (bytes, bytearray, memoryview)):
         data = bytes(graph)
         try:

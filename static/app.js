@@ -145,6 +145,7 @@
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === tab)));
     document.querySelectorAll("section.tab").forEach((s) => { s.hidden = s.dataset.tab !== tab; });
     document.getElementById("scalar-settings").hidden = tab !== "scalars";
+    document.getElementById("tag-filter").hidden = tab === "graphs";  // the graph has its own search
     saveState();
     document.dispatchEvent(new CustomEvent("flowboard:tab", { detail: { tab } }));
     flowboard.render();

@@ -47,11 +47,12 @@
   // ---- DOM ----------------------------------------------------------------------------------
   function build() {
     const runSel = el("select", { class: "g-run", "aria-label": "Run" });
-    const search = el("input", { type: "search", class: "g-search", placeholder: "Search ops (name or regex), Enter for next", spellcheck: "false" });
+    const search = el("input", { type: "search", class: "g-search", placeholder: "Search ops (name or regex)", title: "Enter: next match, Shift+Enter: previous", spellcheck: "false" });
     search.value = state.query;
     const color = el("select", { class: "g-color", "aria-label": "Colour by" },
-      el("option", { value: "op", text: "Colour: op type" }),
-      el("option", { value: "time", text: "Colour: compute time" }));
+      el("option", { value: "op", text: "Op type" }),
+      el("option", { value: "time", text: "Compute time" }));
+    color.title = "Colour boxes by op type or by compute time (from run metadata)";
     color.value = state.color;
     const exports = el("span", { class: "g-export" }, el("span", { class: "muted", text: "Export" }),
       ...["svg", "png", "pdf", "dot"].map((f) => el("button", { class: "g-btn", "data-format": f, text: f.toUpperCase(), title: `Download the current view as ${f.toUpperCase()}${f === "png" ? " (2×)" : ""}` })));
@@ -94,9 +95,11 @@
       return showMessage("error", "Could not list runs: " + e.message);
     }
     const runs = info.runs;
-    const opts = runs.map((r) => el("option", { value: r.run, text: r.graph ? r.run : r.run + " (no graph)" }));
+    const labels = runs.map((r) => (r.graph ? r.run : r.run + " (no graph)"));
     const before = ui.runSel.value;
-    ui.runSel.replaceChildren(...opts);
+    if (labels.join("\n") !== [...ui.runSel.options].map((o) => o.textContent).join("\n")) {
+      ui.runSel.replaceChildren(...runs.map((r, i) => el("option", { value: r.run, text: labels[i] })));
+    }
     if (!runs.some((r) => r.run === state.run)) {
       const first = runs.find((r) => r.graph) || runs[0];
       state.run = first ? first.run : "";
@@ -359,7 +362,7 @@
     const r = g.getBoundingClientRect();
     const p = toUser(r.left + r.width / 2, r.top + r.height / 2);
     // Zoom in far enough to read the box, never out.
-    setViewBox(p.x, p.y, Math.min(scale(), 1));
+    setViewBox(p.x, p.y, Math.min(scale(), 0.75));
   }
 
   function mark(ids, cls) { ids.forEach((id) => { const g = document.getElementById(id); if (g) g.classList.add(cls); }); }

@@ -78,6 +78,8 @@ def test_bulk_decoding_matches_event_by_event_reading(logdir):
         events.append(scalar("loss", s, np.sin(s) * 1e3))
         events.append(scalar("lr_with_a_longer_name", s, 1.0 / (s + 1)))
         events.append(tensor_scalar("acc/val", s, s % 7 - 3.5))
+        # Tags of equal length: records differing only in a tag byte or two.
+        events.extend(scalar(f"m/t{k}", s, k * s - 0.25) for k in range(12))
     events.append(scalar("loss", 2 ** 40, float("nan")))
     events.append(scalar("loss", 2 ** 40 + 1, float("inf")))
     path = new_file(logdir / "r", events)

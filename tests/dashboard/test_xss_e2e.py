@@ -1,9 +1,13 @@
-"""Hostile run names, tags and texts in a real flowboard, seen by Chromium: shown as text, never run."""
+"""Markup in run names, tags, texts and op names, seen by Chromium: shown as text, never run."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
-from dashboard_events import new_file, scalar, text
+from dashboard_events import event, new_file, scalar, text
 from playwright.sync_api import expect, sync_playwright
+
+from flowlog.graphsamples import GraphDefBuilder
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -20,6 +24,8 @@ RUN_SVG = f"<svg onload=\"{payload('run-svg')}\">"
 TAG_IMG = f"<img src=x onerror=\"{payload('tag-img')}\">"
 TAG_SCRIPT = f"xss/<script>{payload('tag-script')}</script>"
 TEXT_TAG = f"<b onmouseover=\"{payload('text-tag')}\">notes</b>"
+OP_IMG = f"<img src=x onerror=\"{payload('op-img')}\">"
+OP_SCRIPT = f"<script>{payload('op-script')}</script>"  # "/" makes it a scope and an op
 TEXT_LINES = [
     f"# Heading <img src=x onerror=\"{payload('text-img')}\">",
     f"<script>{payload('text-script')}</script>",
@@ -32,12 +38,16 @@ TEXT_LINES = [
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory, flowboard_server):
-    """A live flowboard over runs whose names, tags and texts are all markup."""
+    """A live flowboard over runs whose names, tags, texts and op names are all markup."""
     logdir = tmp_path_factory.mktemp("xss") / "logs"
     for i, run in enumerate([RUN_IMG, RUN_SVG]):
         new_file(logdir / run, [scalar(TAG_IMG, s, s * (i + 1.0)) for s in range(5)]
                  + [scalar(TAG_SCRIPT, s, 1.0 - s) for s in range(5)]
                  + [text(TEXT_TAG, 1, "\n".join(TEXT_LINES))])
+    graph = GraphDefBuilder()
+    graph.op(OP_IMG, "Const")
+    graph.op(OP_SCRIPT, "Identity", [OP_IMG])
+    new_file(logdir / RUN_IMG, [event(0, graph_def=graph.graph.SerializeToString())], n=1)
     return flowboard_server(logdir, "--reload-interval", "0")
 
 
@@ -111,6 +121,14 @@ def test_markup_in_names_and_texts_is_shown_as_text_and_never_runs(browser, url,
     expect(texts.locator("strong", has_text="bold").first).to_be_visible()  # markdown still works
     heading.hover()
     texts.get_by_text(TEXT_LINES[3]).first.click()
+    watch.assert_nothing_ran()
+
+    page.goto(url + "?" + urlencode({"tab": "graphs", "g_run": RUN_IMG, "g_sel": OP_IMG}))
+    graphs = page.locator("#tab-graphs")
+    expect(graphs.locator(".g-panel .g-name")).to_have_text(OP_IMG)  # the op's side panel
+    expect(graphs.locator("svg.g-svg text", has_text="onerror").first).to_be_visible()
+    expect(graphs.locator(".g-run")).to_contain_text("onerror")  # the run picker
+    graphs.locator("svg.g-svg g.node").first.hover()
     watch.assert_nothing_ran()
     context.close()
 
