@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import signal
@@ -92,7 +93,8 @@ def _serve(args: argparse.Namespace, logdir: Path) -> int:
     finally:
         server.server_close()
         app.extensions[PROVIDER].stop(wait=False)
-    print("flowboard: stopped", flush=True)
+    with contextlib.suppress(OSError):  # stdout may be gone (a closed pipe)
+        print("flowboard: stopped", flush=True)
     return 0
 
 

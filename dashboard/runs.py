@@ -11,7 +11,7 @@ from google.protobuf.message import DecodeError
 
 from flowlog.events import decode_tensor, is_event_file, plugin_of, scalar_of
 from flowlog.proto import event_pb2
-from flowlog.records import RecordReader
+from flowlog.records import FOOTER_SIZE, HEADER_SIZE, RecordReader
 
 from . import fastscan
 from .series import NEVER, ScalarSeries
@@ -124,7 +124,7 @@ class Run:
         end = offset
         for data in reader.read():
             others.append((reader.offset, data))
-            end = reader.offset + len(data) + 16
+            end = reader.offset + HEADER_SIZE + len(data) + FOOTER_SIZE
             if reader.skipped_bytes:
                 break  # past the damage: the fast path can go on from here
         if reader.skipped_bytes:

@@ -103,6 +103,8 @@ def _legend_label(cats: Iterable[str]) -> str:
 # read by every update): its edges become short stubs naming the other end, as TensorBoard
 # extracts such nodes. Long edges across a deep picture are what make `dot` slow and cluttered.
 HUB_DEGREE = 10
+# Views with more boxes than this also cut model-to-training edges into stubs.
+BIG_VIEW = 600
 
 
 def _aggregate_edges(model: GraphModel, unit_of: dict, ids: dict) -> dict:
@@ -229,7 +231,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     if edge_labels is None:
         edge_labels = len(ids) <= 400  # labels double the ranks dot must order
     edge_lines, stub_lines = _edge_lines(view, edges, hubs, ident, edge_labels, members,
-                                         parent_of)
+                                         parent_of, cut_long=len(ids) > BIG_VIEW)
 
     lines = [
         "digraph G {",
@@ -252,15 +254,24 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     return view
 
 
+def _crosses_into_training(view: View, src: str, dst: str) -> bool:
+    a, b = view.units[src], view.units[dst]
+    return (a["quiet"] or b["quiet"]) and a["name"].split("/")[0] != b["name"].split("/")[0]
+
+
 def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_labels: bool,
-                members: dict, parent_of: dict) -> tuple[list[str], list[str]]:
-    """Edge statements; edges touching a hub become stubs placed beside each end."""
+                members: dict, parent_of: dict, cut_long: bool) -> tuple[list[str], list[str]]:
+    """Edge statements; edges touching a hub become stubs placed beside each end.
+
+    With `cut_long`, edges from the model into gradient or optimizer scopes (and back) become
+    stubs too: in a big open view they would span the whole picture.
+    """
     lines, stub_edges = [], []
     stubs: dict[tuple[str, str, str], str] = {}  # (box, other end, "in"/"out") -> stub id
     hub_fan: dict[tuple[str, str], set[str]] = {}  # (hub, "in"/"out") -> other ends
 
-    def stub(box: str, other: str, way: str, text: str) -> None:
-        key = (box, other, way)
+    def stub(box: str, other: str, way: str, text: str, group: str | None = None) -> None:
+        key = (box, group or other, way)
         if key in stubs:
             return
         sid = stubs[key] = f"s{len(stubs)}"
@@ -272,7 +283,15 @@ def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_label
         stub_edges.append(f'{pair} [id=e{sid} style=dotted arrowhead=none '
                           f'color="{QUIET_EDGE}"]')
 
+    def top(uid: str) -> str:
+        return view.units[uid]["name"].split("/")[0]
+
     for i, ((src, dst, control), (count, shapes)) in enumerate(edges.items()):
+        if cut_long and _crosses_into_training(view, src, dst):
+            # One stub per box and far scope keeps wide ops (ApplyAdam) narrow.
+            stub(src, dst, "out", f"→ {top(dst)}", group=top(dst))
+            stub(dst, src, "in", f"← {top(src)}", group=top(src))
+            continue
         if src in hubs or dst in hubs:
             hub, other = (src, dst) if src in hubs else (dst, src)
             way = "out" if hub == src else "in"

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlog.graphdot import View, build_view
+from flowlog.graphdot import BIG_VIEW, View, build_view
 from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
 from flowlog.proto import graph_pb2, step_stats_pb2
 
@@ -18,9 +18,8 @@ INSTALL_HINT = ("the graphviz 'dot' program was not found on PATH; install graph
                 "conda: conda install -c conda-forge graphviz) and try again")
 PNG_DPI = 192  # twice the 96 CSS pixels per inch the page shows the SVG at
 LAYOUT_TIMEOUT = 600.0
-# Above this many boxes, dot's crossing minimisation and network simplex get iteration caps:
-# the picture stays readable and a 10 000-op graph lays out in seconds, not many minutes.
-BIG_VIEW = 600
+# Above BIG_VIEW boxes, dot's crossing minimisation and network simplex get iteration caps:
+# the picture stays readable and big open views lay out in seconds, not many minutes.
 _BIG_OPTIONS = ["-Gnslimit=2", "-Gnslimit1=2", "-Gmclimit=0.2", "-Gsearchsize=20",
                 "-Gremincross=false"]
 

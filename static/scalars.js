@@ -164,7 +164,8 @@
   function onZoom(card, ev) {
     if (state.xaxis !== "step") return;
     if (ev["xaxis.autorange"]) { card.zoom = null; load(card); return; }
-    const lo = ev["xaxis.range[0]"], hi = ev["xaxis.range[1]"];
+    const range = ev["xaxis.range"] || [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+    const [lo, hi] = range;
     if (lo === undefined || hi === undefined) return;
     card.zoom = [Math.floor(lo), Math.ceil(hi)];
     load(card);

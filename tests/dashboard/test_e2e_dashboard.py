@@ -144,3 +144,36 @@ def test_points_appended_while_open_appear_after_refresh(page, server):
         const t = gd && gd.data && gd.data.find(t => t.meta.kind === "smoothed");
         return t && Math.max(...t.x) === 149;
     }""", timeout=20_000)
+
+
+def test_tab_events_theme_and_foreign_url_parameters(page, server):
+    page.goto(server["url"] + "?g_node=dense%2Fw&tab=text")
+    page.wait_for_selector('.tabs button[data-tab="text"][aria-selected="true"]')
+    page.evaluate("""() => { window.tabs = [];
+        document.addEventListener("flowboard:tab", e => window.tabs.push(e.detail.tab)); }""")
+    page.click('.tabs button[data-tab="graphs"]')
+    page.click('.tabs button[data-tab="scalars"]')
+    assert page.evaluate("window.tabs") == ["graphs", "scalars"]
+    assert "g_node=dense%2Fw" in page.url and "tab=" not in page.url
+    assert not page.is_visible("#tab-graphs") and page.is_visible("#tab-scalars")
+    before = page.get_attribute("html", "data-theme")
+    page.click("#theme-toggle")
+    assert page.get_attribute("html", "data-theme") == {"light": "dark", "dark": "light"}[before]
+
+
+def test_zoom_survives_refresh_and_fetches_that_range(page, server):
+    page.goto(server["url"] + "?off=a&off=c")
+    wait_runs(page, ["b"])
+    with page.expect_request(lambda r: "min_step=10" in r.url and "max_step=20" in r.url):
+        page.evaluate("""() => Plotly.relayout(
+            document.querySelector('.card[data-tag="loss"] .chart'), {"xaxis.range": [10, 20]})""")
+    page.wait_for_function("""() => { const gd = document.querySelector('.card[data-tag="loss"] .chart');
+        return Math.max(...gd.data[0].x) <= 21; }""")
+    page.evaluate("""() => { window.draws = 0; document.querySelector('.card[data-tag="loss"] .chart')
+        .on("plotly_afterplot", () => { window.draws += 1; }); }""")
+    page.wait_for_function("() => window.draws > 0", timeout=15_000)  # an automatic refresh redrew it
+    x_range = page.evaluate("""() => document.querySelector('.card[data-tag="loss"] .chart')
+        ._fullLayout.xaxis.range""")
+    assert x_range == [10, 20]
+    x, _ = smoothed(page)["b"]
+    assert min(x) >= 9 and max(x) <= 21  # only the zoomed range, at full resolution

@@ -1,10 +1,9 @@
-"""Log dirs with graphs for the graph tests: a neuron with timings, an MLP, no graph, a broken one."""
+"""Log dirs for the graph tests: a neuron with timings, an MLP, an engine graph, no graph, a broken one."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import flowlog as fl
-
 from flowlog.graphsamples import mlp_graphdef, neuron_graphdef
 from flowlog.proto import event_pb2, step_stats_pb2
 from flowlog.writer import FileWriter, SummaryWriter
