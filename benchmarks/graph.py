@@ -5,7 +5,7 @@ import argparse
 import time
 
 from flowlog.graphdot import build_view
-from flowlog.graphmodel import GraphModel, parse_graph_def
+from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
 from flowlog.graphsamples import sized_mlp_graphdef
 from flowlog.graphview import run_dot
 
@@ -13,12 +13,16 @@ from flowlog.graphview import run_dot
 TARGETS = {(1000, False): 1.0, (1000, True): 5.0, (10000, False): 2.0}
 
 
-def measure(data: bytes, expand: str | None, fmt: str) -> tuple[float, int, int]:
-    """Seconds from serialized GraphDef to image bytes; boxes and edges drawn."""
+def measure(data: bytes, expand: str | None, fmt: str,
+            timeout: float) -> tuple[float | None, int, int]:
+    """Seconds from serialized GraphDef to image bytes (None past `timeout`); boxes, edges."""
     start = time.perf_counter()
     view = build_view(GraphModel(parse_graph_def(data)), expand, legend=True,
                       background="white")
-    run_dot(view, fmt)
+    try:
+        run_dot(view, fmt, timeout=timeout)
+    except GraphError:
+        return None, len(view.units), len(view.edges)
     return time.perf_counter() - start, len(view.units), len(view.edges)
 
 
@@ -27,6 +31,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--sizes", default="100,1000,10000")
     p.add_argument("--formats", default="svg", help="comma-separated: svg,png,pdf")
+    p.add_argument("--timeout", type=float, default=300, help="seconds allowed per layout")
     args = p.parse_args()
     print(f"{'ops':>6} {'view':<9} {'fmt':<4} {'boxes':>6} {'edges':>6} {'seconds':>8} "
           f"{'target':>7}  verdict")
@@ -35,11 +40,14 @@ def main() -> None:
         data = graph.SerializeToString()
         for expanded in (False, True):
             for fmt in args.formats.split(","):
-                secs, boxes, edges = measure(data, "all" if expanded else None, fmt)
+                secs, boxes, edges = measure(data, "all" if expanded else None, fmt,
+                                             args.timeout)
                 target = TARGETS.get((size, expanded))
-                verdict = "" if target is None else ("ok" if secs <= target else "SLOW")
+                ok = secs is not None and (target is None or secs <= target)
+                verdict = "" if target is None and ok else ("ok" if ok else "SLOW")
                 print(f"{len(graph.node):>6} {'expanded' if expanded else 'collapsed':<9} "
-                      f"{fmt:<4} {boxes:>6} {edges:>6} {secs:>8.2f} "
+                      f"{fmt:<4} {boxes:>6} {edges:>6} "
+                      f"{f'{secs:.2f}' if secs is not None else f'>{args.timeout:.0f}':>8} "
                       f"{'' if target is None else f'{target:.0f} s':>7}  {verdict}",
                       flush=True)
 

@@ -76,7 +76,8 @@ def run_dot(view: View, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
         raise GraphvizNotFound()
     args = [exe, f"-T{fmt}"]
     if fmt == "png":
-        args.append(f"-Gdpi={PNG_DPI}")
+        # Huge pictures are scaled to at most 16 384 px a side: bigger bitmaps take minutes.
+        args += [f"-Gdpi={PNG_DPI}", f"-Gsize={16384 / PNG_DPI:.0f},{16384 / PNG_DPI:.0f}"]
     if len(view.units) > BIG_VIEW:
         args += _BIG_OPTIONS
     try:

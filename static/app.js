@@ -200,7 +200,8 @@
   }
 
   function bindInputs() {
-    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+    // A tab's data is fetched at once, not at the next timed refresh.
+    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => { showTab(b.dataset.tab); refresh(); }));
     const runFilter = document.getElementById("run-filter");
     runFilter.value = state.runFilter;
     runFilter.addEventListener("input", () => { state.runFilter = runFilter.value; saveState(); renderRuns(); flowboard.render(); });

@@ -23,6 +23,7 @@
   let ui = null;          // DOM handles, built on first show
   let loading = 0;        // request counter: late answers of old requests are dropped
   let matchIndex = -1;
+  let fitted = false;     // the view still shows the whole picture (no zoom or pan since)
 
   function saveState() {
     const p = new URLSearchParams(location.search);
@@ -83,7 +84,9 @@
     bar.querySelector(".g-expand-all").addEventListener("click", () => { state.expand = "all"; saveState(); loadView(true); });
     exports.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => download(b.dataset.format)));
     bindPanZoom(canvas);
-    new ResizeObserver(() => { if (vb) setViewBox(vb.x + vb.w / 2, vb.y + vb.h / 2, scale()); }).observe(canvas);
+    new ResizeObserver(() => {
+      if (fitted) fit(); else if (vb) setViewBox(vb.x + vb.w / 2, vb.y + vb.h / 2, scale());
+    }).observe(canvas);
   }
 
   // ---- loading ------------------------------------------------------------------------------
@@ -182,7 +185,7 @@
       if (!g.classList || !g.classList.contains("node")) t.remove();
     });
     ui.stage.replaceChildren(svg);
-    if (refit || !old) fit(); else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
+    if (refit || !old || fitted) fit(); else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
     drawLegend();
     ui.count.textContent = `${view.op_count} ops`;
     if (state.trace && state.selected) trace(state.selected);
@@ -225,6 +228,7 @@
     // Never blow a small graph up past 1.5× its natural size.
     const s = Math.max(box.w / cw, box.h / ch, 1 / 1.5);
     setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
+    fitted = true;
   }
 
   function toUser(clientX, clientY) {
@@ -236,6 +240,7 @@
     canvas.addEventListener("wheel", (e) => {
       if (!vb) return;
       e.preventDefault();
+      fitted = false;
       const k = Math.exp(e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
       const p = toUser(e.clientX, e.clientY);
       const s = Math.min(Math.max(scale() * k, 0.02), Math.max(box.w, box.h) / 50);
@@ -251,7 +256,7 @@
       if (!drag) return;
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
       if (!drag.moved && Math.hypot(dx, dy) < 4) return;
-      if (!drag.moved) { drag.moved = true; canvas.classList.add("g-dragging"); }
+      if (!drag.moved) { drag.moved = true; fitted = false; canvas.classList.add("g-dragging"); }
       setViewBox(drag.vx - dx * scale(), drag.vy - dy * scale(), scale());
     });
     window.addEventListener("pointerup", () => {
@@ -362,6 +367,7 @@
     const r = g.getBoundingClientRect();
     const p = toUser(r.left + r.width / 2, r.top + r.height / 2);
     // Zoom in far enough to read the box, never out.
+    fitted = false;
     setViewBox(p.x, p.y, Math.min(scale(), 0.75));
   }
 

@@ -76,6 +76,18 @@ def test_digits_mlp_reaches_95_percent(tmp_path):
                              "loss"]
     assert test["accuracy"][-1] == (399, pytest.approx(result["test_accuracy"]))
     assert train["hidden/W1"][0][1] == 64 * 300  # a histogram of every weight
+    # the test digits it gets wrong, as 8x8 PNGs, and the final report as markdown text
+    images, texts = [], []
+    for path in sorted((tmp_path / "test").glob("events.out.tfevents.*")):
+        for event in EventFileReader(path).read():
+            for v in event.summary.value:
+                if v.HasField("image"):
+                    images.append(v.image)
+                elif v.tag == "report":
+                    texts.append(v.tensor.string_val[0].decode())
+    assert images and all(i.encoded_image_string.startswith(b"\x89PNG") for i in images)
+    assert {(i.height, i.width) for i in images} == {(8, 8)}
+    assert len(texts) == 1 and "| test_accuracy |" in texts[0]
 
 
 def test_command_line(tmp_path):
