@@ -92,3 +92,11 @@ def test_export_downloads(client, fmt, magic, mime):
 def test_graph_text_like_tensorboard(client):
     text = client.get("/data/plugin/graphs/graph?run=neuron").get_data(as_text=True)
     assert 'name: "weight/read"' in text and 'op: "Identity"' in text
+
+
+def test_missing_dot_is_reported_with_the_install_hint(graph_logdir, tmp_path, monkeypatch):
+    app = create_app(graph_logdir, reload_interval=0, start=False)
+    app.extensions["flowboard.provider"].reload()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    resp = app.test_client().get("/data/plugin/graphs/view?run=neuron")
+    assert resp.status_code == 503 and "apt-get install graphviz" in resp.get_json()["error"]
