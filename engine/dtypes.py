@@ -9,7 +9,7 @@ from flowlog.proto import types_pb2
 class DType:
     """An element type: `fl.float32`, `fl.int32`, ...; `_ref` variants are variable outputs."""
 
-    __slots__ = ("name", "as_numpy_dtype", "as_datatype_enum", "_is_ref")
+    __slots__ = ("_is_ref", "as_datatype_enum", "as_numpy_dtype", "name")
 
     def __init__(self, name: str, np_type, enum: int, is_ref: bool = False):
         self.name = name

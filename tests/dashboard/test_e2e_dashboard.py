@@ -3,25 +3,17 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from dashboard_events import append, histogram, image, new_file, scalar
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOSS = {"a": lambda s: 10.0 / (s + 1), "b": lambda s: 5.0 + np.sin(s), "c": lambda s: s / 10.0}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, flowboard_server):
     logdir = tmp_path_factory.mktemp("e2e")
     files = {}
     for run, f in LOSS.items():
@@ -30,23 +22,8 @@ def server(tmp_path_factory):
     pixels[:, :4, 1] = 200
     new_file(logdir / "a" / "extra", [histogram("weights", s, np.random.default_rng(s).normal(s, 1, 500))
                                       for s in range(0, 50, 10)] + [image("digit", 3, pixels)])
-    flowboard = Path(sys.executable).with_name("flowboard")
-    proc = subprocess.Popen([str(flowboard), "--logdir", str(logdir), "--port", "0",
-                             "--reload-interval", "1"], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    match = re.search(r"http://\S+/", line)
-    assert match, f"no URL in {line!r}"
-    yield {"url": match.group(0), "files": files, "logdir": logdir}
-    proc.terminate()
-    proc.wait(30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    url = flowboard_server(logdir, "--reload-interval", "1")
+    return {"url": url, "files": files, "logdir": logdir}
 
 
 @pytest.fixture

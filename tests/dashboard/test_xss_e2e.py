@@ -5,12 +5,9 @@ from urllib.parse import urlencode
 
 import pytest
 from dashboard_events import event, new_file, scalar, text
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from flowlog.graphsamples import GraphDefBuilder
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def payload(where: str) -> str:
@@ -49,14 +46,6 @@ def url(tmp_path_factory, flowboard_server):
     graph.op(OP_SCRIPT, "Identity", [OP_IMG])
     new_file(logdir / RUN_IMG, [event(0, graph_def=graph.graph.SerializeToString())], n=1)
     return flowboard_server(logdir, "--reload-interval", "0")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 # Shows the tooltip of the first run's smoothed line, as a mouse over its point would.

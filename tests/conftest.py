@@ -1,0 +1,51 @@
+"""Fixtures shared by every test folder: the real `flowboard` command and a real browser."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+
+import pytest
+
+# Debian's Chromium, headless as root, with nothing that would reach out to the network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def flowboard_server():
+    """Start the real `flowboard` command on a free port: `start(logdir, *args) -> url`.
+
+    Every server started is stopped when the module's tests are done.
+    """
+    procs = []
+
+    def start(logdir, *args: str) -> str:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flowlog.dashboard", "--logdir", str(logdir), "--port", "0",
+             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        for line in proc.stdout:  # the URL line comes first; EOF if the server dies
+            match = re.search(r"http://\S+/", line)
+            if match:
+                threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining
+                return match.group(0)
+        raise AssertionError(f"flowboard exited ({proc.wait()}) without printing its URL")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, shared by the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
