@@ -241,8 +241,8 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
         (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
          f'color="{EDGE}"]'),
     ]
-    if legend:
-        order = [c for c in COLORS if c in cats]
+    order = [c for c in COLORS if c in cats]
+    if legend and order:  # graphviz rejects an empty table
         lines.append(f"label={_legend_label(order)} labelloc=b labeljust=l")
     lines.extend(_cluster_lines(model, opened, members, view))
     lines.extend(edge_lines)

@@ -69,6 +69,15 @@ def test_export_of_an_engine_graph(tmp_path):
     assert "loss_grad" in svg_texts(data)
 
 
+@pytest.mark.parametrize("suffix", ["svg", "png", "pdf"])
+def test_an_empty_graph_exports_an_empty_picture(tmp_path, suffix):
+    path = fl.export_graph(fl.Graph(), tmp_path / f"empty.{suffix}")
+    data = path.read_bytes()
+    assert data[:4] in (b"<?xm", b"\x89PNG", b"%PDF")
+    if suffix == "svg":
+        assert svg_texts(data) == []
+
+
 def test_unknown_suffix_and_unknown_input_are_refused(tmp_path):
     with pytest.raises(ValueError, match="expected a name ending in .svg"):
         fl.export_graph(neuron_graphdef(), tmp_path / "g.jpeg")
