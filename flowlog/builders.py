@@ -180,6 +180,28 @@ def image(tag: str, img: Any, dataformats: str = "CHW") -> summary_pb2.Summary:
     return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=encoded)])
 
 
+def images(tag: str, imgs: Any, dataformats: str = "NCHW", ncols: int = 8
+           ) -> summary_pb2.Summary:
+    """One PNG summary of a batch of images (NCHW/NHWC/NHW) tiled in a grid `ncols` wide."""
+    check_tag(tag)
+    arr = np.asarray(imgs.detach().cpu().numpy() if hasattr(imgs, "detach") else imgs)
+    fmt = dataformats.upper()
+    if not fmt.startswith("N") or arr.ndim != len(fmt) or arr.shape[0] == 0:
+        raise ValueError(
+            f"images {tag!r}: dataformats must be one of NCHW, NHWC, NHW matching a non-empty "
+            f"batch, got {dataformats!r} for shape {arr.shape}"
+        )
+    tiles = np.stack([_to_hwc(tag, one, fmt[1:]) for one in arr])
+    n, height, width, channels = tiles.shape
+    cols = max(1, min(n, int(ncols)))
+    rows = -(-n // cols)
+    grid = np.zeros((rows * height, cols * width, channels), np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, cols)
+        grid[r * height : (r + 1) * height, c * width : (c + 1) * width] = tile
+    return image(tag, grid, "HWC")
+
+
 def text(tag: str, text: str) -> summary_pb2.Summary:
     """A text (markdown) summary: a DT_STRING scalar tensor for the text plugin."""
     check_tag(tag)

@@ -224,6 +224,17 @@ class SummaryWriter:
         """Log an image (CHW, HWC or HW; uint8, or float in [0, 1]) as PNG."""
         self.add_summary(builders.image(tag, img_tensor, dataformats), global_step, walltime)
 
+    def add_images(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: Any = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
+    ) -> None:
+        """Log a batch of images (NCHW, NHWC or NHW) as one PNG grid, 8 images a row."""
+        self.add_summary(builders.images(tag, img_tensor, dataformats), global_step, walltime)
+
     def add_text(
         self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None
     ) -> None:

@@ -50,6 +50,24 @@ def test_image_pixels_round_trip(shape, fmt):
     np.testing.assert_array_equal(decode_png(img.encoded_image_string), hwc)
 
 
+@pytest.mark.parametrize("fmt", ["NCHW", "NHWC"])
+def test_a_batch_of_images_is_tiled_eight_a_row(fmt):
+    batch = np.random.default_rng(1).integers(0, 256, size=(10, 3, 4, 5), dtype=np.uint8)
+    arr = batch if fmt == "NCHW" else batch.transpose(0, 2, 3, 1)
+    img = builders.images("batch", arr, dataformats=fmt).value[0].image
+    grid = decode_png(img.encoded_image_string)
+    assert grid.shape == (2 * 4, 8 * 5, 3)
+    hwc = batch.transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(grid[0:4, 0:5], hwc[0])
+    np.testing.assert_array_equal(grid[4:8, 5:10], hwc[9])  # second row, second column
+    assert not grid[4:8, 10:].any()  # the rest of the last row stays black
+
+
+def test_a_batch_needs_a_batch_dimension():
+    with pytest.raises(ValueError, match="'batch'.*NCHW, NHWC, NHW.*shape \\(3, 4, 5\\)"):
+        builders.images("batch", np.zeros((3, 4, 5), np.uint8), "NCHW")
+
+
 def test_float_images_scale_from_unit_range():
     img = builders.image("f", np.array([[0.0, 0.5, 1.0, 2.0, -1.0, np.nan]]), "HW").value[0].image
     assert decode_png(img.encoded_image_string).ravel().tolist() == [0, 128, 255, 255, 0, 0]
