@@ -64,6 +64,12 @@ from flowlog.engine.summary import (
     merge_summary,
     scalar_summary,
 )
+from flowlog.engine.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_variable_scope,
+    variable_scope,
+)
 from flowlog.engine.variables import (
     Variable,
     all_variables,
@@ -99,6 +105,7 @@ def get_collection_ref(key: str) -> list:
 
 
 __all__ = _ops.__all__ + [
+    "AUTO_REUSE", "VariableScope", "get_variable_scope", "variable_scope",
     "ConfigProto", "DType", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession",
     "Operation", "RunMetadata", "RunOptions", "Session", "Tensor", "TensorShape", "Variable",
     "add_to_collection", "all_variables", "as_dtype", "assign", "assign_add", "assign_sub",

@@ -1,8 +1,6 @@
 """Variables: TF1's four-op `Variable`, the state ops that change it, and variable collections."""
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from flowlog.engine import dtypes, errors, initializers, ops
 from flowlog.engine.framework import (
@@ -15,6 +13,7 @@ from flowlog.engine.framework import (
     register_op,
 )
 from flowlog.engine.shapes import TensorShape, as_shape
+from flowlog.engine.variable_scope import get_variable_scope, variable_store
 
 
 def fmt_dims(shape) -> str:
@@ -262,19 +261,25 @@ all_variables = global_variables
 
 # --- get_variable ---------------------------------------------------------------------------
 
-_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def get_variable(name: str, shape=None, dtype=None, initializer=None, regularizer=None,
                  trainable=None, collections=None, validate_shape=True, **_ignored) -> Variable:
-    """A new variable `name` made by `initializer` (default: glorot uniform for floats, zeros
-    otherwise); a name already used by get_variable is a ValueError (no variable scopes here)."""
+    """The variable `<variable scope>/name`: made by `initializer` (default: the scope's, else
+    glorot uniform for floats, zeros otherwise), or the existing one when the scope reuses."""
     g = get_default_graph()
-    store = _stores.setdefault(g, {})
+    scope = get_variable_scope()
+    store = variable_store(g)
+    name = scope.full_name(name)
+    dtype = dtypes.as_dtype(dtype or scope.dtype).base_dtype
+    if name in store and scope.reuse:
+        return _shared(store[name], shape, dtype)
     if name in store:
         raise ValueError(f"Variable {name} already exists, disallowed. Did you mean to set "
                          "reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
-    dtype = dtypes.as_dtype(dtype or dtypes.float32).base_dtype
+    if scope.reuse is True:
+        raise ValueError(f"Variable {name} does not exist, or was not created with "
+                         "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
+    initializer = initializer if initializer is not None else scope.initializer
     if isinstance(initializer, (Tensor, Variable, np.ndarray, list, float, int)):
         initial_value = initializer  # a value: its shape is the variable's
     else:
@@ -292,8 +297,23 @@ def get_variable(name: str, shape=None, dtype=None, initializer=None, regularize
                      collections=collections, validate_shape=validate_shape, name=name,
                      dtype=dtype)
     store[name] = v
+    regularizer = regularizer if regularizer is not None else scope.regularizer
     if regularizer is not None:
-        loss = regularizer(v)
+        with g.name_scope(name + "/Regularizer/"):
+            loss = regularizer(v)
         if loss is not None:
             g.add_to_collection("regularization_losses", loss)
+    return v
+
+
+def _shared(v: Variable, shape, dtype) -> Variable:
+    """Existing variable `v`, if `shape` and `dtype` (those asked for) fit it."""
+    name = v.op.name
+    shape = as_shape(shape)
+    if not shape.is_compatible_with(v.shape):
+        raise ValueError(f"Trying to share variable {name}, but specified shape {shape} and "
+                         f"found shape {v.shape}.")
+    if dtype != v.dtype.base_dtype:
+        raise ValueError(f"Trying to share variable {name}, but specified dtype {dtype.name} "
+                         f"and found dtype {v.dtype.base_dtype.name}.")
     return v
