@@ -12,13 +12,6 @@ from flowlog.events import EventFileReader, decode_tensor
 from flowlog.proto import graph_pb2, types_pb2
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def nodes() -> dict:
     return {n.name: n for n in fl.get_default_graph().as_graph_def().node}
 

@@ -11,13 +11,6 @@ import flowlog as fl
 from flowlog.events import EventFileReader
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def events_in(logdir) -> list:
     (path,) = glob.glob(str(logdir / "events.out.tfevents.*"))
     return list(EventFileReader(path).read())

@@ -9,13 +9,6 @@ import pytest
 import flowlog as fl
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def test_fetch_structures_are_rebuilt_with_values():
     a, b = fl.constant(1.0), fl.constant(2)
     Pair = collections.namedtuple("Pair", "first second")

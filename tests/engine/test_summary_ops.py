@@ -11,13 +11,6 @@ from flowlog.events import EventFileReader
 from flowlog.proto import summary_pb2
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def parse(data: bytes) -> summary_pb2.Summary:
     assert isinstance(data, bytes)
     return summary_pb2.Summary.FromString(data)

@@ -11,12 +11,6 @@ import flowlog as fl
 f32 = np.float32
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
 
 def train(optimizer, steps: int = 3, start=(1.0, -2.0)):
     """Minimize sum(w**2 * [1, 3]) from `start`; the variable's values after each step."""

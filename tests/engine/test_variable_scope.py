@@ -7,13 +7,6 @@ import pytest
 import flowlog as fl
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def test_variable_names_follow_the_variable_scope_path():
     root = fl.get_variable_scope()
     assert root.name == "" and root.reuse is False and root.original_name_scope == ""

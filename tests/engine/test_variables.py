@@ -7,13 +7,6 @@ import pytest
 import flowlog as fl
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    fl.reset_default_graph()
-    yield
-    fl.reset_default_graph()
-
-
 def op_names() -> list[str]:
     return [op.name for op in fl.get_default_graph().get_operations()]
 
