@@ -260,28 +260,27 @@ def _ones_like_kernel(x):
     return np.ones_like(x)
 
 
-def zeros_like(tensor, dtype=None, name: str | None = None, optimize: bool = True) -> Tensor:
-    """Zeros with the shape (and by default the dtype) of `tensor`."""
-    with name_scope(name, "zeros_like", [tensor]) as scope:
+def _filled_like(filled, op_type: str, tensor, dtype, name, default: str,
+                 optimize: bool) -> Tensor:
+    """`zeros_like` / `ones_like`: a constant when the shape is known, else `op_type`."""
+    with name_scope(name, default, [tensor]) as scope:
         t = convert_to_tensor(tensor, name="tensor")
         dtype = dtypes.as_dtype(dtype or t.dtype).base_dtype
         if optimize and t.shape.is_fully_defined():
-            return zeros(t.shape.as_list(), dtype=dtype, name=scope)
+            return filled(t.shape.as_list(), dtype=dtype, name=scope)
         if dtype is not t.dtype.base_dtype:
-            return zeros(shape(t), dtype=dtype, name=scope)
-        return build1("ZerosLike", [t], name=scope)
+            return filled(shape(t), dtype=dtype, name=scope)
+        return build1(op_type, [t], name=scope)
+
+
+def zeros_like(tensor, dtype=None, name: str | None = None, optimize: bool = True) -> Tensor:
+    """Zeros with the shape (and by default the dtype) of `tensor`."""
+    return _filled_like(zeros, "ZerosLike", tensor, dtype, name, "zeros_like", optimize)
 
 
 def ones_like(tensor, dtype=None, name: str | None = None, optimize: bool = True) -> Tensor:
     """Ones with the shape (and by default the dtype) of `tensor`."""
-    with name_scope(name, "ones_like", [tensor]) as scope:
-        t = convert_to_tensor(tensor, name="tensor")
-        dtype = dtypes.as_dtype(dtype or t.dtype).base_dtype
-        if optimize and t.shape.is_fully_defined():
-            return ones(t.shape.as_list(), dtype=dtype, name=scope)
-        if dtype is not t.dtype.base_dtype:
-            return ones(shape(t), dtype=dtype, name=scope)
-        return build1("OnesLike", [t], name=scope)
+    return _filled_like(ones, "OnesLike", tensor, dtype, name, "ones_like", optimize)
 
 
 # --- broadcasting helpers -------------------------------------------------------------------

@@ -93,6 +93,7 @@ def get_opdef(op_type: str) -> OpDef:
 
 
 def registered_op_types() -> list[str]:
+    """The names of every registered op type, sorted."""
     return sorted(_REGISTRY)
 
 

@@ -25,6 +25,7 @@ from flowlog.engine.op_util import (
     constant_value,
     convert_args,
     fmt_shape,
+    index_arg,
     is_tensor_like,
     not_differentiable,
     shape_from_tensor,
@@ -147,10 +148,8 @@ def gather(params, indices, validate_indices=None, name: str | None = None, axis
     """Slices of `params` along `axis` at `indices`."""
     with name_scope(name, "GatherV2", [params, indices, axis]) as scope:
         (p,) = convert_args("GatherV2", [("params", params)])
-        (i,) = convert_args("GatherV2", [("indices", indices)], INDEX,
-                            dtype=None if is_tensor_like(indices) else dtypes.int32)
-        (a,) = convert_args("GatherV2", [("axis", axis)], INDEX,
-                            dtype=None if is_tensor_like(axis) else dtypes.int32)
+        i = index_arg("GatherV2", "indices", indices)
+        a = index_arg("GatherV2", "axis", axis)
         return build1("GatherV2", [p, i, a], name=scope)
 
 
@@ -175,10 +174,8 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name: str | None = Non
     """Sums of the rows of `data` grouped by `segment_ids` into `num_segments` rows."""
     with name_scope(name, "UnsortedSegmentSum", [data, segment_ids, num_segments]) as scope:
         (d,) = convert_args("UnsortedSegmentSum", [("data", data)], NUMERIC)
-        (s,) = convert_args("UnsortedSegmentSum", [("segment_ids", segment_ids)], INDEX,
-                            dtype=None if is_tensor_like(segment_ids) else dtypes.int32)
-        (n,) = convert_args("UnsortedSegmentSum", [("num_segments", num_segments)], INDEX,
-                            dtype=None if is_tensor_like(num_segments) else dtypes.int32)
+        s = index_arg("UnsortedSegmentSum", "segment_ids", segment_ids)
+        n = index_arg("UnsortedSegmentSum", "num_segments", num_segments)
         return build1("UnsortedSegmentSum", [d, s, n], name=scope)
 
 

@@ -18,6 +18,7 @@ BOOL = (dtypes.bool_,)
 
 
 def is_tensor_like(value) -> bool:
+    """True for a Tensor or an object that converts to one (a Variable), not an Operation."""
     return isinstance(value, Tensor) or (hasattr(value, "_as_graph_tensor")
                                          and not isinstance(value, Operation))
 
@@ -66,6 +67,12 @@ def convert_args(op_type: str, args: Sequence[tuple[str, object]], allowed=None,
         out.append(t)
     check_type(args[0][0], want, allowed)
     return out
+
+
+def index_arg(op_type: str, arg: str, value, allowed=INDEX) -> Tensor:
+    """An index argument (axis, shape, perm, ...): Python values become int32, as in TF."""
+    dtype = None if is_tensor_like(value) else dtypes.int32
+    return convert_args(op_type, [(arg, value)], allowed, dtype=dtype)[0]
 
 
 def build(op_type: str, inputs: Sequence[Tensor], attrs: dict | None = None,

@@ -8,12 +8,12 @@ from flowlog.engine import math_ops as _m
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
 from flowlog.engine.op_util import (
     BOOL,
-    INDEX,
     NUMERIC,
     axes_list,
     build1,
     constant_value,
     convert_args,
+    index_arg,
     is_tensor_like,
     not_differentiable,
 )
@@ -191,8 +191,7 @@ def _reduction(op_type: str, allowed, doc: str):
         axes = reduction_dims(convert_to_tensor(input_tensor), axis)
         with name_scope(name, op_type, [input_tensor, axes]) as scope:
             (x,) = convert_args(op_type, [("input", input_tensor)], allowed)
-            (a,) = convert_args(op_type, [("reduction_indices", axes)], INDEX,
-                                dtype=None if is_tensor_like(axes) else dtypes.int32)
+            a = index_arg(op_type, "reduction_indices", axes)
             return build1(op_type, [x, a], {"keep_dims": keepdims}, name=scope)
 
     constructor.__doc__ = doc
@@ -228,8 +227,7 @@ def _arg_op(op_type: str, doc: str):
         axis = _pick("axis", axis, "dimension", dimension)
         with name_scope(name, op_type, [input]) as scope:
             (x,) = convert_args(op_type, [("input", input)], NUMERIC)
-            (d,) = convert_args(op_type, [("dimension", 0 if axis is None else axis)], INDEX,
-                                dtype=None if is_tensor_like(axis) else dtypes.int32)
+            d = index_arg(op_type, "dimension", 0 if axis is None else axis)
             attrs = {"output_type": dtypes.as_dtype(output_type)}
             return build1(op_type, [x, d], attrs, name=scope)
 

@@ -187,9 +187,11 @@ class Session:
 
     @property
     def graph_def(self):
+        """The session's graph as a `GraphDef`."""
         return self.graph.as_graph_def()
 
     def list_devices(self) -> list:
+        """The devices ops run on: the one CPU."""
         return [DEVICE]
 
 

@@ -5,28 +5,22 @@ import builtins
 
 import numpy as np
 from flowlog.engine import array_ops as _a
-from flowlog.engine import dtypes
 from flowlog.engine import index_ops as _i
 from flowlog.engine import reduction_ops as _r
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
 from flowlog.engine.op_util import (
-    INDEX,
     axes_list,
     build,
     build1,
     constant_value,
     convert_args,
     fmt_shape,
+    index_arg,
     is_tensor_like,
     not_differentiable,
     shape_from_tensor,
 )
 from flowlog.engine.shapes import TensorShape
-
-
-def _index_arg(op_type: str, arg: str, value) -> Tensor:
-    dtype = None if is_tensor_like(value) else dtypes.int32
-    return convert_args(op_type, [(arg, value)], INDEX, dtype=dtype)[0]
 
 
 def _reshape_like(op, g):
@@ -70,7 +64,7 @@ def transpose(a, perm=None, name: str = "transpose", conjugate: bool = False) ->
             else:
                 r = _a.rank(x)
                 perm = (r - 1) - _i.range(0, r, 1)
-        p = _index_arg("Transpose", "perm", perm)
+        p = index_arg("Transpose", "perm", perm)
         return build1("Transpose", [x, p], name=scope)
 
 
@@ -100,7 +94,7 @@ def expand_dims(input, axis=None, name: str | None = None, dim=None) -> Tensor:
         raise ValueError("Must specify an axis argument to tf.expand_dims()")
     with name_scope(name, "ExpandDims", [input]) as scope:
         (x,) = convert_args("ExpandDims", [("input", input)])
-        return build1("ExpandDims", [x, _index_arg("ExpandDims", "dim", axis)], name=scope)
+        return build1("ExpandDims", [x, index_arg("ExpandDims", "dim", axis)], name=scope)
 
 
 def _squeeze_infer(op):
@@ -203,11 +197,11 @@ def concat(values, axis, name: str = "concat") -> Tensor:
     values = list(values)
     if len(values) == 1:
         with name_scope(name) as scope:
-            _index_arg("ConcatV2", "concat_dim", axis)
+            index_arg("ConcatV2", "concat_dim", axis)
             return _a.identity(values[0], name=scope)
     with name_scope(name, "ConcatV2", values) as scope:
         ts = convert_args("ConcatV2", [(f"values_{i}", v) for i, v in enumerate(values)])
-        a = _index_arg("ConcatV2", "axis", axis)
+        a = index_arg("ConcatV2", "axis", axis)
         return build1("ConcatV2", ts + [a], {"N": len(ts)}, name=scope)
 
 
@@ -301,7 +295,7 @@ def tile(input, multiples, name: str | None = None) -> Tensor:
     """`input` repeated `multiples[i]` times along each dimension i."""
     with name_scope(name, "Tile", [input, multiples]) as scope:
         (x,) = convert_args("Tile", [("input", input)])
-        return build1("Tile", [x, _index_arg("Tile", "multiples", multiples)], name=scope)
+        return build1("Tile", [x, index_arg("Tile", "multiples", multiples)], name=scope)
 
 
 def _slice_infer(op):
@@ -335,8 +329,8 @@ def slice(input_, begin, size, name: str | None = None) -> Tensor:
     """The part of `input_` starting at `begin` with `size` elements per dimension (-1: rest)."""
     with name_scope(name, "Slice", [input_, begin, size]) as scope:
         (x,) = convert_args("Slice", [("input", input_)])
-        b = _index_arg("Slice", "begin", begin)
-        s = _index_arg("Slice", "size", size)
+        b = index_arg("Slice", "begin", begin)
+        s = index_arg("Slice", "size", size)
         return build1("Slice", [x, b, s], name=scope)
 
 
@@ -366,4 +360,4 @@ def pad(tensor, paddings, mode: str = "CONSTANT", name: str | None = None) -> Te
         raise ValueError(f"Unknown padding mode: {mode}")
     with name_scope(name, "Pad", [tensor, paddings]) as scope:
         (x,) = convert_args("Pad", [("input", tensor)])
-        return build1("Pad", [x, _index_arg("Pad", "paddings", paddings)], name=scope)
+        return build1("Pad", [x, index_arg("Pad", "paddings", paddings)], name=scope)

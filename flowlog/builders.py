@@ -61,6 +61,21 @@ def _metadata(
     )
 
 
+def _tensor_summary(
+    tag: str, tensor: tensor_pb2.TensorProto, meta: summary_pb2.SummaryMetadata
+) -> summary_pb2.Summary:
+    """A summary of one scalar (shape []) `tensor` under `tag`, with its plugin's metadata."""
+    tensor.tensor_shape.SetInParent()  # an empty shape: a scalar, not "unknown"
+    return summary_pb2.Summary(
+        value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)]
+    )
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """`value` as a NumPy array; torch tensors are detached and copied to the CPU first."""
+    return np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
+
+
 def scalar(tag: str, value: Any, new_style: bool = False) -> summary_pb2.Summary:
     """A scalar summary: `simple_value` (old style) or a DT_FLOAT tensor for the scalars plugin."""
     check_tag(tag)
@@ -68,15 +83,12 @@ def scalar(tag: str, value: Any, new_style: bool = False) -> summary_pb2.Summary
     if not new_style:
         return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=v)])
     tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[v])
-    tensor.tensor_shape.SetInParent()  # shape [] : a scalar
     meta = _metadata(
         "scalars",
         plugins_pb2.ScalarPluginData(version=0).SerializeToString(),
         summary_pb2.DATA_CLASS_SCALAR,
     )
-    return summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)]
-    )
+    return _tensor_summary(tag, tensor, meta)
 
 
 @functools.cache
@@ -116,7 +128,7 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Su
     """
     check_tag(tag)
     try:
-        arr = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values)
+        arr = _as_array(values)
         arr = arr.astype(np.float64).reshape(-1)
     except (TypeError, ValueError) as e:
         raise TypeError(f"histogram {tag!r} expects numeric values, got {values!r}") from e
@@ -143,7 +155,7 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Su
 
 def _to_hwc(tag: str, img: Any, dataformats: str) -> np.ndarray:
     """The image as uint8 (height, width, channels)."""
-    arr = np.asarray(img.detach().cpu().numpy() if hasattr(img, "detach") else img)
+    arr = _as_array(img)
     fmt = dataformats.upper()
     if sorted(fmt) not in (sorted("CHW"), sorted("HW")) or arr.ndim != len(fmt):
         raise ValueError(
@@ -160,7 +172,8 @@ def _to_hwc(tag: str, img: Any, dataformats: str) -> np.ndarray:
     if arr.dtype.kind in "fb":  # float in [0, 1]
         return np.round(np.clip(np.nan_to_num(arr.astype(np.float64)), 0, 1) * 255).astype(np.uint8)
     if arr.dtype.kind in "iu" and arr.size and (arr.min() < 0 or arr.max() > 255):
-        raise ValueError(f"image {tag!r}: integer pixels must be in [0, 255], got {arr.dtype}")
+        raise ValueError(f"image {tag!r}: integer pixels must be in [0, 255], got {arr.dtype} "
+                         f"values from {arr.min()} to {arr.max()}")
     if arr.dtype.kind in "iu":
         return arr.astype(np.uint8)
     raise TypeError(f"image {tag!r} expects uint8 or float pixels, got dtype {arr.dtype}")
@@ -184,7 +197,7 @@ def images(tag: str, imgs: Any, dataformats: str = "NCHW", ncols: int = 8
            ) -> summary_pb2.Summary:
     """One PNG summary of a batch of images (NCHW/NHWC/NHW) tiled in a grid `ncols` wide."""
     check_tag(tag)
-    arr = np.asarray(imgs.detach().cpu().numpy() if hasattr(imgs, "detach") else imgs)
+    arr = _as_array(imgs)
     fmt = dataformats.upper()
     if not fmt.startswith("N") or arr.ndim != len(fmt) or arr.shape[0] == 0:
         raise ValueError(
@@ -208,25 +221,18 @@ def text(tag: str, text: str) -> summary_pb2.Summary:
     if not isinstance(text, str):
         raise TypeError(f"text summary {tag!r} expects a str, got {type(text).__name__}")
     tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[text.encode("utf-8")])
-    tensor.tensor_shape.SetInParent()
     meta = _metadata(
         "text",
         plugins_pb2.TextPluginData(version=0).SerializeToString(),
         summary_pb2.DATA_CLASS_TENSOR,
     )
-    return summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)]
-    )
+    return _tensor_summary(tag, tensor, meta)
 
 
 def _hparams_summary(tag: str, data: plugins_pb2.HParamsPluginData) -> summary_pb2.Summary:
     # TensorBoard stores a float 0 beside the metadata, which carries the actual content.
     null = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[0.0])
-    null.tensor_shape.SetInParent()
-    meta = _metadata("hparams", data.SerializeToString())
-    return summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, tensor=null, metadata=meta)]
-    )
+    return _tensor_summary(tag, null, _metadata("hparams", data.SerializeToString()))
 
 
 def hparams(

@@ -284,6 +284,8 @@ class EventFileWriter:
         except Exception as e:  # noqa: BLE001  (a bug must not stop the thread silently)
             with self._error_lock:
                 self._error, self._limit = OSError(f"writing {self._path} failed: {e!r}"), 0
+            # encode_batch never returned its markers: release their flush() callers anyway
+            markers = [item for item in items if type(item) is _FlushMarker]
         for marker in markers:
             marker.done.set()
 

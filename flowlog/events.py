@@ -110,10 +110,12 @@ class EventFileReader:
 
     @property
     def path(self) -> str | os.PathLike:
+        """Path of the event file."""
         return self.records.path
 
     @property
     def offset(self) -> int:
+        """Byte offset where the next `read()` resumes (past the last record read or skipped)."""
         return self.records.offset
 
     def read(self) -> Iterator[event_pb2.Event]:

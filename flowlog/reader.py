@@ -104,9 +104,8 @@ class _ScalarCollector:
         hit = ids[cand] >= 0
         if hit.any():
             cand, p, n, step = cand[hit], p[hit], n[hit], step[hit]
-            windows = np.lib.stride_tricks.sliding_window_view
-            wall = windows(arr, 8)[p + 1].copy().view("<f8").ravel()
-            value = windows(arr, 4)[p + n - 4].copy().view("<f4").ravel().astype(np.float64)
+            wall = _windows(arr, 8)[p + 1].copy().view("<f8").ravel()
+            value = _windows(arr, 4)[p + n - 4].copy().view("<f4").ravel().astype(np.float64)
             order = np.argsort(ids[cand], kind="stable")
             bounds = np.flatnonzero(np.diff(ids[cand][order])) + 1
             for group in np.split(order, bounds):

@@ -15,7 +15,7 @@ from google.protobuf.message import DecodeError
 
 from flowlog import builders
 from flowlog.eventfile import DEFAULT_MAX_QUEUE, EventFileWriter
-from flowlog.proto import event_pb2, graph_pb2, summary_pb2
+from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2, summary_pb2
 from flowlog.scalars import SCALAR_ITEM, scalar_tag_id, varint
 
 __all__ = ["EventFileWriter", "FileWriter", "SummaryWriter"]
@@ -43,6 +43,20 @@ def summary_event(summary: bytes, step: Any = None, walltime: float | None = Non
     return head + b"\x2a" + varint(len(summary)) + summary
 
 
+def _message_bytes(value: Any, message: type, what: str, expected: str) -> bytes:
+    """Serialized `message` from one (of this or another protobuf package) or its checked bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        try:
+            message.FromString(data)
+        except DecodeError:
+            raise ValueError(f"{what} bytes are not a serialized {message.__name__}") from None
+        return data
+    if hasattr(value, "SerializeToString") and message.__name__ in type(value).__name__:
+        return value.SerializeToString()
+    raise TypeError(f"expected {expected}, got {type(value).__name__}")
+
+
 def graph_bytes(graph: Any) -> bytes:
     """A serialized GraphDef from a GraphDef, its bytes, or anything with `.as_graph_def()`."""
     if hasattr(graph, "as_graph_def"):
@@ -50,27 +64,13 @@ def graph_bytes(graph: Any) -> bytes:
             graph = graph.as_graph_def(add_shapes=True)
         except TypeError:
             graph = graph.as_graph_def()
-    if isinstance(graph, (bytes, bytearray, memoryview)):
-        data = bytes(graph)
-        try:
-            graph_pb2.GraphDef.FromString(data)
-        except DecodeError:
-            raise ValueError("graph bytes are not a serialized GraphDef") from None
-        return data
-    if hasattr(graph, "SerializeToString") and "GraphDef" in type(graph).__name__:
-        return graph.SerializeToString()
-    raise TypeError(
-        f"expected a GraphDef, its serialized bytes or a graph with as_graph_def(), "
-        f"got {type(graph).__name__}"
-    )
+    expected = "a GraphDef, its serialized bytes or a graph with as_graph_def()"
+    return _message_bytes(graph, graph_pb2.GraphDef, "graph", expected)
 
 
 def _run_metadata_bytes(run_metadata: Any) -> bytes:
-    if isinstance(run_metadata, (bytes, bytearray)):
-        return bytes(run_metadata)
-    if hasattr(run_metadata, "SerializeToString"):
-        return run_metadata.SerializeToString()
-    raise TypeError(f"expected a RunMetadata or its bytes, got {type(run_metadata).__name__}")
+    expected = "a RunMetadata or its serialized bytes"
+    return _message_bytes(run_metadata, step_stats_pb2.RunMetadata, "run_metadata", expected)
 
 
 def _default_logdir(comment: str) -> str:

@@ -21,6 +21,7 @@
     folded: new Set(q.getAll("fold")),      // collapsed tag groups
     runs: [],
     reloadInterval: 5,
+    loaded: false,                          // the runs list has arrived once
   };
 
   function clamp(v, lo, hi) { return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : 0.6; }
@@ -95,23 +96,56 @@
 
   function tagMatches(tag) { return regex(state.tagFilter).test(tag); }
 
-  // Tags grouped by the prefix before the first "/", each group a collapsible <details>.
-  function groupedTags(tags, container, makeCards) {
+  // The group of a tag: its prefix before the first "/", or "" for tags without one.
+  function groupOf(tag) {
+    const i = tag.indexOf("/");
+    return i > 0 ? tag.slice(0, i) : "";
+  }
+
+  // What an empty view says: why nothing shows and what would make something show.
+  function emptyState(tags, what) {
+    let title, hint;
+    if (!state.loaded) {
+      return el("div", { class: "empty", text: "Loading…" });
+    } else if (tags.length) {
+      title = "No tags match the filter";
+      hint = "Nothing matches /" + state.tagFilter + "/ (case-insensitive).";
+    } else if (!state.runs.length) {
+      title = "No runs yet";
+      hint = "Runs appear here as soon as event files show up in the logdir.";
+    } else if (!selectedRuns().length) {
+      title = "No run selected";
+      hint = "Tick a run in the list, or clear the run filter.";
+    } else {
+      title = "No " + what + " data yet";
+      hint = "None of the selected runs has logged " + what + " summaries yet; "
+        + "the page refreshes on its own.";
+    }
+    return el("div", { class: "empty-state" }, el("div", { class: "empty-title", text: title }),
+      el("div", { class: "empty-hint", text: hint }));
+  }
+
+  // Tags grouped by the prefix before the first "/", each group a collapsible <details>; tags
+  // without a prefix share one group, shown first, so a flat list of tags still fills the width.
+  function groupedTags(tags, container, makeCards, what) {
     const groups = new Map();
     tags.filter(tagMatches).forEach((t) => {
-      const g = t.includes("/") ? t.slice(0, t.indexOf("/")) : t;
+      const g = groupOf(t);
       if (!groups.has(g)) groups.set(g, []);
       groups.get(g).push(t);
     });
     container.replaceChildren();
     if (!groups.size) {
-      container.append(el("div", { class: "empty", text: tags.length ? "No tags match the filter." : "No data yet." }));
+      container.append(emptyState(tags, what || "matching"));
       return;
     }
     [...groups.keys()].sort().forEach((g) => {
       const grid = el("div", { class: "grid" });
+      const label = g ? el("span", { class: "group-name", text: g })
+        : el("span", { class: "group-name ungrouped", text: "Ungrouped",
+          title: "Tags without a prefix" });
       const details = el("details", { class: "group", open: !state.folded.has(g), "data-group": g },
-        el("summary", {}, el("span", { text: g }), el("span", { class: "count", text: groups.get(g).length })),
+        el("summary", {}, label, el("span", { class: "count", text: groups.get(g).length })),
         grid);
       details.addEventListener("toggle", () => {
         if (details.open) state.folded.delete(g); else state.folded.add(g);
@@ -158,6 +192,7 @@
       const status = await api("status");
       showProgress(status);
       state.runs = await api("runs");
+      state.loaded = true;
       renderRuns();
       const view = currentView();
       if (view) await view.refresh();

@@ -6,8 +6,9 @@
   const { el } = fb;
   const MAX_RIDGES = 30, BINS = 48;
 
-  // A view over tags from `route`, drawing each (tag, run) card with `fill(card)`.
-  function cardView(tab, route, fill) {
+  // A view over tags from `route`, drawing each (tag, run) card with `fill(card)`; `what` names
+  // the kind of data in the empty state.
+  function cardView(tab, route, fill, what) {
     let tags = {};
     let cards = [];
     let observer = null;
@@ -36,7 +37,7 @@
         cards.push(card);
         grid.append(node);
         observer.observe(node);
-      }));
+      }), what);
     }
 
     async function load(card) {
@@ -102,15 +103,15 @@
     });
     const ticks = picked.map(([, step], k) => [(n - 1 - k) * lift, step])
       .filter((_, k) => k % Math.max(1, Math.ceil(n / 6)) === 0 || k === n - 1);
-    const grid = fb.cssVar("--grid"), muted = fb.cssVar("--muted");
+    const grid = fb.cssVar("--grid"), axis = fb.cssVar("--axis");
     card.body.classList.add("chart");
     Plotly.react(card.body, traces, {
       margin: { l: 56, r: 12, t: 8, b: 30 }, height: 260, showlegend: false, hovermode: "closest",
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       font: { family: fb.cssVar("--font"), size: 11, color: fb.cssVar("--fg") },
-      xaxis: { gridcolor: grid, zeroline: false, linecolor: grid, tickfont: { color: muted } },
+      xaxis: { gridcolor: grid, zeroline: false, linecolor: grid, tickfont: { color: axis } },
       yaxis: { tickvals: ticks.map((t) => t[0]), ticktext: ticks.map((t) => String(t[1])), gridcolor: grid,
-        zeroline: false, tickfont: { color: muted }, title: { text: "step", font: { color: muted, size: 11 } } },
+        zeroline: false, tickfont: { color: axis }, title: { text: "step", font: { color: axis, size: 11 } } },
     }, { displaylogo: false, responsive: true });
   }
 
@@ -156,7 +157,7 @@
     card.body.replaceChildren(items.length ? list : el("div", { class: "empty", text: "No text." }));
   }
 
-  cardView("histograms", "histograms", fillHistogram);
-  cardView("images", "images", fillImages);
-  cardView("text", "text", fillText);
+  cardView("histograms", "histograms", fillHistogram, "histogram");
+  cardView("images", "images", fillImages, "image");
+  cardView("text", "text", fillText, "text");
 })();

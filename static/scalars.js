@@ -61,7 +61,7 @@
       cards.set(tag, card);
       grid.append(node);
       observer.observe(node);
-    });
+    }, "scalar");
   }
 
   async function refresh() {
@@ -113,7 +113,7 @@
   }
 
   function draw(card) {
-    const fg = fb.cssVar("--fg"), muted = fb.cssVar("--muted"), grid = fb.cssVar("--grid");
+    const fg = fb.cssVar("--fg"), axis = fb.cssVar("--axis"), grid = fb.cssVar("--grid");
     const raw = [], smoothed = [], all = [];
     Object.entries(card.data).sort().forEach(([run, d]) => {
       const color = fb.runColor(run), x = xValues(d), name = escapeText(run);
@@ -129,7 +129,7 @@
       d.value.forEach((v) => { if (v !== null && Number.isFinite(v) && (!state.logy || v > 0)) all.push(v); });
     });
     const yaxis = { type: state.logy ? "log" : "linear", gridcolor: grid, zerolinecolor: grid,
-      linecolor: grid, tickfont: { color: muted }, automargin: true };
+      linecolor: grid, tickfont: { color: axis }, automargin: true };
     if (state.outliers && all.length > 4) {
       all.sort((a, b) => a - b);
       let lo = quantile(all, 0.05), hi = quantile(all, 0.95);
@@ -147,7 +147,7 @@
       hovermode: "closest", showlegend: false,
       hoverlabel: { font: { family: fb.cssVar("--font") } },
       xaxis: { type: state.xaxis === "wall" ? "date" : "linear", gridcolor: grid, zerolinecolor: grid,
-        linecolor: grid, tickfont: { color: muted }, title: { text: xtitle, font: { color: muted, size: 11 } } },
+        linecolor: grid, tickfont: { color: axis }, title: { text: xtitle, font: { color: axis, size: 11 } } },
       yaxis,
     };
     if (!card.chart.data) card.chart.replaceChildren();

@@ -7,9 +7,12 @@ import urllib.request
 
 import numpy as np
 import pytest
-from dashboard_events import append, histogram, image, new_file, scalar
+from dashboard_events import append, histogram, image, new_file, scalar, text
+from playwright.sync_api import expect
 
 LOSS = {"a": lambda s: 10.0 / (s + 1), "b": lambda s: 5.0 + np.sin(s), "c": lambda s: s / 10.0}
+FLAT_TAGS = [f"metric_{i:02d}" for i in range(12)]  # no "/" prefix: top-level tags
+LONG_RUN = "sweep_" + "_".join(f"param{i}=0.{i}" for i in range(16))
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +25,9 @@ def server(tmp_path_factory, flowboard_server):
     pixels[:, :4, 1] = 200
     new_file(logdir / "a" / "extra", [histogram("weights", s, np.random.default_rng(s).normal(s, 1, 500))
                                       for s in range(0, 50, 10)] + [image("digit", 3, pixels)])
+    new_file(logdir / "wide", [scalar(t, s, s * k) for k, t in enumerate(FLAT_TAGS + ["train/acc"])
+                               for s in range(5)])
+    new_file(logdir / LONG_RUN, [text("notes", 1, "**hello**")])
     url = flowboard_server(logdir, "--reload-interval", "1")
     return {"url": url, "files": files, "logdir": logdir}
 
@@ -154,3 +160,37 @@ def test_zoom_survives_refresh_and_fetches_that_range(page, server):
     assert x_range == [10, 20]
     x, _ = smoothed(page)["b"]
     assert min(x) >= 9 and max(x) <= 21  # only the zoomed range, at full resolution
+
+
+def test_tags_without_prefix_share_one_group_that_fills_the_width(page, server):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(server["url"] + "?off=a&off=b&off=c")
+    page.wait_for_selector('.card[data-tag="metric_11"]')
+    groups = page.eval_on_selector_all("#tab-scalars details.group", """ds => ds.map(
+        d => [d.dataset.group, d.querySelectorAll('.card').length])""")
+    assert groups == [["", 1 + len(FLAT_TAGS)], ["train", 1]]  # "loss" and the flat tags together
+    boxes = page.eval_on_selector_all('#tab-scalars details.group[data-group=""] .card', """cs =>
+        cs.map(c => { const r = c.getBoundingClientRect();
+                      return [Math.round(r.left), Math.round(r.right)]; })""")
+    assert len({left for left, _ in boxes}) > 1  # more than one column
+    main_right = page.evaluate("""() => { const m = document.querySelector("main");
+        return m.getBoundingClientRect().right - parseFloat(getComputedStyle(m).paddingRight); }""")
+    assert max(right for _, right in boxes) >= main_right - 2  # the row spans the page's width
+    page.click('details.group[data-group="train"] > summary')  # groups still fold
+    page.wait_for_function("() => location.search.includes('fold=train')")
+    expect(page.locator('.card[data-tag="train/acc"]')).to_be_hidden()
+    page.fill("#tag-filter", "^nothing$")
+    expect(page.locator("#tab-scalars .empty-title")).to_have_text("No tags match the filter")
+
+
+def test_long_run_name_leaves_the_tag_title_readable(page, server):
+    page.goto(server["url"] + "?tab=text")
+    card = page.locator(f'.card[data-run="{LONG_RUN}"][data-tag="notes"]')
+    expect(card.locator("strong")).to_have_text("hello")
+    title, sub = card.locator(".card-title"), card.locator(".card-sub")
+    expect(title).to_have_text("notes")
+    expect(sub).to_have_text(LONG_RUN)  # as text, cut only on screen
+    expect(sub).to_have_attribute("title", LONG_RUN)
+    widths = title.evaluate("t => [t.clientWidth, t.scrollWidth]")
+    assert widths[0] > 0 and widths[0] >= widths[1]  # the whole tag shows
+    assert sub.evaluate("s => s.scrollWidth > s.clientWidth && s.clientWidth > 0")  # cut, not gone
