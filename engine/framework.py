@@ -603,12 +603,20 @@ def to_numpy(value, dtype: dtypes.DType) -> np.ndarray:
     if dtype.is_integer and arr.dtype.kind == "f" and (
             not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr))):
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
-                            f"'{type(value).__name__}' instead.")
+                        f"'{type(value).__name__}' instead.")
     if dtype.is_bool and arr.dtype.kind != "b":
         raise TypeError(f"Expected bool, got {value!r} of type '{type(value).__name__}' instead.")
     if arr.dtype.kind in "SUO" and dtype is not dtypes.string:
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
                         f"'{type(value).__name__}' instead.")
+    if (dtype.is_integer and arr.dtype.kind in "iuf" and arr.size
+            and arr.dtype != dtype.as_numpy_dtype):  # NumPy would wrap silently
+        info = np.iinfo(dtype.as_numpy_dtype)
+        low, high = arr.min(), arr.max()
+        if low < info.min or high > info.max:
+            bad = low if low < info.min else high
+            raise ValueError(f"Value {bad.item()!r} is out of range for dtype {dtype.name} "
+                             f"[{info.min}, {info.max}]")
     return arr.astype(dtype.as_numpy_dtype, copy=False)
 
 

@@ -131,7 +131,8 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Su
         arr = _as_array(values)
         arr = arr.astype(np.float64).reshape(-1)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"histogram {tag!r} expects numeric values, got {values!r}") from e
+        raise TypeError(f"histogram {tag!r} expects numeric values, got "
+                        f"{type(values).__name__} {str(values)[:80]!r}") from e
     if arr.size == 0:
         raise ValueError(f"histogram {tag!r} got no values")
     if not np.isfinite(arr).all():  # TensorFlow's own wording

@@ -199,7 +199,13 @@ class SummaryWriter:
         self, summary: Any, global_step: Any = None, walltime: float | None = None
     ) -> None:
         """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.builders`."""
-        data = summary if isinstance(summary, bytes) else summary.SerializeToString()
+        if isinstance(summary, (bytes, bytearray, memoryview)):
+            data = bytes(summary)
+        elif type(summary).__name__ == "Summary" and hasattr(summary, "SerializeToString"):
+            data = summary.SerializeToString()
+        else:
+            raise TypeError(f"add_summary expects a Summary or its serialized bytes, "
+                            f"got {type(summary).__name__}")
         self._put((summary_event(data, global_step, walltime),))
 
     def add_histogram(

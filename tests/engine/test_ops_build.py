@@ -83,6 +83,14 @@ def test_dtypes_are_inferred_and_checked(graph):
         fl.add(i, 2.5)
 
 
+def test_integers_out_of_range_are_refused_not_wrapped(graph):
+    with pytest.raises(ValueError, match=r"Value 1099511627776 is out of range for dtype int32"):
+        fl.constant([0, 2**40], dtype=dtypes.int32)
+    with pytest.raises(ValueError, match=r"Value -1 is out of range for dtype uint8"):
+        fl.constant(np.array([-1, 3]), dtype=dtypes.uint8)
+    assert fl.constant(np.array([2**31 - 1]), dtype=dtypes.int32).dtype is dtypes.int32
+
+
 def test_matmul_checks_inner_dimensions_at_build_time(graph):
     a = fl.constant(np.ones((2, 3), np.float32))
     b = fl.constant(np.ones((4, 5), np.float32))
