@@ -9,8 +9,9 @@ from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
 from flowlog.graphsamples import sized_mlp_graphdef
 from flowlog.graphview import run_dot
 
-# (ops, expanded) -> seconds the issue asks for.
-TARGETS = {(1000, False): 1.0, (1000, True): 5.0, (10000, False): 2.0}
+# (ops, expanded) -> seconds the issue asks for; 10 000 ops fully open is our own bound
+# (dot's work is capped above graphdot.HUGE_VIEW boxes).
+TARGETS = {(1000, False): 1.0, (1000, True): 5.0, (10000, False): 2.0, (10000, True): 20.0}
 
 
 def measure(data: bytes, expand: str | None, fmt: str,

@@ -103,8 +103,26 @@ def _legend_label(cats: Iterable[str]) -> str:
 # read by every update): its edges become short stubs naming the other end, as TensorBoard
 # extracts such nodes. Long edges across a deep picture are what make `dot` slow and cluttered.
 HUB_DEGREE = 10
-# Views with more boxes than this also cut model-to-training edges into stubs.
+# Views with more boxes than this also cut model-to-training edges into stubs, and dot's
+# crossing minimisation and network simplex get iteration caps: the picture stays readable
+# and big open views lay out in seconds, not many minutes.
 BIG_VIEW = 600
+BIG_LAYOUT = "newrank=true nslimit=2 nslimit1=2 mclimit=0.2 searchsize=20 remincross=false"
+# A 10 000-op graph fully open (~20 000 boxes, ~4 000 clusters, ~1 600 ranks) still took over
+# 5 minutes with those caps: with `newrank`, the crossing minimisation inside each cluster
+# sweeps every rank of the picture, and positioning's network simplex crawls at this size.
+# Above HUGE_VIEW boxes clusters are ranked one by one (dot's classic ranking, no `newrank`)
+# and positioning stops after 0.05 iterations per box: about 10 s. Boxes and scopes read as
+# before; layers step sideways more and edges are less straight.
+HUGE_VIEW = 3000
+HUGE_LAYOUT = "nslimit=0.05 nslimit1=2 mclimit=0.2 searchsize=20 remincross=false"
+
+
+def layout_settings(boxes: int) -> str:
+    """The graph attributes that bound dot's work for a view of `boxes` boxes."""
+    if boxes > HUGE_VIEW:
+        return HUGE_LAYOUT
+    return BIG_LAYOUT if boxes > BIG_VIEW else "newrank=true"
 
 
 def _aggregate_edges(model: GraphModel, unit_of: dict, ids: dict) -> dict:
@@ -236,7 +254,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     lines = [
         "digraph G {",
         (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
-         f'bgcolor="{background}" pad=0.2 newrank=true]'),
+         f'bgcolor="{background}" pad=0.2 {layout_settings(len(view.units))}]'),
         f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
         (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
          f'color="{EDGE}"]'),

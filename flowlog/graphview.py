@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlog.graphdot import BIG_VIEW, View, build_view
+from flowlog.graphdot import View, build_view
 from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
 from flowlog.proto import graph_pb2, step_stats_pb2
 
@@ -18,10 +18,6 @@ INSTALL_HINT = ("the graphviz 'dot' program was not found on PATH; install graph
                 "conda: conda install -c conda-forge graphviz) and try again")
 PNG_DPI = 192  # twice the 96 CSS pixels per inch the page shows the SVG at
 LAYOUT_TIMEOUT = 600.0
-# Above BIG_VIEW boxes, dot's crossing minimisation and network simplex get iteration caps:
-# the picture stays readable and big open views lay out in seconds, not many minutes.
-_BIG_OPTIONS = ["-Gnslimit=2", "-Gnslimit1=2", "-Gmclimit=0.2", "-Gsearchsize=20",
-                "-Gremincross=false"]
 
 
 class GraphvizNotFound(RuntimeError):
@@ -78,8 +74,6 @@ def run_dot(view: View, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
     if fmt == "png":
         # Huge pictures are scaled to at most 16 384 px a side: bigger bitmaps take minutes.
         args += [f"-Gdpi={PNG_DPI}", f"-Gsize={16384 / PNG_DPI:.0f},{16384 / PNG_DPI:.0f}"]
-    if len(view.units) > BIG_VIEW:
-        args += _BIG_OPTIONS
     try:
         proc = subprocess.run(args, input=view.dot.encode(), capture_output=True,
                               timeout=timeout, check=False)
