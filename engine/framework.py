@@ -600,8 +600,10 @@ def to_numpy(value, dtype: dtypes.DType) -> np.ndarray:
     if dtype is dtypes.string:
         return np.asarray(value, dtype=object)
     arr = np.asarray(value)
+    # TF1 refuses Python floats for integer types even when whole (2.0); arrays must be whole.
     if dtype.is_integer and arr.dtype.kind == "f" and (
-            not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr))):
+            (arr.size and not isinstance(value, (np.ndarray, np.generic)))
+            or not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr))):
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
                         f"'{type(value).__name__}' instead.")
     if dtype.is_bool and arr.dtype.kind != "b":

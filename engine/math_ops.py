@@ -24,6 +24,7 @@ from flowlog.engine.op_util import (
     build1,
     convert_args,
     fmt_shape,
+    merge_shapes,
     not_differentiable,
 )
 from flowlog.engine.shapes import TensorShape
@@ -340,8 +341,17 @@ def to_int32(x, name: str = "ToInt32") -> Tensor:
 
 
 def _select_infer(op):
+    # TF1's Select does not broadcast: x and y agree, and the condition is a scalar, a vector
+    # over x's first dimension, or of x's shape.
     c, x, y = op.inputs
-    return [(x.dtype.base_dtype, broadcast_shapes(op, [c.shape, x.shape, y.shape]))]
+    data = merge_shapes(op, x.shape, y.shape)
+    c_rank, rank = c.shape.ndims, data.ndims
+    if c_rank is None or rank is None or c_rank == 0:
+        return [(x.dtype.base_dtype, data)]
+    if c_rank != 1 or rank == 0:
+        return [(x.dtype.base_dtype, merge_shapes(op, data, c.shape))]
+    merge_shapes(op, c.shape, TensorShape(data.dims[:1]))
+    return [(x.dtype.base_dtype, data)]
 
 
 def _select_grad(op, g):

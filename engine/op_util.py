@@ -131,6 +131,25 @@ def broadcast_shapes(op: Operation, shapes: Sequence[TensorShape]) -> TensorShap
     return TensorShape(out)
 
 
+def merge_shapes(op: Operation, a: TensorShape, b: TensorShape) -> TensorShape:
+    """TF's shape Merge: `a` and `b` must agree where known, else TF's build-time ValueError."""
+    if a.dims is not None and b.dims is not None:
+        problem = None
+        if len(a.dims) != len(b.dims):
+            problem = f"Shapes must be equal rank, but are {len(a.dims)} and {len(b.dims)}"
+        else:
+            for i, (x, y) in enumerate(zip(a.dims, b.dims)):
+                if x is not None and y is not None and x != y:
+                    problem = (f"Dimension {i} in both shapes must be equal, but are {x} and {y}. "
+                               f"Shapes are {fmt_shape(a)} and {fmt_shape(b)}.")
+                    break
+        if problem:
+            listed = ", ".join(fmt_shape(t.shape) for t in op.inputs)
+            raise ValueError(f"{problem} for '{op.name}' (op: '{op.type}') with input shapes: "
+                             f"{listed}.")
+    return a.merge_with(b)
+
+
 def constant_value(t: Tensor):
     """The value of `t` when the graph fixes it (a Const, or the Shape of a known shape)."""
     op = t.op

@@ -73,11 +73,20 @@ def kept_shape(op) -> Tensor:
         return _m.select(mask, _a.ones_like(sx), sx)
     sx = _a.shape(x)
     rank_t = _a.size(sx)
-    flat = _a.reshape(_m.floormod(_m.add(axes, rank_t), rank_t), [-1])
+    mask = _axes_mask(normalized_axes(axes, rank_t), rank_t)
+    return _m.select(mask, _a.ones_like(sx), sx)
+
+
+def normalized_axes(axes: Tensor, rank: Tensor) -> Tensor:
+    """Axes fed at run time (int32 or int64, maybe negative) as an int32 vector in [0, rank)."""
+    return _a.reshape(_m.floormod(_m.cast(axes, dtypes.int32) + rank, rank), [-1])
+
+
+def _axes_mask(axes: Tensor, rank: Tensor) -> Tensor:
+    """A bool vector of length `rank`, true at the (normalized) `axes`."""
     from flowlog.engine.index_ops import one_hot
 
-    mask = reduce_any(one_hot(flat, rank_t, on_value=True, off_value=False), axis=0)
-    return _m.select(mask, _a.ones_like(sx), sx)
+    return reduce_any(one_hot(axes, rank, on_value=True, off_value=False), axis=0)
 
 
 def broadcast_back(op, g: Tensor) -> Tensor:
@@ -115,11 +124,64 @@ def _minmax_grad(op, g):
     return _m.truediv(indicators, num_selected) * g, None
 
 
+def _prod_axes(op) -> tuple[Tensor, Tensor, Tensor]:
+    """The input's axes as int32 tensors: (reduced axes first then the others, reduced, others)."""
+    x, axes = op.inputs
+    rank = x.shape.ndims
+    value = constant_value(axes)
+    if value is not None and rank is not None:
+        reduced = sorted(set(axes_list(value, rank)))
+        other = [i for i in range(rank) if i not in reduced]
+        return tuple(constant(v, dtype=dtypes.int32) for v in (reduced + other, reduced, other))
+    from flowlog.engine.shape_ops import concat
+
+    rank_t = _a.rank(x)
+    reduced = normalized_axes(axes, rank_t)
+    mask = _axes_mask(reduced, rank_t)
+    other = _m.cast(_a.reshape(_m.where(_m.logical_not(mask)), [-1]), dtypes.int32)
+    return concat([reduced, other], 0), reduced, other
+
+
 def _prod_grad(op, g):
-    # d prod / d x_i = prod / x_i: exact except where an input is zero.
-    y = op.outputs[0]
-    spread = broadcast_back(op, g * y)
-    return _m.truediv(spread, op.inputs[0]), None
+    # TF's rule: d prod / d x_i is the product of the other reduced elements, taken from exclusive
+    # cumulative products from both ends, so it stays exact where inputs are zero (prod / x_i
+    # is not). The reduced axes are moved to the front and flattened into one.
+    from flowlog.engine.index_ops import gather
+    from flowlog.engine.shape_ops import transpose
+
+    x = op.inputs[0]
+    sx = _a.shape(x)
+    perm, reduced, other = _prod_axes(op)
+    permuted = transpose(x, perm)
+    flat = _a.reshape(permuted, [reduce_prod(gather(sx, reduced)),
+                                 reduce_prod(gather(sx, other))])
+    left, right = cumprod(flat, exclusive=True), cumprod(flat, exclusive=True, reverse=True)
+    others = _a.reshape(left * right, _a.shape(permuted))
+    back = transpose(others, build1("InvertPermutation", [perm]))
+    return broadcast_back(op, g) * back, None
+
+
+@register_op("Cumprod", attrs=("exclusive", "reverse"))
+def _cumprod_kernel(x, axis, *, exclusive, reverse):
+    x = np.moveaxis(x, int(axis), 0)
+    if reverse:
+        x = x[::-1]
+    out = np.multiply.accumulate(x, axis=0, dtype=x.dtype)
+    if exclusive:  # shift by one: each element sees only the products before it
+        out = np.concatenate([np.ones_like(x[:1]), out[:-1]])
+    if reverse:
+        out = out[::-1]
+    return np.ascontiguousarray(np.moveaxis(out, 0, int(axis)))
+
+
+def cumprod(x, axis=0, exclusive: bool = False, reverse: bool = False,
+            name: str | None = None) -> Tensor:
+    """Cumulative products of `x` along `axis` (`exclusive`: each leaves itself out)."""
+    with name_scope(name, "Cumprod", [x]) as scope:
+        (t,) = convert_args("Cumprod", [("x", x)], NUMERIC)
+        a = index_arg("Cumprod", "axis", axis)
+        return build1("Cumprod", [t, a], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
+                      name=scope)
 
 
 # Kernels call the ufuncs' reduce directly: np.sum / np.mean add microseconds of Python per call.
@@ -205,6 +267,7 @@ for _type, _kernel, _grad, _allowed, _name in _REDUCTIONS:
 del _type, _kernel, _grad, _allowed, _name
 reduce_sum = reduce_sum  # noqa: F821,PLW0127 (made by the loop; named for importers)
 reduce_any = reduce_any  # noqa: F821,PLW0127
+reduce_prod = reduce_prod  # noqa: F821,PLW0127
 
 
 def _arg_infer(op):

@@ -14,6 +14,10 @@ def _data(shape, kind, offset=0.0):
     if kind == "distinct":  # well separated values: max/min/abs/relu have no ties or kinks
         n = int(np.prod(shape))
         return (RNG.permutation(n) - n / 2 + 0.5).reshape(shape) * 0.7 + offset
+    if kind in ("zero", "zeros"):  # exact zeros: one at index 1, or every fourth element
+        values = RNG.normal(size=shape)
+        values.reshape(-1)[1 if kind == "zero" else slice(None, None, 4)] = 0.0
+        return values
     return RNG.normal(size=shape)
 
 
@@ -53,6 +57,11 @@ CASES = [
     ("reduce_max", lambda a: fl.reduce_max(a, 0), [(2, 3)], "distinct"),
     ("reduce_min", fl.reduce_min, [(2, 3)], "distinct"),
     ("reduce_prod", lambda a: fl.reduce_prod(a, 1), [(2, 3)], "pos"),
+    ("reduce_prod_one_zero", fl.reduce_prod, [(2, 3)], "zero"),
+    ("reduce_prod_zero_per_row", lambda a: fl.reduce_prod(a, 1), [(2, 3)], "zeros"),
+    ("reduce_prod_zeros_axes", lambda a: fl.reduce_prod(a, [2, 0], keepdims=True),
+     [(2, 3, 2)], "zeros"),
+    ("reduce_prod_two_zeros", lambda a: fl.reduce_prod(a, 0), [(5, 2)], "zeros"),
     ("reshape", lambda a: fl.reshape(a, [3, -1]), [(2, 3)], "any"),
     ("transpose", fl.transpose, [(2, 3)], "any"),
     ("transpose_perm", lambda a: fl.transpose(a, [1, 2, 0]), [(2, 3, 2)], "any"),
@@ -96,7 +105,7 @@ CASES = [
 ]
 
 
-def _numeric_grad(sess, loss, phs, values, i, eps=1e-6):
+def _numeric_grad(sess, loss, phs, values, i, eps=1e-6, feed=None):
     grad = np.zeros_like(values[i])
     flat = grad.reshape(-1)
     for k in range(flat.size):
@@ -104,7 +113,7 @@ def _numeric_grad(sess, loss, phs, values, i, eps=1e-6):
         for sign in (1, -1):
             vals = [v.copy() for v in values]
             vals[i].reshape(-1)[k] += sign * eps
-            shifted.append(sess.run(loss, dict(zip(phs, vals))))
+            shifted.append(sess.run(loss, {**dict(zip(phs, vals)), **(feed or {})}))
         flat[k] = (shifted[0] - shifted[1]) / (2 * eps)
     return grad
 
@@ -140,3 +149,18 @@ def test_gradients_with_unknown_shapes_match_known_shapes():
             for i, (ph, v) in enumerate([(x, xv), (y, yv)]):
                 num = _numeric_grad(sess, loss, [x, y], [xv, yv], i)
                 np.testing.assert_allclose(got[i], num, rtol=1e-5, atol=1e-6)
+
+
+def test_prod_gradient_with_axes_known_only_at_run_time_handles_zeros():
+    g = framework.Graph()
+    with g.as_default():
+        x, axes = fl.placeholder("float64"), fl.placeholder("int64")
+        loss = fl.reduce_sum(fl.reduce_prod(x, axes) * np.array([1.5, -2.0]))
+        (gx,) = fl.gradients(loss, [x])
+        xv = _data((2, 3, 2), "zeros")
+        with Session(graph=g) as sess:
+            got = sess.run(gx, {x: xv, axes: [-1, 1]})
+            num = _numeric_grad(sess, loss, [x], [xv], 0, feed={axes: [-1, 1]})
+            np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6)
+            assert got[1, 1, 0] != 0.0  # the lone zero of its slice: the product of the others
+

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from flowlog.engine import dtypes, framework, nn
 from flowlog.engine import ops as fl
+from flowlog.engine.session import Session
 
 
 @pytest.fixture
@@ -81,6 +82,55 @@ def test_dtypes_are_inferred_and_checked(graph):
         i * 2.5
     with pytest.raises(TypeError, match="'y' of op 'Add'"):
         fl.add(i, 2.5)
+
+
+def test_python_numbers_take_the_tensor_operands_type_but_floats_never_become_ints(graph):
+    f, i = fl.constant([1.0, 2.0]), fl.constant([1, 2])
+    for t in (fl.add(2, f), fl.add(f, 2), 2 + f, f * 3, fl.maximum(0, f)):
+        assert t.dtype is dtypes.float32
+    assert fl.add(i, 2).dtype is dtypes.int32
+    # TF1 never converts a Python float to int32: not 2.5, and not a whole 2.0 either.
+    refused = [lambda: fl.add(i, 2.5), lambda: fl.add(2.5, i), lambda: fl.add(i, 2.0),
+               lambda: i + 2.0, lambda: 3.0 * i, lambda: fl.add(2, 3.0),
+               lambda: fl.add(i, [1, 2.0]), lambda: fl.constant(2.0, dtype=dtypes.int32)]
+    for build in refused:
+        with pytest.raises(TypeError, match=r"Expected int32.* of type '(float|list)' instead"):
+            build()
+    # NumPy arrays are cast as TF casts them; empty lists carry no float.
+    assert fl.constant(np.array([2.0]), dtype=dtypes.int32).dtype is dtypes.int32
+    assert fl.constant([], dtype=dtypes.int32).shape.as_list() == [0]
+
+
+def test_select_checks_shapes_like_tf_and_does_not_broadcast(graph):
+    x = fl.constant(np.ones((2, 3), np.float32))
+    for cond in ([[True, False, True]] * 2, [True, False], True):  # same shape, rows, scalar
+        assert fl.where(cond, x, -x).shape.as_list() == [2, 3]
+    with pytest.raises(ValueError) as err:
+        fl.where([True, False, True], x, x, name="rows")
+    assert str(err.value) == ("Dimension 0 in both shapes must be equal, but are 3 and 2. Shapes "
+                              "are [3] and [2]. for 'rows' (op: 'Select') with input shapes: [3], "
+                              "[2,3], [2,3].")
+    with pytest.raises(ValueError, match=r"Dimension 0 in both shapes must be equal, but are 2 "
+                                         r"and 1\. Shapes are \[2,3\] and \[1,3\]"):
+        fl.where([[True, False, True]], x, x)  # TF1 does not broadcast [1,3] over [2,3]
+    with pytest.raises(ValueError, match=r"Shapes must be equal rank, but are 2 and 0 for "
+                                         r"'Select_\d+' \(op: 'Select'\)"):
+        fl.where([[True, False, True]] * 2, x, 0.0)  # nor y over x
+    with pytest.raises(ValueError, match="Shapes must be equal rank, but are 0 and 1"):
+        fl.where([True], 1.0, 2.0)
+    unknown = fl.where(fl.placeholder("bool"), x, fl.placeholder("float32"))
+    assert unknown.shape.as_list() == [2, 3]
+
+
+def test_where_with_only_a_condition_gives_int64_coordinates(graph):
+    c = fl.constant([[True, False, True], [False, False, True]])
+    coords = fl.where(c)
+    assert coords.dtype is dtypes.int64 and coords.shape.as_list() == [None, 2]
+    with Session(graph=graph) as sess:
+        got = sess.run(coords)
+    assert got.dtype == np.int64 and got.tolist() == [[0, 0], [0, 2], [1, 2]]
+    with pytest.raises(ValueError, match="x and y must both be non-None or both be None"):
+        fl.where(c, x=c)
 
 
 def test_integers_out_of_range_are_refused_not_wrapped(graph):
