@@ -15,7 +15,7 @@ PROVIDER = "flowboard.provider"
 
 def _blueprints() -> list:
     """Every blueprint of the app, one line each."""
-    from . import graphs, media, openapi, pages, scalars
+    from . import graphs, hparams, media, openapi, pages, scalars
 
     return [
         pages.bp,
@@ -23,6 +23,7 @@ def _blueprints() -> list:
         media.bp,
         openapi.bp,
         graphs.bp,
+        hparams.bp,
     ]
 
 

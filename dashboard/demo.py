@@ -14,9 +14,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def start_demo(logdir: Path) -> list[subprocess.Popen]:
     """Run every example into `logdir/NAME` in the background; synthetic runs if they cannot.
 
+    A small hyperparameter sweep (`write_sweep`) is written first, for the HParams view.
+
     The examples live in the repository's `examples/` folder, absent from an installed wheel.
     Returns the running processes so the caller can stop them.
     """
+    write_sweep(logdir / "sweep")
     scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith(("_", "common")))
     if not scripts:
         write_synthetic(logdir)
@@ -60,3 +63,28 @@ def write_synthetic(logdir: Path, steps: int = 400) -> None:
                     x = np.linspace(0, 1, 32)
                     img = np.outer(np.sin(x * 6 + step / 40) ** 2, x)
                     w.add_image("samples/pattern", img, step, dataformats="HW")
+
+
+def write_sweep(logdir: Path, steps: int = 100) -> None:
+    """A small hyperparameter sweep: learning rate x batch size x optimizer -> loss, accuracy.
+
+    Each run logs its training curve, then `add_hparams` with its final metrics into the run
+    itself (`run_name="."`), so the HParams table and the scalar charts name the same runs.
+    """
+    from flowlog.writer import SummaryWriter
+
+    rng = np.random.default_rng(1)
+    speed = {"adam": 1.6, "sgd": 1.0}
+    for lr in (0.1, 0.01, 0.001):
+        for batch in (32, 128):
+            for opt in ("adam", "sgd"):
+                rate = speed[opt] * (lr * 100) ** 0.5 * (64 / batch) ** 0.25 / 20
+                noise = 0.02 * rng.standard_normal(steps)
+                loss = 0.1 + 2.2 * np.exp(-rate * np.arange(steps)) + noise
+                acc = np.clip(1 - loss / 2.5, 0, 1)
+                with SummaryWriter(logdir / f"lr={lr},bs={batch},{opt}") as w:
+                    for step in range(steps):
+                        w.add_scalar("loss/train", float(loss[step]), step)
+                    w.add_hparams({"lr": lr, "batch_size": batch, "optimizer": opt},
+                                  {"hparam/loss": float(loss[-1]), "hparam/accuracy": float(acc[-1])},
+                                  run_name=".", global_step=steps - 1)

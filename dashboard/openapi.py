@@ -38,6 +38,7 @@ TAG_INFO = _obj({"displayName": STRING, "description": STRING})
 TAGS = _by_run(_by_run(TAG_INFO))
 POINT = _tuple(NUMBER, INTEGER, NUMBER)  # [wall_time, step, value]
 TEXT = {"anyOf": [STRING, {"type": "array"}]}  # a string, or nested lists of strings
+HPARAM = {"anyOf": [NUMBER, STRING, {"type": "boolean"}, {"type": "null"}]}
 SERIES_RUN = _obj({"step": {"type": "array", "items": INTEGER},
                    "wall_time": {"type": "array", "items": NULLABLE_NUMBER},
                    "value": {"type": "array", "items": NULLABLE_NUMBER},
@@ -108,6 +109,13 @@ def paths() -> dict:
         "/data/plugin/text/text": _get(
             "The texts (markdown) of one tag", {"type": "array", "items": _obj({
                 "wall_time": NUMBER, "step": INTEGER, "text": TEXT})}, (RUN, TAG)),
+        "/data/plugin/hparams/table": _get(
+            "Runs with hparams, sorted: their values and the last value of each metric",
+            {"type": "array", "items": _obj({
+                "run": STRING,
+                "hparams": {"type": "object", "additionalProperties": HPARAM},
+                "metrics": {"type": "object", "additionalProperties": {
+                    "anyOf": [NUMBER, {"type": "null"}]}}})}, errors=()),
     }
 
 

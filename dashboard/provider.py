@@ -187,6 +187,27 @@ class DataProvider:
         """The newest serialized RunMetadata of a tag, or None."""
         return self.run(run).run_metadata.get(tag)
 
+    def hparams(self) -> list[dict]:
+        """[{run, hparams: {name: value}, metrics: {tag: last value or None}}] of every run
+        with hparams, sorted by run.
+
+        Metrics are the tags of the run's experiment (or, lacking one, of its nearest parent
+        run's), looked up in the run and its sub-runs (torch and tensorboardX write them into a
+        sub-run named by the time); a metric in group G is looked up in the sub-run G first.
+        """
+        runs = dict(self._runs)
+        out = []
+        for name, run in sorted(runs.items()):
+            if run.hparams is None:
+                continue
+            metrics = {}
+            for group, tag in _metric_names(name, runs):
+                key = f"{group}/{tag}" if group else tag
+                metrics[key] = _last_value(name, group, tag, runs)
+            out.append({"run": name, "hparams": dict(sorted(run.hparams.items())),
+                        "metrics": metrics})
+        return out
+
     def memory(self) -> tuple[int, int]:
         """(bytes allocated for scalar columns, scalar points stored)."""
         series = [s for r in list(self._runs.values()) for s in list(r.scalars.values())]
@@ -198,6 +219,38 @@ def _lookup(index: dict, tag: str, run: str, kind: str):
         return index[tag]
     except KeyError:
         raise NotFound(f"unknown {kind} tag {tag!r} in run {run!r}") from None
+
+
+def _metric_names(name: str, runs: dict[str, Run]) -> list[tuple[str, str]]:
+    """The (group, tag) metrics of the experiment of run `name` or of its nearest parent."""
+    while True:
+        run = runs.get(name)
+        if run is not None and run.hparam_metrics is not None:
+            return run.hparam_metrics
+        if name == ".":
+            return []
+        name = name.rsplit("/", 1)[0] if "/" in name else "."
+
+
+def _last_value(name: str, group: str, tag: str, runs: dict[str, Run]) -> float | None:
+    """The newest value of `tag` in run `name/group`, else the run, else its newest sub-run."""
+    prefix = "" if name == "." else name + "/"
+    for candidate in ([prefix + group] if group else []) + [name]:
+        last = _last_point(runs.get(candidate), tag)
+        if last is not None:
+            return last[1]
+    subs = [_last_point(run, tag) for sub, run in runs.items()
+            if sub.startswith(prefix) and sub != name]
+    return max((p for p in subs if p is not None), default=(None, None))[1]
+
+
+def _last_point(run: Run | None, tag: str) -> tuple[float, float] | None:
+    """(wall time, value) of the point of `tag` with the highest step, if any."""
+    series = run.scalars.get(tag) if run is not None else None
+    if series is None:
+        return None
+    _, wall, value = series.columns()
+    return (float(wall[-1]), float(value[-1])) if value.size else None
 
 
 def _graph_of_meta(meta: bytes) -> bytes | None:

@@ -7,10 +7,11 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from flowlog.events import decode_tensor, is_event_file, plugin_of, scalar_of
-from flowlog.proto import event_pb2
+from flowlog.proto import event_pb2, plugins_pb2
 from flowlog.records import FOOTER_SIZE, HEADER_SIZE, RecordReader
 
 from . import fastscan
@@ -59,6 +60,9 @@ class Run:
         self.graph: bytes | None = None
         self.meta_graph: bytes | None = None
         self.run_metadata: dict[str, bytes] = {}
+        self.hparams: dict | None = None  # name -> str, bool or float, from session_start_info
+        self.hparam_metrics: list[tuple[str, str]] | None = None  # (group, tag) of experiment
+        self._hparams_wall = self._metrics_wall = -np.inf  # the newest of each is kept
         self.bytes_read = 0
         self.damaged_records = 0
         self._lock = threading.Lock()  # one load at a time
@@ -227,6 +231,24 @@ class Run:
                 self.images.setdefault(v.tag, []).append((wall, step, refs))
         elif plugin == "text" and v.WhichOneof("value") == "tensor":
             self.texts.setdefault(v.tag, []).append((wall, step, _text(v)))
+        elif plugin == "hparams" and v.HasField("metadata"):
+            self._hparams_value(v.metadata.plugin_data.content, wall)
+
+    def _hparams_value(self, content: bytes, wall: float) -> None:
+        try:
+            data = plugins_pb2.HParamsPluginData.FromString(content)
+        except DecodeError:
+            self.damaged_records += 1
+            return
+        kind = data.WhichOneof("data")
+        if kind == "session_start_info" and wall >= self._hparams_wall:
+            self._hparams_wall = wall
+            self.hparams = {name: _hparam_value(value)
+                            for name, value in data.session_start_info.hparams.items()}
+        elif kind == "experiment" and wall >= self._metrics_wall:
+            self._metrics_wall = wall
+            self.hparam_metrics = [(m.name.group, m.name.tag)
+                                   for m in data.experiment.metric_infos]
 
 
 def _buckets(v) -> np.ndarray | None:
@@ -248,6 +270,16 @@ def _buckets(v) -> np.ndarray | None:
             return arr
         if arr.size == 0:
             return np.zeros((0, 3))
+    return None
+
+
+def _hparam_value(value) -> str | bool | float | None:
+    """A `google.protobuf.Value` of an hparam as a plain Python value (lists and structs as text)."""
+    kind = value.WhichOneof("kind")
+    if kind in ("number_value", "string_value", "bool_value"):
+        return getattr(value, kind)
+    if kind in ("list_value", "struct_value"):
+        return json_format.MessageToJson(getattr(value, kind), indent=None)
     return None
 
 

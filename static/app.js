@@ -2,7 +2,7 @@
 "use strict";
 
 (function () {
-  const TABS = ["scalars", "histograms", "images", "text", "graphs"];
+  const TABS = ["scalars", "histograms", "images", "text", "hparams", "graphs"];
   const PALETTE = ["#4f6df5", "#f76707", "#12b886", "#e64980", "#7950f2", "#fab005",
                    "#15aabf", "#82c91e", "#fa5252", "#be4bdb", "#94a3b8", "#a0522d"];
   // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
@@ -179,7 +179,8 @@
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === tab)));
     document.querySelectorAll("section.tab").forEach((s) => { s.hidden = s.dataset.tab !== tab; });
     document.getElementById("scalar-settings").hidden = tab !== "scalars";
-    document.getElementById("tag-filter").hidden = tab === "graphs";  // the graph has its own search
+    // the graph has its own search; the hparams table has no tags
+    document.getElementById("tag-filter").hidden = tab === "graphs" || tab === "hparams";
     saveState();
     document.dispatchEvent(new CustomEvent("flowboard:tab", { detail: { tab } }));
     flowboard.render();
