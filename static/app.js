@@ -69,6 +69,12 @@
     return node;
   }
 
+  // A run name that may wrap after its separators (/ , _ -) rather than mid-word; text only.
+  function breakableName(name) {
+    const parts = String(name).split(/(?<=[\/,_-])/);
+    return el("span", {}, parts.flatMap((p, i) => (i ? [document.createElement("wbr"), p] : [p])));
+  }
+
   // Colours follow the sorted run list, so neighbours differ; a run keeps its colour while
   // the list does not change.
   function runColor(run) {
@@ -170,7 +176,7 @@
         flowboard.render();
       });
       return el("li", {}, el("label", { title: r }, box,
-        el("span", { class: "chip", style: "background:" + runColor(r) }), el("span", { text: r })));
+        el("span", { class: "chip", style: "background:" + runColor(r) }), breakableName(r)));
     }));
   }
 
