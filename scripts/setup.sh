@@ -14,7 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing Debian packages: ${need[*]}"
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" fonts-dejavu-core
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}" fonts-dejavu-core
 fi
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
