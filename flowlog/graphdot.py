@@ -170,14 +170,24 @@ def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of) -> tu
         style, extra, cls = "rounded,filled", f" fontsize={8 if small else 10}", f"op cat-{cat}"
         ident = name
     else:
-        cat, leaf, n = "scope", name.rsplit("/", 1)[-1], model.scopes[name]
-        label = (f'<<b>{html(leaf)}</b><br/><font point-size="8">{n} op'
+        cat, leaf = "scope", name.rsplit("/", 1)[-1]
+        if kind == "group":
+            members = model.series()[name][1]
+            n = sum(model.scopes[m] for m in members)
+            quiet = all(is_quiet(m) for m in members)
+            title = f"{leaf} ({len(members)})"
+        else:
+            n, title = model.scopes[name], leaf
+        label = (f'<<b>{html(title)}</b><br/><font point-size="8">{n} op'
                  f'{"s" if n != 1 else ""}</font>>')
+        # A series is a scope to the page: a click puts its name in `expand`.
         facts = {"name": name, "kind": "scope", "count": n}
+        if kind == "group":
+            facts["members"] = members
         style, extra, cls = "rounded,filled,bold", " fontsize=11", "scope"
         ident = name + "/"
     fill = fill_of(uid, COLORS[cat])
-    border = SCOPE_BORDER if kind == "scope" else "#94a3b8"
+    border = "#94a3b8" if kind == "op" else SCOPE_BORDER
     if quiet:
         fill = fill + "80" if len(fill) == 7 and fill == COLORS[cat] else fill
         border, cls = QUIET_EDGE, cls + " quiet"
@@ -205,6 +215,10 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     """
     opened = model.normalize_expand(expand)
     unit_of = {name: model.unit_of(name, opened) for name in model.nodes}
+    grouped = model.grouped_scopes(opened)
+    if grouped:  # members of a closed series share its box (and so its edges)
+        unit_of = {name: ("group", grouped[key[1]]) if key[1] in grouped else key
+                   for name, key in unit_of.items()}
     ids: dict[tuple[str, str], str] = {}
     for key in unit_of.values():
         if key not in ids:
@@ -238,6 +252,8 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
             facts["heat"] = fill_of(uid, "")
         if kind == "op":
             parent = model.chain[name][-1] if model.chain[name] else ""
+        elif kind == "group":
+            parent = model.series()[name][0]
         else:
             parent = name.rpartition("/")[0]
         parent_of[uid] = parent
@@ -348,7 +364,7 @@ def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list
     """Open scopes as nested clusters, in tree order (a stack keeps deep scopes safe)."""
     children: dict[str, list[str]] = {}
     scopes = model.scopes if opened == ALL else opened
-    for scope in sorted(s for s in scopes if s):
+    for scope in sorted(s for s in scopes if s in model.scopes and s):  # open series: no cluster
         children.setdefault(scope.rpartition("/")[0], []).append(scope)
     lines = list(members.get("", []))
     stack: list[tuple[str, bool]] = [(s, True) for s in reversed(children.get("", []))]

@@ -19,6 +19,11 @@ _QUIET = re.compile(
     r"ProximalAdagrad|ProximalGradientDescent|beta1_power|beta2_power|train|save|init)(_\d+)?")
 
 
+# Sibling scopes `<prefix><N>` this many or more are drawn as one series box, as TensorBoard does.
+SERIES_MIN = 3
+_NUMBERED = re.compile(r"(.+?)(\d+)")
+
+
 class GraphError(ValueError):
     """A GraphDef that cannot be read or an expand request that names no scope."""
 
@@ -43,6 +48,30 @@ def parse_input(text: str) -> tuple[str, int, bool]:
     if sep and index.isdigit():
         return name, int(index), False
     return text, 0, False
+
+
+def series_of(names: Iterable[str]) -> dict[str, list[str]]:
+    """Numbered sibling names grouped: `"layer_[0-9]"` -> members in number order.
+
+    `layer_0 .. layer_9` or TF's uniquified `dense, dense_1, dense_2` (the unnumbered one counts
+    as 0); only families of SERIES_MIN or more members form a series.
+    """
+    names = list(names)
+    families: dict[str, dict[int, str]] = {}
+    for name in names:
+        m = _NUMBERED.fullmatch(name)
+        if m:
+            families.setdefault(m[1], {}).setdefault(int(m[2]), name)
+    for name in names:
+        family = families.get(name + "_")
+        if family is not None and not _NUMBERED.fullmatch(name):
+            family.setdefault(0, name)
+    out = {}
+    for prefix, family in families.items():
+        if len(family) >= SERIES_MIN:
+            numbers = sorted(family)
+            out[f"{prefix}[{numbers[0]}-{numbers[-1]}]"] = [family[n] for n in numbers]
+    return out
 
 
 def is_quiet(path: str) -> bool:
@@ -78,6 +107,7 @@ class GraphModel:
         count[""] = len(self.nodes)
         self.scopes = dict(count)
         self._consumers: dict[str, list[tuple[str, int, bool]]] | None = None
+        self._series: dict[str, tuple[str, list[str]]] | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -95,12 +125,41 @@ class GraphModel:
             scope = scope.strip().strip("/")
             if not scope:
                 continue
-            if scope not in self.scopes:
+            if scope not in self.scopes and scope not in self.series():
                 raise GraphError(f"no name scope '{scope}' in the graph; expected one of: "
                                  + ", ".join(sorted(self.top_scopes())[:20]))
             parts = scope.split("/")
             opened.update("/".join(parts[:k]) for k in range(1, len(parts) + 1))
         return frozenset(opened)
+
+    def series(self) -> dict[str, tuple[str, list[str]]]:
+        """Series of numbered sibling scopes by path (`gradients/layer_[0-9]`): (parent, members)."""
+        if self._series is None:
+            children: dict[str, list[str]] = {}
+            for scope in self.scopes:
+                if scope:
+                    parent, _, leaf = scope.rpartition("/")
+                    children.setdefault(parent, []).append(leaf)
+            self._series = {}
+            for parent, leaves in children.items():
+                base = parent + "/" if parent else ""
+                for label, members in series_of(leaves).items():
+                    self._series[base + label] = (parent, [base + m for m in members])
+        return self._series
+
+    def grouped_scopes(self, opened: frozenset[str] | str) -> dict[str, str]:
+        """Closed scopes a view draws inside a series box: scope -> series path.
+
+        A series groups while its parent is open and neither it nor any member is.
+        """
+        if opened == ALL:
+            return {}
+        out: dict[str, str] = {}
+        for path, (parent, members) in self.series().items():
+            if (parent and parent not in opened) or path in opened or not opened.isdisjoint(members):
+                continue
+            out.update(dict.fromkeys(members, path))
+        return out
 
     def top_scopes(self) -> list[str]:
         """Top-level scope names."""

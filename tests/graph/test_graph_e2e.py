@@ -7,6 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from playwright.sync_api import expect
 
+from flowlog.graphsamples import mlp_graphdef
+from flowlog.writer import FileWriter
+
 SVG_TEXT = "#tab-graphs svg.g-svg text"
 
 
@@ -137,3 +140,25 @@ def test_malformed_graph_shows_an_error(page):
     page.goto_graph("g_run=broken")
     message = page.locator("#tab-graphs .g-message.g-error")
     expect(message).to_contain_text("not a valid GraphDef")
+
+
+@pytest.fixture(scope="module")
+def layers_server(tmp_path_factory, flowboard_server):
+    """A server for one run, `deep`: an MLP of ten numbered layers."""
+    root = tmp_path_factory.mktemp("layers")
+    with FileWriter(root / "deep") as w:
+        w.add_graph(mlp_graphdef(10))
+    return flowboard_server(root)
+
+
+def test_clicking_a_series_of_numbered_scopes_shows_each_scope(page, layers_server):
+    page.goto(layers_server + "?tab=graphs&g_run=deep")
+    series = node(page, "layer_[0-9]/")
+    expect(series).to_contain_text("layer_[0-9] (10)")
+    expect(page.locator(SVG_TEXT, has_text=re.compile(r"^layer_3$"))).to_have_count(0)
+    series.click()
+    expect(page.locator(SVG_TEXT, has_text=re.compile(r"^layer_3$"))).to_have_count(1)
+    expect(node(page, "layer_[0-9]/")).to_have_count(0)
+    assert "g_expand=layer_%5B0-9%5D" in page.url
+    node(page, "layer_3/").click()  # members stay closed scopes that expand in turn
+    expect(page.locator("#tab-graphs g.cluster", has_text="layer_3")).to_have_count(1)

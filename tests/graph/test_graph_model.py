@@ -33,9 +33,8 @@ def test_an_op_named_like_a_scope_lives_inside_it():
 
 def test_collapsed_view_shows_top_level_scopes_with_op_counts():
     view = build_view(GraphModel(neuron_graphdef()))
-    assert names_of(view, "scope") == ["GradientDescent", "MergeSummary", "ScalarSummary",
-                                       "ScalarSummary_1", "ScalarSummary_2", "ScalarSummary_3",
-                                       "ScalarSummary_4", "gradients", "loss", "weight"]
+    assert names_of(view, "scope") == ["GradientDescent", "MergeSummary", "ScalarSummary_[0-4]",
+                                       "gradients", "loss", "weight"]
     assert names_of(view, "op") == ["correct_value", "init", "input", "output", "sub"]
     assert '"gradients/" [' in view.dot and "17 ops" in view.dot
     assert "subgraph" not in view.dot
@@ -96,7 +95,7 @@ def test_adam_slots_stay_with_their_variable_and_training_is_quiet():
 
 
 def test_hub_edges_become_stubs_naming_the_other_end():
-    view = build_view(GraphModel(mlp_graphdef(25)))
+    view = build_view(GraphModel(mlp_graphdef(25)), "layer_[0-24]")
     stubs = [u["name"] for u in view.units.values() if u["kind"] == "stub"]
     assert "→ init" in stubs and "→ Adam" in stubs
     ident = {uid: u["name"] for uid, u in view.units.items()}
@@ -163,3 +162,52 @@ def test_ancestors_follow_data_and_control_inputs():
 def test_malformed_bytes_are_a_clear_error():
     with pytest.raises(GraphError, match="not a valid GraphDef"):
         parse_graph_def(b"\x0a\xff\xff\x03garbage")
+
+
+def test_numbered_sibling_scopes_draw_as_one_series_box():
+    model = GraphModel(mlp_graphdef(10))
+    view = build_view(model)
+    assert "layer_[0-9]" in names_of(view, "scope")
+    assert not [n for n in names_of(view, "scope") if n.startswith("layer_") and "[" not in n]
+    series = next(u for u in view.units.values() if u["name"] == "layer_[0-9]")
+    assert series["members"] == [f"layer_{i}" for i in range(10)]
+    assert series["count"] == sum(model.scopes[f"layer_{i}"] for i in range(10))
+    assert "<b>layer_[0-9] (10)</b>" in view.dot
+    ident = {uid: u["name"] for uid, u in view.units.items()}
+    pairs = [(ident[a], ident[b]) for a, b in view.edges.values()]
+    assert ("x", "layer_[0-9]") in pairs and ("layer_[0-9]", "loss") in pairs
+    assert len(pairs) == len(set(pairs))  # the ten layers' edges are aggregated
+
+
+def test_expanding_a_series_shows_its_scopes_still_closed():
+    model = GraphModel(mlp_graphdef(10))
+    view = build_view(model, "layer_[0-9]")
+    scopes = names_of(view, "scope")
+    assert [f"layer_{i}" for i in range(10)] == [s for s in scopes if s.startswith("layer_")]
+    assert names_of(view, "op") == ["init", "x", "y"] and view.opened == ["layer_[0-9]"]
+    assert "cluster_layer_[0-9]" not in view.dot
+    # Opening one member also shows the others one by one.
+    opened_one = build_view(model, "layer_3")
+    assert "layer_[0-9]" not in names_of(opened_one, "scope")
+    assert "layer_4" in names_of(opened_one, "scope") and "layer_3/MatMul" in names_of(
+        opened_one, "op")
+
+
+def test_series_nest_inside_open_scopes_and_tf_uniquified_names_join():
+    view = build_view(GraphModel(mlp_graphdef(10)), "gradients")
+    assert "gradients/layer_[0-9]" in names_of(view, "scope")
+    b = GraphDefBuilder()
+    for name in ("dense", "dense_1", "dense_2", "conv", "conv_1"):
+        b.op(f"{name}/MatMul", "MatMul")
+        b.op(f"{name}/Relu", "Relu", [f"{name}/MatMul"])
+    view = build_view(GraphModel(b.graph))
+    assert names_of(view, "scope") == ["conv", "conv_1", "dense_[0-2]"]  # two do not group
+    series = next(u for u in view.units.values() if u["name"] == "dense_[0-2]")
+    assert series["count"] == 6 and series["members"] == ["dense", "dense_1", "dense_2"]
+    assert names_of(build_view(GraphModel(b.graph), "dense_[0-2]"), "scope") == [
+        "conv", "conv_1", "dense", "dense_1", "dense_2"]
+
+
+def test_expand_naming_no_series_is_an_error():
+    with pytest.raises(GraphError, match=r"no name scope 'layer_\[0-3\]'"):
+        build_view(GraphModel(mlp_graphdef(10)), "layer_[0-3]")
