@@ -32,7 +32,10 @@ def model_of(graph) -> GraphModel:
     if isinstance(graph, GraphModel):
         return graph
     if hasattr(graph, "as_graph_def"):
-        graph = graph.as_graph_def()
+        try:  # shapes label the edges, as in the files FileWriter writes
+            graph = graph.as_graph_def(add_shapes=True)
+        except TypeError:
+            graph = graph.as_graph_def()
     if not isinstance(graph, (graph_pb2.GraphDef, bytes, bytearray, memoryview)):
         # A GraphDef of another protobuf package (TF's own) converts through its bytes.
         if hasattr(graph, "SerializeToString"):
