@@ -6,12 +6,13 @@
   const PALETTE = ["#4f6df5", "#f76707", "#12b886", "#e64980", "#7950f2", "#fab005",
                    "#15aabf", "#82c91e", "#fa5252", "#be4bdb", "#94a3b8", "#a0522d"];
   // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
-  const OWN = ["tab", "off", "runs", "tags", "smooth", "x", "logy", "outliers", "fold"];
+  const OWN = ["tab", "off", "on", "runs", "tags", "smooth", "x", "logy", "outliers", "fold"];
 
   const q = new URLSearchParams(location.search);
   const state = {
     tab: TABS.includes(q.get("tab")) ? q.get("tab") : "scalars",
     off: new Set(q.getAll("off")),          // runs unticked by the user
+    on: q.has("on") ? new Set(q.getAll("on").filter(Boolean)) : null,  // the only ticked runs, if set
     runFilter: q.get("runs") || "",
     tagFilter: q.get("tags") || "",
     smoothing: q.has("smooth") ? clamp(parseFloat(q.get("smooth")), 0, 0.99) : 0.6,
@@ -31,6 +32,7 @@
     OWN.forEach((k) => p.delete(k));
     if (state.tab !== "scalars") p.set("tab", state.tab);
     state.off.forEach((r) => p.append("off", r));
+    if (state.on) (state.on.size ? state.on : [""]).forEach((r) => p.append("on", r));
     if (state.runFilter) p.set("runs", state.runFilter);
     if (state.tagFilter) p.set("tags", state.tagFilter);
     if (state.smoothing !== 0.6) p.set("smooth", String(state.smoothing));
@@ -95,9 +97,24 @@
     }
   }
 
+  function isTicked(run) { return state.on ? state.on.has(run) : !state.off.has(run); }
+
+  function tick(run, on) {
+    if (state.on) { if (on) state.on.add(run); else state.on.delete(run); } else if (on) state.off.delete(run); else state.off.add(run);
+  }
+
   function selectedRuns() {
     const re = regex(state.runFilter);
-    return state.runs.filter((r) => !state.off.has(r) && re.test(r));
+    return state.runs.filter((r) => isTicked(r) && re.test(r));
+  }
+
+  // Make `names` the only ticked runs (null: every run ticked again); used by other views.
+  function selectRuns(names) {
+    state.off.clear();
+    state.on = names ? new Set(names) : null;
+    saveState();
+    renderRuns();
+    flowboard.render();
   }
 
   function tagMatches(tag) { return regex(state.tagFilter).test(tag); }
@@ -169,9 +186,9 @@
     const re = regex(state.runFilter, document.getElementById("run-filter"));
     list.replaceChildren(...state.runs.filter((r) => re.test(r)).map((r) => {
       const box = el("input", { type: "checkbox", "data-run": r });
-      box.checked = !state.off.has(r);
+      box.checked = isTicked(r);
       box.addEventListener("change", () => {
-        if (box.checked) state.off.delete(r); else state.off.add(r);
+        tick(r, box.checked);
         saveState();
         flowboard.render();
       });
@@ -252,15 +269,13 @@
     tagFilter.addEventListener("input", () => {
       state.tagFilter = tagFilter.value; regex(state.tagFilter, tagFilter); saveState(); flowboard.render();
     });
-    document.getElementById("runs-all").addEventListener("click", () => { state.off.clear(); saveState(); renderRuns(); flowboard.render(); });
-    document.getElementById("runs-none").addEventListener("click", () => {
-      state.runs.forEach((r) => state.off.add(r)); saveState(); renderRuns(); flowboard.render();
-    });
+    document.getElementById("runs-all").addEventListener("click", () => selectRuns(null));
+    document.getElementById("runs-none").addEventListener("click", () => selectRuns([]));
     document.getElementById("reload").addEventListener("click", refresh);
   }
 
   window.flowboard = {
-    state, api, el, runColor, selectedRuns, groupedTags, saveState, regex,
+    state, api, el, runColor, selectedRuns, selectRuns, groupedTags, saveState, regex,
     views: {},
     render() { const v = currentView(); if (v) v.render(); },
     refreshVisible() { const v = currentView(); if (v && v.refreshVisible) v.refreshVisible(); },
