@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -189,23 +190,26 @@ class DataProvider:
 
     def hparams(self) -> list[dict]:
         """[{run, hparams: {name: value}, metrics: {tag: last value or None}}] of every run
-        with hparams, sorted by run.
+        with hparams, sorted by run; hparams and metrics in the order the run logged them.
 
         Metrics are the tags of the run's experiment (or, lacking one, of its nearest parent
         run's), looked up in the run and its sub-runs (torch and tensorboardX write them into a
         sub-run named by the time); a metric in group G is looked up in the sub-run G first.
+        Linear in the number of runs (times the depth of the run tree): sub-runs are indexed
+        by the runs with hparams above them once per call, never searched for per run.
         """
         runs = dict(self._runs)
+        below = _runs_below(runs)
         out = []
         for name, run in sorted(runs.items()):
-            if run.hparams is None:
+            values = run.hparams
+            if values is None:
                 continue
             metrics = {}
             for group, tag in _metric_names(name, runs):
                 key = f"{group}/{tag}" if group else tag
-                metrics[key] = _last_value(name, group, tag, runs)
-            out.append({"run": name, "hparams": dict(sorted(run.hparams.items())),
-                        "metrics": metrics})
+                metrics[key] = _last_value(name, group, tag, runs, below.get(name, ()))
+            out.append({"run": name, "hparams": dict(values), "metrics": metrics})
         return out
 
     def memory(self) -> tuple[int, int]:
@@ -221,26 +225,43 @@ def _lookup(index: dict, tag: str, run: str, kind: str):
         raise NotFound(f"unknown {kind} tag {tag!r} in run {run!r}") from None
 
 
+def _parents(name: str):
+    """The names above run `name`, nearest first: "a/b/c" -> "a/b", "a", "."."""
+    while name != ".":
+        name = name.rsplit("/", 1)[0] if "/" in name else "."
+        yield name
+
+
+def _runs_below(runs: dict[str, Run]) -> dict[str, list[Run]]:
+    """For each run with hparams, the runs anywhere below it; one pass over the runs."""
+    wanted = {name for name, run in runs.items() if run.hparams is not None}
+    below: dict[str, list[Run]] = {}
+    for name, run in runs.items():
+        for parent in _parents(name):
+            if parent in wanted:
+                below.setdefault(parent, []).append(run)
+    return below
+
+
 def _metric_names(name: str, runs: dict[str, Run]) -> list[tuple[str, str]]:
     """The (group, tag) metrics of the experiment of run `name` or of its nearest parent."""
-    while True:
-        run = runs.get(name)
+    for candidate in (name, *_parents(name)):
+        run = runs.get(candidate)
         if run is not None and run.hparam_metrics is not None:
             return run.hparam_metrics
-        if name == ".":
-            return []
-        name = name.rsplit("/", 1)[0] if "/" in name else "."
+    return []
 
 
-def _last_value(name: str, group: str, tag: str, runs: dict[str, Run]) -> float | None:
-    """The newest value of `tag` in run `name/group`, else the run, else its newest sub-run."""
+def _last_value(name: str, group: str, tag: str, runs: dict[str, Run],
+                below: Iterable[Run]) -> float | None:
+    """The newest value of `tag` in run `name/group`, else the run, else the sub-run (among
+    `below`, the runs under `name`) that logged it last."""
     prefix = "" if name == "." else name + "/"
     for candidate in ([prefix + group] if group else []) + [name]:
         last = _last_point(runs.get(candidate), tag)
         if last is not None:
             return last[1]
-    subs = [_last_point(run, tag) for sub, run in runs.items()
-            if sub.startswith(prefix) and sub != name]
+    subs = (_last_point(run, tag) for run in below)
     return max((p for p in subs if p is not None), default=(None, None))[1]
 
 
