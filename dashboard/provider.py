@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from flowlog.events import is_event_file
+from flowlog.events import find_runs
+from flowlog.wire import fields
 
 from .errors import BadRequest, NotFound
-from .fastscan import fields
 from .runs import Run, read_image
 from .series import downsample
 
@@ -81,13 +81,12 @@ class DataProvider:
             self._loaded.set()
 
     def _discover(self) -> None:
-        for top, dirs, files in os.walk(self.logdir):
-            dirs.sort()
-            if any(is_event_file(f) for f in files):
-                rel = os.path.relpath(top, self.logdir)
-                name = "." if rel == "." else rel.replace(os.sep, "/")
-                if name not in self._runs:
-                    self._runs[name] = Run(name, top)
+        found = find_runs(self.logdir)
+        for name, path in found.items():
+            if name not in self._runs:
+                self._runs[name] = Run(name, path)
+        for name in set(self._runs) - set(found):  # deleted since
+            del self._runs[name]
 
     def status(self) -> dict:
         """Loading progress: whether a pass is running and how many bytes are left."""

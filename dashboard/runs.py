@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 
@@ -10,16 +9,16 @@ import numpy as np
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
-from flowlog.events import decode_tensor, is_event_file, plugin_of, scalar_of
+from flowlog.decoder import Decoded, EventDecoder
+from flowlog.events import decode_tensor, event_files, plugin_of
 from flowlog.proto import event_pb2, plugins_pb2
-from flowlog.records import FOOTER_SIZE, HEADER_SIZE, RecordReader
+from flowlog.records import RecordReader, open_regular
 
-from . import fastscan
 from .series import NEVER, ScalarSeries
 
 log = logging.getLogger("flowlog.dashboard")
-# Bytes read per step; bounded so memory stays small on huge files.
-CHUNK_SIZE = 32 << 20
+# Purging from this step drops every point.
+EVERYTHING = np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,13 @@ class ImageRef:
 
 
 @dataclass
-class _Batch:
-    """Scalars read from one stretch of a file, in file order, before they are stored."""
+class _File:
+    """One event file of a run, known by identity (device, inode), not by name."""
 
-    pos: list
-    tag: list
-    step: list
-    wall: list
-    value: list
+    reader: RecordReader
+    # The bytes just before `reader.offset` when it was last read: if they change, the file
+    # was rewritten in place (a size check alone misses a rewrite that grew past the offset).
+    mark: bytes = b""
 
 
 class Run:
@@ -51,9 +49,19 @@ class Run:
     def __init__(self, name: str, path: str):
         self.name = name
         self.path = path
-        self.offsets: dict[str, int] = {}  # event file name -> bytes read
-        self.plugins: dict[str, str] = {}  # tag -> plugin, from the first value's metadata
+        self.damaged_records = 0
+        self.bytes_read = 0
+        self._lock = threading.Lock()  # one load at a time
+        self._odd: set[str] = set()  # non-regular entries already warned about
         self.scalars: dict[str, ScalarSeries] = {}
+        self._clear()
+
+    def _clear(self) -> None:
+        """Forget everything read (the scalar series stay, emptied, so readers see the change)."""
+        for series in self.scalars.values():
+            series.purge(EVERYTHING)
+        self._files: dict[tuple[int, int], _File] = {}
+        self.decoder = EventDecoder()
         self.histograms: dict[str, list] = {}  # tag -> [(wall, step, (k, 3) buckets)]
         self.images: dict[str, list] = {}  # tag -> [(wall, step, [ImageRef])]
         self.texts: dict[str, list] = {}  # tag -> [(wall, step, text or nested lists)]
@@ -63,142 +71,114 @@ class Run:
         self.hparams: dict | None = None  # name -> str, bool or float, from session_start_info
         self.hparam_metrics: list[tuple[str, str]] | None = None  # (group, tag) of experiment
         self._hparams_wall = self._metrics_wall = -np.inf  # the newest of each is kept
-        self.bytes_read = 0
-        self.damaged_records = 0
-        self._lock = threading.Lock()  # one load at a time
 
-    def files(self) -> list[str]:
-        """The event files of the run, oldest first (their names start with a timestamp)."""
-        try:
-            names = [e.name for e in os.scandir(self.path)
-                     if is_event_file(e.name) and e.is_file()]
-        except OSError:
-            return []
-        return sorted(names)
+    @property
+    def plugins(self) -> dict[str, str]:
+        """tag -> plugin, from the metadata of each tag's first value."""
+        return self.decoder.plugins
+
+    def files(self) -> list[tuple[tuple[int, int], str, int]]:
+        """(identity, path, size) of the run's event files, oldest first."""
+        entries, odd = event_files(self.path)
+        for path in set(odd) - self._odd:
+            log.warning("skipping %s: not a regular file", path)
+        self._odd = set(odd)
+        out = []
+        for e in entries:
+            try:
+                st = e.stat()
+            except OSError:
+                continue
+            out.append(((st.st_dev, st.st_ino), e.path, st.st_size))
+        return out
 
     def pending_bytes(self) -> int:
         """Bytes written to the run's files but not read yet."""
         total = 0
-        for name in self.files():
-            try:
-                total += os.path.getsize(os.path.join(self.path, name))
-            except OSError:
-                continue
-            total -= self.offsets.get(name, 0)
-        return max(total, 0)
+        for key, _, size in self.files():
+            known = self._files.get(key)
+            total += max(size - (known.reader.offset if known else 0), 0)
+        return total
 
     def load(self) -> None:
-        """Read what was appended to the run's files since the last load."""
+        """Read what was appended to the run's files since the last load.
+
+        A renamed file goes on from where it was; a file truncated or rewritten in place
+        makes the run read all its files again, so no stale point survives.
+        """
         with self._lock:
-            for name in self.files():
-                path = os.path.join(self.path, name)
+            files = self.files()
+            if any(self._rewritten(key, path, size) for key, path, size in files):
+                log.warning("%s: an event file was rewritten; reading the run again", self.path)
+                self._clear()
+            for key in set(self._files) - {key for key, _, _ in files}:
+                del self._files[key]  # deleted
+            for key, path, _ in files:
+                known = self._files.setdefault(key, _File(RecordReader(path)))
+                known.reader.path = path
                 try:
-                    self.offsets[name] = self._read_file(path, self.offsets.get(name, 0))
+                    self._read_file(known)
                 except OSError as e:
                     log.warning("cannot read %s: %s", path, e)
                 except Exception as e:  # noqa: BLE001 (one bad file must not stop the rest)
                     log.warning("skipping the rest of %s: %s: %s", path, type(e).__name__, e)
+            for tag in [t for t, s in self.scalars.items() if not len(s)]:
+                del self.scalars[tag]
 
-    def _read_file(self, path: str, offset: int) -> int:
-        size = os.path.getsize(path)
-        if size < offset:  # replaced or truncated: read it again
-            offset = 0
-        want = CHUNK_SIZE
-        with open(path, "rb") as f:
-            while offset < size:
-                f.seek(offset)
-                buf = f.read(min(want, size - offset))
-                chunk = fastscan.scan(buf)
-                self._take(chunk.groups, chunk.others, path, offset)
-                offset += chunk.end
-                self.bytes_read += chunk.end
-                at_end = offset + (len(buf) - chunk.end) >= size
-                if chunk.damaged or (chunk.end < len(buf) and at_end):
-                    resumed = self._read_tolerantly(path, offset)
-                    if resumed == offset:  # an unfinished record: wait for the rest
-                        return offset
-                    offset = resumed
-                want = max(CHUNK_SIZE, chunk.need)
-        return offset
+    def _rewritten(self, key: tuple[int, int], path: str, size: int) -> bool:
+        known = self._files.get(key)
+        if known is None or not known.mark:
+            return False
+        offset = known.reader.offset
+        if size < offset:
+            return True
+        try:
+            with open_regular(path) as f:
+                f.seek(offset - len(known.mark))
+                return f.read(len(known.mark)) != known.mark
+        except OSError:
+            return False
 
-    def _read_tolerantly(self, path: str, offset: int) -> int:
-        """Read past damage (or an unfinished tail) record by record, as far as it goes."""
-        reader = RecordReader(path, offset)
-        others = []
-        end = offset
-        for data in reader.read():
-            others.append((reader.offset, data))
-            end = reader.offset + HEADER_SIZE + len(data) + FOOTER_SIZE
-            if reader.skipped_bytes:
-                break  # past the damage: the fast path can go on from here
-        if reader.skipped_bytes:
-            self.damaged_records += reader.corrupt_records
-            log.warning("%s: skipped %d damaged bytes at offset %d",
-                        path, reader.skipped_bytes, offset)
-        end = max(end, reader.offset) if not others else end
-        self._take([], others, path, 0)
-        self.bytes_read += end - offset
-        return end
+    def _read_file(self, known: _File) -> None:
+        reader = known.reader
+        start, damaged, bad = reader.offset, reader.corrupt_records, self.decoder.bad_events
+        for chunk in reader.read_chunks():
+            self._take(self.decoder.decode(*chunk), reader.path)
+        self.bytes_read += reader.offset - start
+        self.damaged_records += reader.corrupt_records - damaged
+        self.damaged_records += self.decoder.bad_events - bad
+        if reader.skipped_bytes and reader.corrupt_records > damaged:
+            log.warning("%s: skipped %d damaged bytes", reader.path, reader.skipped_bytes)
+        if reader.offset >= 8 and reader.offset != start:
+            with open_regular(reader.path) as f:
+                f.seek(reader.offset - 8)
+                known.mark = f.read(8)
 
-    def _take(self, groups: list[fastscan.ScalarGroup], others: list[tuple[int, bytes]],
-              path: str, base: int) -> None:
+    def _take(self, decoded: Decoded, path: str) -> None:
         """Store the events of one stretch of a file."""
-        batch = _Batch([], [], [], [], [])
         restarts: list[tuple[int, int]] = []  # (position, step) of SessionLog.START
-        for off, data in others:
-            try:
-                event = event_pb2.Event.FromString(data)
-            except DecodeError:
-                self.damaged_records += 1
-                continue
-            self._event(event, path, base + off, batch, restarts)
-        names = list(dict.fromkeys(batch.tag))
-        ids = {t: i for i, t in enumerate(names)}
-        pos = [np.asarray(batch.pos, np.int64)]
-        tag = [np.asarray([ids[t] for t in batch.tag], np.int64)]
-        cols = [[np.asarray(c, t)] for c, t in
-                ((batch.step, np.int64), (batch.wall, np.float64), (batch.value, np.float64))]
-        for g in groups:
-            name = g.layout.tag
-            if g.layout.tensor and self.plugins.get(name) != "scalars":
-                continue
-            if name not in ids:
-                ids[name] = len(names)
-                names.append(name)
-            pos.append(g.pos + base)
-            tag.append(np.full(g.pos.size, ids[name], np.int64))
-            for col, a in zip(cols, (g.step, g.wall, g.value)):
-                col.append(a)
+        for pos, event in decoded.events:
+            self._event(event, path, pos, restarts)
         if restarts:
             lowest = min(s for _, s in restarts)
             for series in list(self.scalars.values()):
                 series.purge(lowest)
-        if not names:
-            return
-        pos, tag = np.concatenate(pos), np.concatenate(tag)
-        step, wall, value = (np.concatenate(c) for c in cols)
-        order = np.lexsort((pos, tag))
-        cuts = np.flatnonzero(np.diff(tag[order])) + 1
-        for idx in np.split(order, cuts):
-            self._store_tag(names[tag[idx[0]]], idx, pos, step, wall, value, restarts)
+        for tag, (pos, step, wall, value) in decoded.scalars.items():
+            limit = None
+            if restarts:
+                at, steps = np.array(restarts, np.int64).T
+                later_min = np.minimum.accumulate(steps[::-1])[::-1]
+                limit = np.append(later_min, NEVER)[np.searchsorted(at, pos, "right")]
+            series = self.scalars.get(tag)
+            if series is None:
+                series = self.scalars[tag] = ScalarSeries()
+            series.add(step, wall, value, limit)
 
-    def _store_tag(self, tag, idx, pos, step, wall, value, restarts) -> None:
-        limit = None
-        if restarts:
-            at, steps = np.array(restarts, np.int64).T
-            later_min = np.minimum.accumulate(steps[::-1])[::-1]
-            k = np.searchsorted(at, pos[idx], "right")
-            limit = np.append(later_min, NEVER)[k]
-        series = self.scalars.get(tag)
-        if series is None:
-            series = self.scalars[tag] = ScalarSeries()
-        series.add(step[idx], wall[idx], value[idx], limit)
-
-    def _event(self, event, path, pos, batch: _Batch, restarts) -> None:
+    def _event(self, event, path, pos, restarts) -> None:
         kind = event.WhichOneof("what")
         if kind == "summary":
             for i, v in enumerate(event.summary.value):
-                self._value(v, i, event, path, pos, batch)
+                self._value(v, i, event, path, pos)
         elif kind == "graph_def":
             self.graph = event.graph_def
         elif kind == "meta_graph_def":
@@ -212,16 +192,11 @@ class Run:
                 for tag, items in index.items():
                     index[tag] = [it for it in items if it[1] < event.step]
 
-    def _value(self, v, i, event, path, pos, batch: _Batch) -> None:
+    def _value(self, v, i, event, path, pos) -> None:
+        """Index one non-scalar summary value (the decoder has taken the scalars)."""
         plugin = plugin_of(v, self.plugins)
         wall, step = event.wall_time, event.step
-        if plugin == "scalars":
-            x = scalar_of(v, plugin)
-            if x is not None:
-                for col, item in zip((batch.pos, batch.tag, batch.step, batch.wall, batch.value),
-                                     (pos, v.tag, step, wall, x)):
-                    col.append(item)
-        elif plugin == "histograms":
+        if plugin == "histograms":
             buckets = _buckets(v)
             if buckets is not None:
                 self.histograms.setdefault(v.tag, []).append((wall, step, buckets))

@@ -1,17 +1,40 @@
 """flowlog: TF1-style dataflow graphs and TensorBoard-compatible event files, without TensorFlow."""
+
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
 
-# TF1 vocabulary: `fl.constant`, `fl.Session`, `fl.train`, `fl.summary`, `fl.nn`, `fl.errors`, ...
-from flowlog.engine.api import *
-from flowlog.engine.api import errors, nn, summary, train  # noqa: F401
+# Public names, loaded on first use: the event-file library and the dashboard import flowlog's
+# submodules (flowlog.records, flowlog.decoder, ...) without loading the engine and
+# registering its ops. The TF1 vocabulary (`fl.constant`, `fl.Session`, `fl.train`,
+# `fl.summary`, ...) is every name in `flowlog.engine.api.__all__`.
+_PUBLIC = {
+    "export_graph": "flowlog.graphview",
+    "read_events": "flowlog.reader",
+    "read_scalars": "flowlog.reader",
+    "EventFileWriter": "flowlog.writer",
+    "FileWriter": "flowlog.writer",
+    "SummaryWriter": "flowlog.writer",
+}
+_ENGINE = "flowlog.engine.api"
 
-# graph export
-from flowlog.graphview import export_graph as export_graph
 
-# event files
-from flowlog.reader import read_events as read_events
-from flowlog.reader import read_scalars as read_scalars
-from flowlog.writer import EventFileWriter as EventFileWriter
-from flowlog.writer import FileWriter as FileWriter
-from flowlog.writer import SummaryWriter as SummaryWriter
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        api = importlib.import_module(_ENGINE)
+        if name not in api.__all__:
+            raise AttributeError(f"module 'flowlog' has no attribute {name!r}")
+        value = getattr(api, name)
+    else:
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC) | set(importlib.import_module(_ENGINE).__all__))

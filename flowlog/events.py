@@ -12,6 +12,9 @@ from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from flowlog.records import RecordReader
 
 EVENT_FILE_MARK = "tfevents"
+# The most elements a tensor stored as one repeated value may expand to (TensorFlow writes a
+# tensor whose elements are all equal as one value; a damaged shape could claim 2**60).
+MAX_FILL = 1 << 24
 
 # NumPy dtype of each DataType that a summary tensor may hold, and the repeated field that
 # carries its values when tensor_content is empty.
@@ -37,16 +40,51 @@ def is_event_file(path: str | os.PathLike) -> bool:
     return EVENT_FILE_MARK in os.path.basename(path)
 
 
+def event_files(directory: str | os.PathLike) -> tuple[list[os.DirEntry], list[str]]:
+    """The event files directly in `directory`, sorted by name (so by creation time: the
+    name holds the creation second), and the paths of entries named like event files that
+    are not regular files (FIFOs, devices, directories), which must never be opened."""
+    try:
+        entries = [e for e in os.scandir(directory) if is_event_file(e.name)]
+    except OSError:
+        return [], []
+    files, odd = [], []
+    for e in sorted(entries, key=lambda e: e.name):
+        try:
+            regular = e.is_file()
+        except OSError:
+            regular = False
+        (files if regular else odd).append(e)
+    return files, [e.path for e in odd]
+
+
+def find_runs(logdir: str | os.PathLike) -> dict[str, str]:
+    """Every directory under `logdir` that directly holds event files, as {run: path}.
+
+    Runs are named by their path relative to `logdir` with "/" separators, "." for `logdir`
+    itself, and come sorted the way the walk meets them (parents before children).
+    """
+    root = os.fspath(logdir)
+    runs: dict[str, str] = {}
+    for directory, subdirs, files in os.walk(root):
+        subdirs.sort()
+        if any(is_event_file(f) for f in files):
+            rel = os.path.relpath(directory, root)
+            runs["." if rel == "." else rel.replace(os.sep, "/")] = directory
+    return runs
+
+
 def decode_tensor(t: tensor_pb2.TensorProto) -> np.ndarray:
     """The value of a TensorProto as a NumPy array (strings as an object array of bytes)."""
     shape = tuple(d.size for d in t.tensor_shape.dim)
     if t.dtype == types_pb2.DT_STRING:
         arr = np.empty(len(t.string_val), dtype=object)
         arr[:] = list(t.string_val)
-        return arr.reshape(shape) if arr.size == int(np.prod(shape)) else arr
+        return arr.reshape(shape) if arr.size == _element_count(shape) else arr
     if t.dtype not in _NUMPY:
         raise ValueError(f"tensor dtype {types_pb2.DataType.Name(t.dtype)} is not supported")
     np_dtype, field = _NUMPY[t.dtype]
+    n = _element_count(shape)
     if t.dtype == types_pb2.DT_BFLOAT16:  # upper halves of float32 words
         raw = np.asarray(getattr(t, field), dtype=np.uint32) << 16
         arr = raw.view(np.float32)
@@ -56,10 +94,22 @@ def decode_tensor(t: tensor_pb2.TensorProto) -> np.ndarray:
         arr = np.asarray(t.half_val, dtype=np.uint16).view(np.float16)
     else:
         arr = np.asarray(getattr(t, field), dtype=np_dtype)
-    n = int(np.prod(shape))
-    if arr.size == 1 and n > 1:  # a single value stands for a tensor filled with it
+    if arr.size == 1 and 1 < n <= MAX_FILL:  # a single value stands for a tensor filled with it
         arr = np.full(n, arr[0], dtype=arr.dtype)
-    return arr.reshape(shape) if arr.size == n else arr
+    if arr.size != n:
+        raise ValueError(f"damaged tensor: shape {list(shape)} holds {n} values, "
+                         f"its content {arr.size}")
+    return arr.reshape(shape)
+
+
+def _element_count(shape: tuple[int, ...]) -> int:
+    """Elements of a tensor of `shape`, checked: a damaged shape must not size an allocation."""
+    n = 1
+    for d in shape:
+        if d < 0:
+            raise ValueError(f"damaged tensor: shape {list(shape)} has a negative dimension")
+        n *= d
+    return n
 
 
 def plugin_of(value: summary_pb2.Summary.Value, known: dict[str, str]) -> str:

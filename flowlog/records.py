@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ _LENGTH = struct.Struct("<Q")
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
 _crc32c = google_crc32c.value
+_crc_extend = google_crc32c.extend
 # Files are read in chunks of this size, so memory stays bounded on huge files.
 CHUNK_SIZE = 16 << 20
 
@@ -49,17 +51,24 @@ def frame(data: bytes) -> bytes:
     )
 
 
+class NotRegularFile(OSError):
+    """An event file name that is not a regular file (a FIFO, a device, a directory)."""
+
+
 @dataclass
 class RecordReader:
     """Reads the records of one file from a byte offset, and can resume where it stopped.
 
     A record cut short at the end of the file means "not written yet": reading stops and
     `offset` stays at that record's start, so a later `read()` picks it up once complete.
-    A record whose length or data CRC fails is corruption: the reader scans forward to the
-    next intact record, and counts the damaged region once in `corrupt_records` and its
-    size in `skipped_bytes`. An incomplete record at the end that is followed by an intact
-    one was torn, not in progress, and is skipped the same way. Nothing is allocated beyond
-    what the file holds, whatever a length field says.
+    A record whose length or data CRC fails is corruption: the reader moves on to the next
+    intact record, and counts the damaged region once in `corrupt_records` and its size in
+    `skipped_bytes`. An incomplete record at the end that is followed by an intact one was
+    torn, not in progress, and is skipped the same way. Nothing is allocated beyond what the
+    file holds, whatever a length field says, and damage costs time linear in the file's
+    size, however many fake headers it holds (see `_intact_after`).
+
+    Only regular files are read: anything else raises `NotRegularFile` without blocking.
     """
 
     path: str | os.PathLike
@@ -76,16 +85,16 @@ class RecordReader:
                 yield buf[start : start + size]
                 self.offset = base + start + size + FOOTER_SIZE
 
-    def read_chunks(self) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
-        """Yield `(buf, starts, sizes)`: intact records' data at `buf[start:start + size]`.
+    def read_chunks(self) -> Iterator[tuple[bytes, int, np.ndarray, np.ndarray]]:
+        """Yield `(buf, base, starts, sizes)`: intact records' data at `buf[start:start + size]`,
+        `buf[0]` being the file's byte `base`.
 
         For bulk decoders; `offset` moves past a chunk when the next one is asked for.
         """
-        for buf, _, starts, sizes in self._chunks():
-            yield buf, starts, sizes
+        return self._chunks()
 
     def _chunks(self) -> Iterator[tuple[bytes, int, np.ndarray, np.ndarray]]:
-        with open(self.path, "rb") as f:
+        with open_regular(self.path) as f:
             size = os.fstat(f.fileno()).st_size
             if size < self.offset:  # the file was truncated or replaced: start over
                 self.offset = 0
@@ -97,43 +106,61 @@ class RecordReader:
             # Records per scan: grows while the file is intact, so that damage every few
             # records does not make each scan check (and then drop) the rest of the chunk.
             limit = 1024
+            # Once a chunk shows damage, the rest of it is read from a map of its intact
+            # records, built once (a scan from every damaged spot could cost the chunk again).
+            intact: _IntactMap | None = None
             while True:
-                starts, sizes, stop = scan(buf, pos, limit)
-                if len(starts):
-                    self._resyncing = False
-                    yield buf, base, starts, sizes
+                at_end = base + len(buf) >= size
+                if intact is None:
+                    starts, sizes, stop = scan(buf, pos, limit)
+                    if len(starts):
+                        self._resyncing = False
+                        yield buf, base, starts, sizes
+                        pos = stop
+                        self.offset = base + pos
+                    if len(starts) == limit:
+                        limit = min(limit * 4, 1 << 22)
+                        continue
+                    limit = 1024
+                    # Damage, or an unfinished record at the very end that may be torn.
+                    if _damaged(buf, pos) or (at_end and len(buf) - pos >= HEADER_SIZE):
+                        intact = _IntactMap(buf, pos)
+                if intact is not None:
+                    starts, sizes, stop, skipped = intact.chain(pos, at_end)
+                    if skipped:
+                        self._skip(skipped)
+                    if len(starts):
+                        self._resyncing = False
+                        yield buf, base, starts, sizes
                     pos = stop
                     self.offset = base + pos
-                n = _check(buf, pos)
-                limit = 1024 if n < 0 else min(limit * 4, 1 << 22)
-                if n > 0:
-                    continue  # scan() stopped at its limit
-                if n < 0:
-                    nxt = _resync(buf, pos + 1)
-                    self._skip(nxt - pos)
-                    pos = nxt
-                    self.offset = base + pos
-                    continue
-                if base + len(buf) < size:  # need more bytes, and the file has them
-                    carry = buf[pos:]
-                    base += pos
-                    want = max(CHUNK_SIZE, _needed(carry))
-                    buf = carry + f.read(min(want, size - base) - len(carry))
-                    pos = 0
-                    continue
-                # An incomplete record at the end: in progress, unless an intact one follows.
-                nxt = _next_intact(buf, pos + 1)
-                if nxt < 0:
+                if at_end:
                     return
-                self._skip(nxt - pos)
-                pos = nxt
-                self.offset = base + pos
+                # More bytes are needed, and the file has them. The buffer at least doubles,
+                # so that headers claiming ever more bytes cost O(file) reads in all.
+                carry = buf[pos:]
+                base += pos
+                want = max(CHUNK_SIZE, _needed(carry), 2 * len(carry))
+                buf = carry + f.read(min(want, size - base) - len(carry))
+                pos, intact = 0, None
 
     def _skip(self, nbytes: int) -> None:
         if not self._resyncing:
             self.corrupt_records += 1
             self._resyncing = True
         self.skipped_bytes += nbytes
+
+
+def open_regular(path: str | os.PathLike):
+    """Open `path` for binary reading if it is a regular file; never blocks on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{os.fspath(path)!r} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -158,8 +185,13 @@ def scan(buf: bytes, pos: int = 0, limit: int = 1 << 62) -> tuple[np.ndarray, np
     if not len(begin):
         return _EMPTY, _EMPTY, pos
     head = _windows(arr, HEADER_SIZE)[begin]
-    sizes = head[:, :8].copy().view("<u8").ravel().astype(np.int64)
     ok = mask_crcs(_crc_of_lengths(head)) == head[:, 8:].copy().view("<u4").ravel()
+    if not ok.all():  # no data CRC is computed past a bad length
+        cut = int(np.argmin(ok))
+        if cut == 0:
+            return _EMPTY, _EMPTY, pos
+        begin, head, ok = begin[:cut], head[:cut], ok[:cut]
+    sizes = head[:, :8].copy().view("<u8").ravel().astype(np.int64)
     stored = _windows(arr, FOOTER_SIZE)[begin + HEADER_SIZE + sizes].copy().view("<u4").ravel()
     ok &= mask_crcs(data_crcs(buf, begin + HEADER_SIZE, sizes)) == stored
     keep = len(begin) if ok.all() else int(np.argmin(ok))  # intact up to the first bad one
@@ -289,55 +321,18 @@ def _crc_of_lengths(rows: np.ndarray) -> np.ndarray:
     return crc
 
 
-def _check(buf: bytes, pos: int) -> int:
-    """Size of the intact record at `pos`; 0 if `buf` ends before it can be told; -1 if damaged."""
+def _damaged(buf: bytes, pos: int) -> bool:
+    """Whether the bytes at `pos` are known damaged (not an intact or unfinished record).
+
+    Called where `scan` stopped short of its limit: there the record is either incomplete
+    in `buf`, or it was complete and failed its CRCs.
+    """
     if len(buf) - pos < HEADER_SIZE:
-        return 0
+        return False
     length, length_crc = _HEADER.unpack_from(buf, pos)
     if masked_crc32c(buf[pos : pos + 8]) != length_crc:
-        return -1
-    end = pos + HEADER_SIZE + length
-    if end + FOOTER_SIZE > len(buf):
-        return 0
-    if masked_crc32c(buf[pos + HEADER_SIZE : end]) != _CRC.unpack_from(buf, end)[0]:
-        return -1
-    return HEADER_SIZE + length + FOOTER_SIZE
-
-
-def _header_candidates(buf: bytes, start: int) -> Iterator[int]:
-    """Positions from `start` on whose 12 bytes are a length with its correct CRC.
-
-    Checked for many positions at once, in blocks growing from a few hundred bytes (damage
-    is usually short) to a megabyte, so that crossing a damaged region costs a few array
-    operations per byte rather than a CRC call.
-    """
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    last = len(buf) - HEADER_SIZE  # the last position a header fits at
-    block, width = start, 256
-    while block <= last:
-        stop = min(block + width, last + 1)
-        rows = _windows(arr[block : stop + HEADER_SIZE - 1], HEADER_SIZE)
-        stored = rows[:, 8:].copy().view("<u4").ravel()
-        hits = np.flatnonzero(mask_crcs(_crc_of_lengths(rows)) == stored)
-        yield from (block + hits).tolist()
-        block, width = stop, min(width * 4, 1 << 20)
-
-
-def _resync(buf: bytes, start: int) -> int:
-    """The first position from `start` that is not known damaged: an intact or incomplete
-    record, or too close to the end of `buf` to tell."""
-    for pos in _header_candidates(buf, start):
-        if _check(buf, pos) >= 0:
-            return pos
-    return max(start, len(buf) - HEADER_SIZE + 1)
-
-
-def _next_intact(buf: bytes, start: int) -> int:
-    """Position of the first complete, intact record at or after `start`, or -1."""
-    for pos in _header_candidates(buf, start):
-        if _check(buf, pos) > 0:
-            return pos
-    return -1
+        return True
+    return pos + HEADER_SIZE + length + FOOTER_SIZE <= len(buf)
 
 
 def _needed(buf: bytes) -> int:
@@ -347,6 +342,141 @@ def _needed(buf: bytes) -> int:
         if masked_crc32c(buf[:8]) == length_crc:
             return HEADER_SIZE + length + FOOTER_SIZE
     return HEADER_SIZE
+
+
+class _IntactMap:
+    """Every intact record of `buf` from `start` on, found in bulk, for reading past damage.
+
+    A damaged region may hold any number of "headers" whose length CRC is right (by chance,
+    or planted), each claiming up to the whole file. Checking each claim's data CRC on its
+    own would cost its claimed length, so a few hundred such headers would cost hundreds of
+    times the file. Instead the CRCs of all claims are found together from prefix CRCs
+    (`substring_crcs`): one pass over the chunk, plus a few array operations per claim.
+    """
+
+    def __init__(self, buf: bytes, start: int):
+        self.buf = buf
+        cand = _header_positions(buf, start)
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        length = _windows(arr, 8)[cand].copy().view("<u8").ravel() if len(cand) else _EMPTY
+        room = len(buf) - cand - HEADER_SIZE - FOOTER_SIZE  # data bytes the chunk has
+        complete = length <= np.maximum(room, 0).astype(np.uint64)
+        begin = cand[complete] + HEADER_SIZE
+        size = length[complete].astype(np.int64)
+        stored = _windows(arr, FOOTER_SIZE)[begin + size].copy().view("<u4").ravel()
+        ok = mask_crcs(substring_crcs(buf, begin, begin + size)) == stored
+        self.starts = cand[complete][ok]  # record starts (headers), ascending
+        self.sizes = size[ok]
+        self.pending = cand[~complete]  # headers whose record runs past the chunk
+
+        # Records that follow each other form runs, taken in one step: run_end[i] is the
+        # index after the run that record i belongs to.
+        follows = self.starts[1:] == self.starts[:-1] + self.sizes[:-1] + HEADER_SIZE + FOOTER_SIZE
+        cuts = np.append(np.flatnonzero(~follows) + 1, len(self.starts))
+        self.run_end = np.repeat(cuts, np.diff(np.append(0, cuts)))
+
+    def chain(self, pos: int, at_end: bool) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """The records read from `pos` on: (data starts, sizes, where reading stopped, bytes
+        skipped as damage).
+
+        Reading stops before a header whose record runs past the chunk: more bytes may
+        complete it. At the end of the file that happens only when no intact record follows
+        (else it was torn); bytes that cannot start a record are skipped as damage.
+        """
+        starts, sizes, skipped = [], [], 0
+        n = len(self.starts)
+        while True:
+            i = int(np.searchsorted(self.starts, pos))
+            k = int(np.searchsorted(self.pending, pos))
+            wait = int(self.pending[k]) if k < len(self.pending) else -1
+            if wait >= 0 and (i == n or (wait < self.starts[i] and not at_end)):
+                skipped += wait - pos
+                pos = wait
+                break
+            if i == n:
+                last = len(self.buf) - HEADER_SIZE + 1  # a header may still start after it
+                if wait < 0 and last > pos:
+                    skipped += last - pos
+                    pos = last
+                break
+            j = int(self.run_end[i])
+            skipped += int(self.starts[i]) - pos
+            starts.append(self.starts[i:j] + HEADER_SIZE)
+            sizes.append(self.sizes[i:j])
+            pos = int(self.starts[j - 1] + self.sizes[j - 1]) + HEADER_SIZE + FOOTER_SIZE
+        if not starts:
+            return _EMPTY, _EMPTY, pos, skipped
+        return np.concatenate(starts), np.concatenate(sizes), pos, skipped
+
+
+def _header_positions(buf: bytes, start: int) -> np.ndarray:
+    """Positions from `start` on whose 12 bytes are a length with its correct CRC.
+
+    Checked for all positions at once, a megabyte at a time, so that crossing a damaged
+    region costs a few array operations per byte rather than a CRC call.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    last = len(buf) - HEADER_SIZE  # the last position a header fits at
+    found = [_EMPTY]
+    for block in range(start, last + 1, 1 << 20):
+        stop = min(block + (1 << 20), last + 1)
+        rows = _windows(arr[block : stop + HEADER_SIZE - 1], HEADER_SIZE)
+        stored = rows[:, 8:].copy().view("<u4").ravel()
+        found.append(block + np.flatnonzero(mask_crcs(_crc_of_lengths(rows)) == stored))
+    return np.concatenate(found)
+
+
+# CRC32C as a polynomial over GF(2), in the reflected bit order google-crc32c uses. For
+# strings A and B, crc(A + B) = shift(crc(A), len(B)) ^ crc(B), where shift multiplies by
+# x^(8 len(B)) modulo the polynomial (the identity behind zlib's crc32_combine). So from
+# prefix CRCs P(i) = crc(buf[o:i]), the CRC of any buf[s:e] is P(e) ^ shift(P(s), e - s).
+_POLY = 0x82F63B78
+
+
+def _mul_const(a: int, b: np.ndarray) -> np.ndarray:
+    """a * b modulo the polynomial, for a constant `a` and an array `b` (reflected order)."""
+    out = np.zeros_like(b)
+    for bit in range(32):
+        if a & (1 << (31 - bit)):
+            out ^= b
+        b = (b >> np.uint32(1)) ^ np.where(b & np.uint32(1), np.uint32(_POLY), np.uint32(0))
+    return out
+
+
+def _x_pow2_table() -> list[int]:
+    """x^(2^k) modulo the polynomial, k = 0..63."""
+    table = [1 << 30]  # x^1
+    for _ in range(63):
+        table.append(int(_mul_const(table[-1], np.array([table[-1]], np.uint32))[0]))
+    return table
+
+
+_X_POW2 = _x_pow2_table()
+
+
+def crc_shift(crc: np.ndarray, nbytes: np.ndarray) -> np.ndarray:
+    """Each CRC times x^(8 n): the CRC of its message followed by n bytes, less theirs."""
+    crc = crc.astype(np.uint32, copy=True)
+    nbytes = np.asarray(nbytes, dtype=np.int64)
+    for k in range(int(nbytes.max()).bit_length() if len(nbytes) else 0):
+        sel = ((nbytes >> k) & 1).astype(bool)
+        if sel.any():
+            crc[sel] = _mul_const(_X_POW2[k + 3], crc[sel])
+    return crc
+
+
+def substring_crcs(buf: bytes, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """CRC32C (unmasked) of each `buf[b:e]`, in one pass over `buf` whatever they overlap."""
+    if not len(begin):
+        return np.zeros(0, np.uint32)
+    points, where = np.unique(np.concatenate((begin, end)), return_inverse=True)
+    prefix = np.empty(len(points), dtype=np.uint32)
+    crc, at = 0, int(points[0])
+    for i, p in enumerate(points.tolist()):
+        crc = _crc_extend(crc, buf[at:p]) if p > at else crc
+        prefix[i], at = crc, p
+    p_begin, p_end = prefix[where[: len(begin)]], prefix[where[len(begin) :]]
+    return p_end ^ crc_shift(p_begin, end - begin)
 
 
 def read_records(path: str | os.PathLike, offset: int = 0) -> Iterator[bytes]:

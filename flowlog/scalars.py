@@ -1,4 +1,4 @@
-"""Simple scalar events as bytes: their layout, bulk framing for the writer, tags for the reader."""
+"""Simple scalar events as bytes: their layout, and bulk framing for the writer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 from google_crc32c import value as _crc32c
 
 from flowlog.records import FOOTER_SIZE, HEADER_SIZE, crc_table, mask_crcs, masked_crc32c
+from flowlog.wire import varint
 
 _HEADER = struct.Struct("<QI")
 _LENGTH = struct.Struct("<Q")
@@ -20,33 +21,7 @@ _LENGTH = struct.Struct("<Q")
 # where the prefix (`2a len 0a len 0a len <tag> 15`: summary, value, tag and the float's field
 # tag) depends only on the tag. The writer queues packed `SCALAR_ITEM`s and frames whole
 # batches here with NumPy: rows of equal layout (same tag, same varint length) are filled
-# column by column, and their CRCs come from per-byte tables (see `records.crc_table`). The
-# reader maps prefixes back to tags (`flowlog.reader`).
-
-
-def varint(n: int) -> bytes:
-    """Protobuf base-128 varint of an int64 (negative numbers take ten bytes)."""
-    n &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    """The int64 varint at `data[pos]` and the position after it (IndexError if cut short)."""
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80 or shift >= 63:
-            break
-        shift += 7
-    result &= 0xFFFFFFFFFFFFFFFF
-    return (result - (1 << 64) if result >= 1 << 63 else result), pos
+# column by column, and their CRCs come from per-byte tables (see `records.crc_table`).
 
 
 def scalar_prefix(tag: str) -> bytes:

@@ -22,6 +22,7 @@ from flowlog.dashboard.provider import DataProvider
 
 from flowlog.events import EventFileReader, plugin_of, scalar_of
 from flowlog.proto import event_pb2, graph_pb2
+from flowlog.records import frame
 
 
 def loaded(logdir) -> DataProvider:
@@ -111,22 +112,53 @@ def test_old_and_new_style_scalars_both_count(logdir):
 def test_reload_reads_only_appended_bytes(logdir):
     path = new_file(logdir / "r", [scalar("loss", s, s) for s in range(100)])
     p = loaded(logdir)
-    size = path.stat().st_size
-    # Overwrite the bytes already read: a reload that re-read them would find only junk.
-    with open(path, "r+b") as f:
-        f.write(b"\xff" * size)
     append(path, [scalar("loss", s, s) for s in range(100, 150)])
     p.reload()
     steps, values = steps_values(p, "r", "loss")
     assert steps == list(range(150)) and values == list(range(150))
     assert p.run("r").damaged_records == 0
+    # every byte read once: a reload that started over would count the first part twice
     assert p.status()["bytes_read"] == path.stat().st_size
+
+
+def test_a_file_rewritten_in_place_is_read_as_new_content(logdir):
+    path = new_file(logdir / "r", [scalar("loss", s, s) for s in range(100)])
+    p = loaded(logdir)
+    # Same name and inode, new content that is longer than what was read: only its points.
+    blob = b"".join(frame(scalar("acc", s, -s).SerializeToString()) for s in range(150))
+    with open(path, "r+b") as f:
+        f.write(blob)
+        f.truncate()
+    p.reload()
+    assert p.scalar_tags() == {"r": ["acc"]}
+    assert steps_values(p, "r", "acc") == (list(range(150)), [-s for s in range(150)])
+
+
+def test_a_renamed_file_is_not_read_twice(logdir):
+    path = new_file(logdir / "r", [histogram("w", s, [1.0, 2.0]) for s in range(3)]
+                    + [scalar("loss", s, s) for s in range(10)])
+    p = loaded(logdir)
+    path.rename(path.with_name(path.name + ".renamed"))
+    append(path.with_name(path.name + ".renamed"), [scalar("loss", 10, 10)])
+    p.reload()
+    assert len(p.histograms("r", "w")) == 3
+    assert steps_values(p, "r", "loss")[0] == list(range(11))
+
+
+def test_a_deleted_run_disappears(logdir):
+    new_file(logdir / "a", [scalar("loss", 0, 0)])
+    path = new_file(logdir / "b", [scalar("loss", 0, 0)])
+    p = loaded(logdir)
+    assert p.runs() == ["a", "b"]
+    path.unlink()
+    path.parent.rmdir()
+    p.reload()
+    assert p.runs() == ["a"]
 
 
 def test_a_record_still_being_written_is_picked_up_once_complete(logdir):
     path = new_file(logdir / "r", [scalar("loss", s, s) for s in range(10)])
     whole = event_pb2.Event(step=10, summary=scalar("loss", 10, 10).summary).SerializeToString()
-    from flowlog.records import frame
 
     rec = frame(whole)
     with open(path, "ab") as f:

@@ -1,0 +1,374 @@
+"""The one bulk decoder of event records: scalar columns for every layout real writers produce.
+
+Per-record Python work (protobuf parsing, attribute access) costs microseconds, and a scalar
+log holds millions of records. But most records are the same bytes with other numbers: an
+Event with a wall time, a step and a Summary of one or more tagged numbers (one `simple_value`
+per event from tensorboardX and torch; ten of them per event from TF1's `merge_all`; a scalar
+tensor from TF2's `tf.summary.scalar` and Keras). So records of one byte length are compared,
+all at once, with a template record whose layout was parsed once: a record equal to the
+template outside its number fields (and whose step varint has the template's length) parses
+to the same fields, so its numbers are read as NumPy columns straight from the bytes. Any
+field order and unknown-to-us layout is safe: a template we do not fully understand is never
+used, and such records are parsed by protobuf like everything else (graphs, histograms,
+images, metadata, odd encodings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from flowlog.events import plugin_of, scalar_of
+from flowlog.proto import event_pb2
+from flowlog.records import HEADER_SIZE
+from flowlog.wire import fields, read_varint
+
+# Size groups smaller than this are parsed one by one; a template is not worth it.
+MIN_GROUP = 8
+# Distinct layouts tried per record size before the rest of the group goes the ordinary way,
+# and templates in a row that may fail (images, histograms) before it does so at once.
+MAX_LAYOUTS = 64
+MAX_FAILED = 4
+# Records longer than this are never templates (a merged summary of ~100 tags fits).
+MAX_TEMPLATE = 16 << 10
+
+# tensor_content dtypes of a scalar tensor (TensorFlow's DataType numbers).
+_CONTENT_DTYPES = {1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 9: "<i8",
+                   10: "u1", 17: "<u2", 19: "<f2", 22: "<u4", 23: "<u8"}
+# Fixed-width repeated fields that may hold a scalar: (field, wire type) -> dtype, by DataType.
+_VALUE_FIELDS = {1: {(5, 2): "<f4", (5, 5): "<f4"}, 2: {(6, 2): "<f8", (6, 1): "<f8"}}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scalar inside a record layout: its tag and where its number sits."""
+
+    tag: str
+    offset: int
+    dtype: str
+    tensor: bool  # a tensor: a scalar only if the tag belongs to the scalars plugin
+    plugin: str  # plugin named by this value's metadata, "" if it has none
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the numbers sit in a record made of a wall time, a step and scalars only."""
+
+    wall: int  # offset of the float64 wall time, -1 if absent (0.0)
+    step: tuple[int, int] | None  # byte range of the step varint; absent means step 0
+    slots: tuple[Slot, ...]
+
+    def varying(self) -> np.ndarray:
+        """Byte offsets that may differ between records of this layout."""
+        spans = [range(s.offset, s.offset + np.dtype(s.dtype).itemsize) for s in self.slots]
+        if self.wall >= 0:
+            spans.append(range(self.wall, self.wall + 8))
+        if self.step:
+            spans.append(range(*self.step))
+        return np.array(sorted(i for s in spans for i in s), dtype=np.intp)
+
+
+def layout_of(rec: bytes) -> Layout | None:
+    """The layout of a record holding only a wall time, a step and scalars; else None."""
+    try:
+        return _layout(rec)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _layout(rec: bytes) -> Layout | None:
+    found: dict[int, tuple[int, int]] = {}
+    for num, wire, a, b in fields(rec, 0, len(rec)):
+        if (num, wire) not in ((1, 1), (2, 0), (5, 2)) or num in found:
+            return None
+        found[num] = (a, b)
+    if 5 not in found:
+        return None
+    slots = []
+    for num, wire, a, b in fields(rec, *found[5]):
+        if (num, wire) != (1, 2):
+            return None
+        slot = _slot(rec, a, b)
+        if slot is None:
+            return None
+        slots.append(slot)
+    if not slots:
+        return None
+    wall = found[1][0] if 1 in found else -1
+    return Layout(wall, found.get(2), tuple(slots))
+
+
+def _slot(rec: bytes, a: int, b: int) -> Slot | None:
+    """The scalar of one Summary.Value: a tag and a simple_value or scalar tensor."""
+    parts: dict[int, tuple[int, int, int]] = {}
+    for num, wire, x, y in fields(rec, a, b):
+        if num in parts:
+            return None
+        parts[num] = (wire, x, y)
+    tag = parts.pop(1, None)
+    parts.pop(7, None)  # node_name: not used
+    if tag is None or tag[0] != 2:
+        return None
+    name = rec[tag[1] : tag[2]].decode("utf-8")
+    plugin = ""
+    meta = parts.pop(9, None)
+    if meta is not None:
+        plugin = _plugin_name(rec, meta)
+        if plugin is None:
+            return None
+    if len(parts) != 1:
+        return None
+    (num, (wire, x, y)), = parts.items()
+    if num == 2 and wire == 5:
+        return Slot(name, x, "<f4", False, plugin)
+    if num == 8 and wire == 2:
+        where = _tensor_scalar(rec, x, y)
+        if where:
+            return Slot(name, where[0], where[1], True, plugin)
+    return None
+
+
+def _plugin_name(rec: bytes, meta: tuple[int, int, int]) -> str | None:
+    """The plugin name inside a SummaryMetadata, "" if none; None if malformed."""
+    wire, a, b = meta
+    if wire != 2:
+        return None
+    for num, w, x, y in fields(rec, a, b):
+        if num == 1 and w == 2:  # plugin_data
+            for n2, w2, x2, y2 in fields(rec, x, y):
+                if n2 == 1 and w2 == 2:
+                    return rec[x2:y2].decode("utf-8")
+    return ""
+
+
+def _tensor_scalar(rec: bytes, a: int, b: int) -> tuple[int, str] | None:
+    """Offset and dtype of the single fixed-width number of a one-element tensor, else None."""
+    dtype, value = None, None
+    for num, wire, x, y in fields(rec, a, b):
+        if num == 1 and wire == 0 and dtype is None:
+            dtype = read_varint(rec, x, y)[0]
+        elif num == 2 and wire == 2:
+            if not _one_element(rec, x, y):
+                return None
+        elif num == 3 and wire == 0:
+            continue  # version_number
+        elif value is None and num != 1:
+            value = (num, wire, x, y)
+        else:
+            return None
+    if dtype is None or value is None:
+        return None
+    num, wire, x, y = value
+    if num == 4 and wire == 2 and dtype in _CONTENT_DTYPES:
+        want = _CONTENT_DTYPES[dtype]
+    else:
+        want = _VALUE_FIELDS.get(dtype, {}).get((num, wire))
+    if want is None or y - x != np.dtype(want).itemsize:
+        return None
+    return x, want
+
+
+def _one_element(rec: bytes, a: int, b: int) -> bool:
+    """Whether a TensorShapeProto has a known rank and every dimension of size 1."""
+    for num, wire, x, y in fields(rec, a, b):
+        if num != 2 or wire != 2:
+            return False
+        sizes = [read_varint(rec, x2, y2)[0] if w2 == 0 else -1
+                 for n2, w2, x2, y2 in fields(rec, x, y) if n2 == 1]
+        if sizes != [1]:  # an absent size is 0
+            return False
+    return True
+
+
+Points = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # pos, step, wall, value
+
+
+@dataclass
+class Decoded:
+    """One chunk of records, decoded.
+
+    `scalars`: tag -> (file offset of the record, step, wall time, value) columns in file
+    order; every scalar of the chunk is there, whichever path decoded it. `events`: every
+    other record, parsed, as (file offset, Event) in file order; their scalar values (those
+    `plugin_of` calls "scalars") are already in `scalars`.
+    """
+
+    scalars: dict[str, Points]
+    events: list[tuple[int, event_pb2.Event]]
+
+
+class EventDecoder:
+    """Decodes the record chunks of one run's files, in order (see `RecordReader.read_chunks`).
+
+    Keeps what spans records: the plugin of each tag (writers name it on a tag's first value
+    only) and the count of intact records that are not Events (`bad_events`).
+    """
+
+    def __init__(self) -> None:
+        self.plugins: dict[str, str] = {}
+        self.bad_events = 0
+
+    def decode(self, buf: bytes, base: int, starts: np.ndarray, sizes: np.ndarray) -> Decoded:
+        """Decode the records at `buf[start:start + size]`, `buf[0]` being file byte `base`."""
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        groups, slow = _classify(arr, starts, sizes)
+        parts: dict[str, list[Points]] = {}
+        events: list[tuple[int, event_pb2.Event]] = []
+        self._parse(buf, base, starts[slow], sizes[slow], parts, events)
+        late = []  # groups of tensors whose tag turned out not to be a scalar's
+        for rows, rec_starts, layout in groups:
+            if any(s.tensor and (s.plugin or self.plugins.get(s.tag)) != "scalars"
+                   for s in layout.slots):
+                late.append(rec_starts)
+                continue
+            pos = rec_starts + (base - HEADER_SIZE)
+            step, wall = _steps(rows, layout), _walls(rows, layout)
+            for slot in layout.slots:
+                if slot.plugin:
+                    self.plugins[slot.tag] = slot.plugin
+                value = _column(rows, slot.offset, slot.dtype).astype(np.float64)
+                parts.setdefault(slot.tag, []).append((pos, step, wall, value))
+        if late:
+            more = np.sort(np.concatenate(late))
+            self._parse(buf, base, more, _sizes_at(arr, more), parts, events)
+            events.sort(key=lambda e: e[0])
+        return Decoded({tag: _in_order(p) for tag, p in parts.items()}, events)
+
+    def _parse(self, buf: bytes, base: int, starts: np.ndarray, sizes: np.ndarray,
+               parts: dict[str, list[Points]], events: list) -> None:
+        """The ordinary way: protobuf parses each record."""
+        for start, size in zip(starts.tolist(), sizes.tolist()):
+            event = event_pb2.Event()
+            try:
+                event.ParseFromString(buf[start : start + size])
+            except DecodeError:
+                self.bad_events += 1
+                continue
+            pos = base + start - HEADER_SIZE
+            events.append((pos, event))
+            self._scalars_of(event, pos, parts)
+
+    def _scalars_of(self, event: event_pb2.Event, pos: int, parts: dict) -> None:
+        if not event.HasField("summary"):
+            return
+        for value in event.summary.value:
+            x = scalar_of(value, plugin_of(value, self.plugins))
+            if x is not None:
+                point = (np.array([pos]), np.array([event.step]),
+                         np.array([event.wall_time]), np.array([x], np.float64))
+                parts.setdefault(value.tag, []).append(point)
+
+
+def _in_order(parts: list[Points]) -> Points:
+    if len(parts) == 1:
+        return parts[0]
+    pos, step, wall, value = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    order = np.argsort(pos, kind="stable")
+    return pos[order], step[order], wall[order], value[order]
+
+
+def _sizes_at(arr: np.ndarray, data_starts: np.ndarray) -> np.ndarray:
+    heads = np.lib.stride_tricks.sliding_window_view(arr, 8)[data_starts - HEADER_SIZE]
+    return heads.copy().view("<u8").ravel().astype(np.int64)
+
+
+def _column(rows: np.ndarray, offset: int, dtype: str) -> np.ndarray:
+    width = np.dtype(dtype).itemsize
+    return np.ascontiguousarray(rows[:, offset : offset + width]).view(dtype).ravel()
+
+
+def _walls(rows: np.ndarray, layout: Layout) -> np.ndarray:
+    if layout.wall < 0:
+        return np.zeros(rows.shape[0])
+    return _column(rows, layout.wall, "<f8").copy()
+
+
+def _steps(rows: np.ndarray, layout: Layout) -> np.ndarray:
+    step = np.zeros(rows.shape[0], dtype=np.uint64)
+    if layout.step:
+        a, b = layout.step
+        for i in range(b - a):
+            step |= (rows[:, a + i] & 0x7F).astype(np.uint64) << np.uint64(7 * i)
+    return step.view(np.int64)
+
+
+Group = tuple[np.ndarray, np.ndarray, Layout]  # rows, data starts, layout
+
+
+def _classify(arr: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+              ) -> tuple[list[Group], np.ndarray]:
+    """Records decoded per template, as groups, and the indices of all other records."""
+    groups: list[Group] = []
+    slow: list[np.ndarray] = []
+    order = np.argsort(sizes, kind="stable")
+    bounds = np.flatnonzero(np.diff(sizes[order])) + 1
+    for idx in np.split(order, bounds):
+        n = int(sizes[idx[0]]) if idx.size else 0
+        if idx.size < MIN_GROUP or not 0 < n <= MAX_TEMPLATE:
+            slow.append(idx)
+            continue
+        rows = np.lib.stride_tricks.sliding_window_view(arr, n)[starts[idx]]
+        rest = np.arange(idx.size)
+        failed = 0
+        for _ in range(MAX_LAYOUTS):
+            if rest.size < MIN_GROUP or failed >= MAX_FAILED:
+                break
+            template = rows[rest[0]]
+            layout = layout_of(template.tobytes())
+            if layout is None:
+                slow.append(idx[rest[:1]])
+                rest = rest[1:]
+                failed += 1
+                continue
+            failed = 0
+            taken = np.zeros(rest.size, dtype=bool)
+            for match, lay in _matches(rows[rest], template, layout):
+                hit = rest[match]
+                groups.append((rows[hit], starts[idx[hit]], lay))
+                taken |= match
+            rest = rest[~taken]
+        slow.append(idx[rest])
+    slow_idx = np.sort(np.concatenate(slow)) if slow else np.zeros(0, np.intp)
+    return groups, slow_idx
+
+
+def _matches(rows: np.ndarray, template: np.ndarray, layout: Layout
+             ) -> list[tuple[np.ndarray, Layout]]:
+    """Rows that parse like the template, each group with its layout.
+
+    Rows must equal the template outside the number fields, with a well-formed step varint.
+    Sibling layouts (other tags of the same length, with the numbers at the same places) come
+    along in the same pass: the few byte columns where rows differ from the template key them,
+    and rows with equal keys are byte-for-byte the same outside the numbers.
+    """
+    varying = layout.varying()
+    fixed = np.ones(template.size, dtype=bool)
+    fixed[varying] = False
+    differ = rows[:, fixed] != template[fixed]
+    cols = np.flatnonzero(fixed)[np.flatnonzero(differ.any(axis=0))]
+    step_ok = _varint_ok(rows, layout)  # siblings have their step at the same bytes
+    if not 0 < cols.size <= 8:
+        return [(~differ.any(axis=1) & step_ok, layout)]
+    key = np.zeros(rows.shape[0], dtype=np.uint64)
+    for j, c in enumerate(cols.tolist()):
+        key |= rows[:, c].astype(np.uint64) << np.uint64(8 * j)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if uniq.size > MAX_LAYOUTS:
+        return [(~differ.any(axis=1) & step_ok, layout)]
+    out = []
+    for k, i in enumerate(first.tolist()):
+        lay = layout if i == 0 else layout_of(rows[i].tobytes())
+        if lay is not None and lay.step == layout.step and np.array_equal(lay.varying(), varying):
+            out.append(((inverse.ravel() == k) & step_ok, lay))
+    return out
+
+
+def _varint_ok(rows: np.ndarray, layout: Layout) -> np.ndarray:
+    """Rows whose step bytes form one varint of the template's length."""
+    if not layout.step:
+        return np.ones(rows.shape[0], dtype=bool)
+    a, b = layout.step
+    cont = rows[:, a:b] >= 0x80
+    return cont[:, :-1].all(axis=1) & ~cont[:, -1]
