@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from google.protobuf import struct_pb2
 
 from flowlog.png import encode_png
 from flowlog.proto import plugins_pb2, summary_pb2, tensor_pb2, types_pb2
@@ -76,18 +77,37 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
 
 
-def scalar(tag: str, value: Any, new_style: bool = False) -> summary_pb2.Summary:
-    """A scalar summary: `simple_value` (old style) or a DT_FLOAT tensor for the scalars plugin."""
+def scalar(
+    tag: str,
+    value: Any,
+    new_style: bool = False,
+    double_precision: bool = False,
+    display_name: str = "",
+    summary_description: str = "",
+) -> summary_pb2.Summary:
+    """A scalar summary: `simple_value` (old style) or a tensor for the scalars plugin.
+
+    `double_precision` stores a new-style scalar as DT_DOUBLE; `display_name` and
+    `summary_description` (tensorboardX) go into the value's metadata.
+    """
     check_tag(tag)
     v = to_float(value, tag)
     if not new_style:
-        return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=v)])
-    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[v])
+        out = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=v)])
+        if display_name or summary_description:
+            out.value[0].metadata.display_name = display_name or ""
+            out.value[0].metadata.summary_description = summary_description or ""
+        return out
+    if double_precision:
+        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, double_val=[v])
+    else:
+        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[v])
     meta = _metadata(
         "scalars",
         plugins_pb2.ScalarPluginData(version=0).SerializeToString(),
         summary_pb2.DATA_CLASS_SCALAR,
     )
+    meta.display_name, meta.summary_description = display_name or "", summary_description or ""
     return _tensor_summary(tag, tensor, meta)
 
 
@@ -120,11 +140,34 @@ def _tensorflow_buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return limits[keep], counts[keep]
 
 
-def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Summary:
+def _numpy_buckets(
+    arr: np.ndarray, bins: Any, max_bins: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`np.histogram` buckets laid out as torch and tensorboardX write them.
+
+    With more than `max_bins` buckets, neighbours are summed `n // max_bins` at a time.
+    Empty buckets before the first and after the last non-empty one are dropped, but one
+    empty bucket is kept in front so that readers see where the data starts.
+    """
+    counts, edges = np.histogram(arr, bins=bins)
+    if max_bins is not None and len(counts) > max_bins:
+        group = len(counts) // max_bins
+        counts = np.pad(counts, (0, -len(counts) % group)).reshape(-1, group).sum(axis=1)
+        edges = np.append(edges[:-1:group], edges[-1])
+    nonempty = np.flatnonzero(counts)
+    first, last = (int(nonempty[0]), int(nonempty[-1])) if nonempty.size else (0, 0)
+    counts = counts[first - 1 : last + 1] if first > 0 else np.append(0, counts[: last + 1])
+    return edges[first : last + 2].astype(np.float64), counts.astype(np.float64)
+
+
+def histogram(
+    tag: str, values: Any, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.Summary:
     """A histogram summary of `values`.
 
     `bins="tensorflow"` uses TensorBoard's default exponential bucket layout; anything else
-    (an int, a sequence of edges, "auto", "fd", ...) is passed to `np.histogram`.
+    (an int, a sequence of edges, "auto", "fd", ...) is passed to `np.histogram`, and
+    `max_bins` then caps the number of buckets.
     """
     check_tag(tag)
     try:
@@ -137,19 +180,44 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow") -> summary_pb2.Su
         raise ValueError(f"histogram {tag!r} got no values")
     if not np.isfinite(arr).all():  # TensorFlow's own wording
         raise ValueError(f"Nan in summary histogram for: {tag}")
+    if max_bins is not None and (not isinstance(max_bins, numbers.Integral) or max_bins < 1):
+        raise ValueError(f"histogram {tag!r}: max_bins must be a positive int, got {max_bins!r}")
     if isinstance(bins, str) and bins == "tensorflow":
         limits, counts = _tensorflow_buckets(arr)
+        if max_bins is not None and len(counts) > max_bins:
+            limits, counts = _numpy_buckets(arr, tensorflow_bucket_limits()[1:-1], max_bins)
     else:
-        counts, edges = np.histogram(arr, bins=bins)
-        limits, counts = edges[1:], counts.astype(np.float64)
+        limits, counts = _numpy_buckets(arr, bins, max_bins)
+    return histogram_raw(
+        tag, arr.min(), arr.max(), arr.size, arr.sum(), arr.dot(arr), limits, counts
+    )
+
+
+def histogram_raw(
+    tag: str,
+    min: Any,
+    max: Any,
+    num: Any,
+    sum: Any,
+    sum_squares: Any,
+    bucket_limits: Any,
+    bucket_counts: Any,
+) -> summary_pb2.Summary:
+    """A histogram summary from its statistics and buckets (bucket i ends at limit i)."""
+    check_tag(tag)
+    limits = _as_array(bucket_limits).astype(np.float64).reshape(-1)
+    counts = _as_array(bucket_counts).astype(np.float64).reshape(-1)
+    if len(limits) != len(counts):
+        raise ValueError(
+            f"histogram {tag!r}: bucket_limits and bucket_counts must have the same length, "
+            f"got {len(limits)} and {len(counts)}"
+        )
+    stats = {}
+    for name, value in (("min", min), ("max", max), ("num", num), ("sum", sum),
+                        ("sum_squares", sum_squares)):
+        stats[name] = to_float(value, f"{tag}: {name}")
     histo = summary_pb2.HistogramProto(
-        min=float(arr.min()),
-        max=float(arr.max()),
-        num=float(arr.size),
-        sum=float(arr.sum()),
-        sum_squares=float(arr.dot(arr)),
-        bucket_limit=limits.tolist(),
-        bucket=counts.tolist(),
+        **stats, bucket_limit=limits.tolist(), bucket=counts.tolist()
     )
     return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=histo)])
 
@@ -236,19 +304,57 @@ def _hparams_summary(tag: str, data: plugins_pb2.HParamsPluginData) -> summary_p
     return _tensor_summary(tag, null, _metadata("hparams", data.SerializeToString()))
 
 
+def _domain(name: str, value: Any, domain: Any) -> struct_pb2.ListValue:
+    """The discrete domain of hparam `name`: a list of values of the hparam's own type."""
+    kind = bool if isinstance(value, (bool, np.bool_)) else str if isinstance(value, str) else float
+    if not isinstance(domain, (list, tuple)) or not all(
+        isinstance(d, str) if kind is str else isinstance(d, (bool, np.bool_)) if kind is bool
+        else isinstance(d, numbers.Real) and not isinstance(d, (bool, np.bool_))
+        for d in domain
+    ):
+        raise TypeError(
+            f"hparam_domain_discrete[{name!r}] must be a list of {kind.__name__} values like "
+            f"hparam_dict[{name!r}] = {value!r}, got {domain!r}"
+        )
+    values = struct_pb2.ListValue()
+    for d in domain:
+        if kind is str:
+            values.values.add(string_value=d)
+        elif kind is bool:
+            values.values.add(bool_value=bool(d))
+        else:
+            values.values.add(number_value=float(d))
+    return values
+
+
 def hparams(
-    hparam_dict: Mapping[str, Any], metric_dict: Mapping[str, Any]
+    hparam_dict: Mapping[str, Any],
+    metric_dict: Mapping[str, Any],
+    hparam_domain_discrete: Mapping[str, Any] | None = None,
 ) -> list[summary_pb2.Summary]:
     """The hparams plugin's experiment, session-start and session-end summaries.
 
     Values may be str, bool or real numbers (NumPy scalars and `.item()` objects too);
-    `None` values are left out, like TensorBoard does.
+    `None` values are left out, like TensorBoard does. `hparam_domain_discrete` gives
+    some hparams the list of values they can take (the plugin's filter checkboxes).
     """
     if not isinstance(hparam_dict, Mapping) or not isinstance(metric_dict, Mapping):
         raise TypeError(
             f"hparam_dict and metric_dict must be dicts, got {type(hparam_dict).__name__} "
             f"and {type(metric_dict).__name__}"
         )
+    domains = hparam_domain_discrete or {}
+    if not isinstance(domains, Mapping):
+        raise TypeError(
+            "hparam_domain_discrete must be a dict of hparam name -> list of values, got "
+            f"{type(domains).__name__}"
+        )
+    for name in domains:
+        if name not in hparam_dict:
+            raise ValueError(
+                f"hparam_domain_discrete names {name!r}, which is not in hparam_dict "
+                f"({', '.join(map(repr, hparam_dict))})"
+            )
     start = plugins_pb2.SessionStartInfo(start_time_secs=time.time())
     infos = []
     for name, value in hparam_dict.items():
@@ -269,7 +375,10 @@ def hparams(
                     f"hparam {name!r} must be a str, bool or number, got {value!r}"
                 ) from None
             kind = plugins_pb2.DATA_TYPE_FLOAT64
-        infos.append(plugins_pb2.HParamInfo(name=name, type=kind))
+        info = plugins_pb2.HParamInfo(name=name, type=kind)
+        if name in domains:
+            info.domain_discrete.CopyFrom(_domain(name, value, domains[name]))
+        infos.append(info)
     metrics = [
         plugins_pb2.MetricInfo(name=plugins_pb2.MetricName(tag=check_tag(k))) for k in metric_dict
     ]

@@ -121,13 +121,18 @@ def test_flush_makes_everything_readable(tmp_path):
     assert len(scalar_points(tmp_path)) == 2501
 
 
-def test_add_after_close_raises_and_close_is_idempotent(tmp_path):
+def test_add_after_close_opens_a_new_file_and_close_is_idempotent(tmp_path):
+    # PyTorch's own tutorial closes its writer and keeps logging: torch opens a new file.
     w = fl.SummaryWriter(tmp_path)
+    w.add_scalar("x", 1.0, 0)
     w.close()
     w.close()
     w.flush()
-    with pytest.raises(ValueError, match="closed"):
-        w.add_scalar("x", 1.0)
+    w.add_scalar("x", 2.0, 1)
+    w.add_text("note", "after close", 1)
+    w.close()
+    assert len(event_files(tmp_path)) == 2
+    assert scalar_points(tmp_path) == [("x", 0, 1.0), ("x", 1, 2.0)]
 
 
 @pytest.mark.parametrize("max_queue", [1, 10, 1024])
@@ -215,7 +220,7 @@ def test_interpreter_exit_without_close_keeps_everything(tmp_path):
     )
     assert proc.wait() == 0, proc.stderr.read()
     assert len(scalar_points(tmp_path)) == 5000
-    assert events(event_files(tmp_path)[0])[-1].summary.value[0].tag == "t"
+    assert events(event_files(tmp_path)[0])[-1].summary.value[0].tag == "t/text_summary"
 
 
 def test_sigkill_after_flush_keeps_flushed_data(tmp_path):
@@ -311,7 +316,7 @@ def test_mixed_batches_keep_add_order(tmp_path):
                 expected.append((tag, step))
             if step % 5 == 0:
                 w.add_text("note", str(step), step)
-                expected.append(("note", step))
+                expected.append(("note/text_summary", step))
     got = [(e.summary.value[0].tag, e.step) for e in events(event_files(tmp_path)[0])[1:]]
     assert got == expected
     run = fl.read_scalars(tmp_path)["."]

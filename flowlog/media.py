@@ -1,0 +1,195 @@
+"""Audio, video, matplotlib-figure and boxed-image summaries, encoded as torch writes them."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from flowlog.builders import _as_array, _to_hwc, check_tag, image
+from flowlog.gif import encode_gif
+from flowlog.proto import summary_pb2
+
+_INT16_MAX = 32767
+
+
+def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV of float samples in [-1, 1] shaped (frames,) or (frames, channels)."""
+    frames = samples.reshape(len(samples), -1)
+    # Scaled by 32767 and truncated, as torch's writer does, so both write the same bytes.
+    pcm = (np.clip(frames, -1, 1) * _INT16_MAX).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(frames.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
+
+
+def audio(tag: str, snd_tensor: Any, sample_rate: int = 44100) -> summary_pb2.Summary:
+    """A WAV audio summary of samples in [-1, 1]: (frames,) mono or (frames, 1|2) channels.
+
+    Louder samples are clipped to [-1, 1], as torch and tensorboardX do.
+    """
+    check_tag(tag)
+    arr = _as_array(snd_tensor)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"audio {tag!r} expects numeric samples, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    squeezed = arr.squeeze()
+    if squeezed.ndim == 1:
+        arr = squeezed
+    if arr.ndim not in (1, 2) or arr.shape[0] == 0 or (arr.ndim == 2 and arr.shape[1] > 2):
+        raise ValueError(
+            f"audio {tag!r}: snd_tensor must be samples shaped (frames,) or (frames, 1|2), "
+            f"got shape {_as_array(snd_tensor).shape}"
+        )
+    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise ValueError(f"audio {tag!r}: sample_rate must be a positive int, got {sample_rate!r}")
+    channels = 1 if arr.ndim == 1 else arr.shape[1]
+    encoded = summary_pb2.Summary.Audio(
+        sample_rate=float(sample_rate),
+        num_channels=channels,
+        length_frames=arr.shape[0],
+        encoded_audio_string=wav_bytes(arr, int(sample_rate)),
+        content_type="audio/wav",
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, audio=encoded)])
+
+
+def video_frames(tag: str, vid_tensor: Any, dataformats: str = "NTCHW") -> np.ndarray:
+    """uint8 frames (T, H, W, C) of a batch of videos, tiled in a grid as torch lays it out.
+
+    The batch is padded with black videos to a power of two n, shown in 2**(log2(n)//2)
+    rows: 1 video -> 1x1, 2 -> 1x2, 4 -> 2x2, 8 -> 2x4, 16 -> 4x4.
+    """
+    arr = _as_array(vid_tensor)
+    fmt = dataformats.upper()
+    if sorted(fmt) != sorted("NTCHW") or arr.ndim != 5:
+        raise ValueError(
+            f"video {tag!r}: vid_tensor must be 5-D laid out as dataformats {dataformats!r} "
+            f"(a permutation of NTCHW), got shape {arr.shape}"
+        )
+    arr = np.transpose(arr, [fmt.index(c) for c in "NTHWC"])
+    n, t, h, w, c = arr.shape
+    if c not in (1, 3, 4) or n == 0 or t == 0:
+        raise ValueError(
+            f"video {tag!r}: expected videos with 1, 3 or 4 channels and at least one frame, "
+            f"got N={n}, T={t}, C={c}"
+        )
+    frames = np.stack([_to_hwc(tag, f, "HWC") for f in arr.reshape(n * t, h, w, c)])
+    frames = frames.reshape(n, t, h, w, c)
+    padded = 1 << (n - 1).bit_length()
+    frames = np.concatenate([frames, np.zeros((padded - n, t, h, w, c), np.uint8)])
+    rows = 2 ** ((n.bit_length() - 1) // 2)
+    cols = padded // rows
+    grid = frames.reshape(rows, cols, t, h, w, c).transpose(2, 0, 3, 1, 4, 5)
+    return np.ascontiguousarray(grid.reshape(t, rows * h, cols * w, c))
+
+
+def video(tag: str, vid_tensor: Any, fps: float = 4, dataformats: str = "NTCHW"
+          ) -> summary_pb2.Summary:
+    """An animated GIF image summary of (N, T, C, H, W) videos, uint8 or float in [0, 1]."""
+    check_tag(tag)
+    frames = video_frames(tag, vid_tensor, dataformats)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not fps > 0:
+        raise ValueError(f"video {tag!r}: fps must be a positive number, got {fps!r}")
+    _, height, width, channels = frames.shape
+    encoded = summary_pb2.Summary.Image(
+        height=height, width=width, colorspace=channels,
+        encoded_image_string=encode_gif(frames, float(fps)),
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=encoded)])
+
+
+def figure_to_image(figures: Any, close: bool = True) -> np.ndarray:
+    """RGB pixels of a matplotlib figure (C, H, W) or of a list of them (N, C, H, W)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("add_figure needs matplotlib: pip install matplotlib") from None
+
+    def render(figure) -> np.ndarray:
+        if not isinstance(figure, Figure):
+            raise TypeError(
+                f"add_figure: figure must be a matplotlib Figure or a list of them, got "
+                f"{type(figure).__name__}"
+            )
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+    if isinstance(figures, (list, tuple)):
+        if not figures:
+            raise ValueError("add_figure: figure is an empty list")
+        return np.stack([render(f) for f in figures])
+    return render(figures)
+
+
+_RED = np.array([255, 0, 0], np.uint8)
+
+
+def _draw_box(pixels: np.ndarray, box: np.ndarray, thickness: int = 2) -> None:
+    """A red rectangle outline from (xmin, ymin) to (xmax, ymax), `thickness` pixels wide."""
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = (round(float(v)) for v in box)
+    lo, hi = -(thickness // 2), (thickness + 1) // 2  # line pixels around the edge
+
+    def span(a, b, size):
+        return slice(max(0, min(a, b)), max(0, min(size, max(a, b) + 1)))
+
+    for x in (x0, x1):
+        pixels[span(y0 + lo, y1 + hi - 1, h), span(x + lo, x + hi - 1, w)] = _RED
+    for y in (y0, y1):
+        pixels[span(y + lo, y + hi - 1, h), span(x0 + lo, x1 + hi - 1, w)] = _RED
+
+
+def _draw_labels(pixels: np.ndarray, boxes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Labels in red tabs above each box's lower-left corner, if Pillow is there to draw text."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:  # the boxes alone still say where things are
+        return pixels
+    img = Image.fromarray(pixels)
+    draw, font = ImageDraw.Draw(img), ImageFont.load_default()
+    for box, label in zip(boxes, labels):
+        left, bottom = float(box[0]), float(box[3])
+        x0, y0, x1, y1 = font.getbbox(label)
+        margin = np.ceil(0.05 * (y1 - y0))
+        draw.rectangle([(left, bottom - (y1 - y0) - 2 * margin), (left + x1 - x0, bottom)],
+                       fill="Red")
+        draw.text((left + margin, bottom - (y1 - y0) - margin), label, fill="black", font=font)
+    return np.asarray(img)
+
+
+def image_with_boxes(
+    tag: str, img_tensor: Any, box_tensor: Any, dataformats: str = "CHW",
+    labels: Sequence[str] | None = None,
+) -> summary_pb2.Summary:
+    """An image with red boxes (N, 4) of (xmin, ymin, xmax, ymax) pixels drawn on it."""
+    check_tag(tag)
+    pixels = _to_hwc(tag, img_tensor, dataformats)
+    if pixels.shape[2] != 3:  # boxes are red: draw on an RGB copy
+        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    pixels = pixels.copy()
+    boxes = _as_array(box_tensor).astype(np.float64)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(
+            f"image {tag!r}: box_tensor must be (N, 4) boxes of xmin, ymin, xmax, ymax, got "
+            f"shape {boxes.shape}"
+        )
+    for box in boxes:
+        _draw_box(pixels, box)
+    if labels is not None:
+        pixels = _draw_labels(pixels, boxes, [str(x) for x in labels])
+    return image(tag, pixels, "HWC")
