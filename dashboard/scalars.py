@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, stream_with_context
 
+from . import charts
 from .errors import BadRequest, NotFound
+from .series import clock
 from .util import arg, json_response, number, provider
 
 bp = Blueprint("scalars", __name__)
@@ -20,8 +23,8 @@ def runs():
 
 @bp.route("/data/status")
 def status():
-    """Loading progress."""
-    return json_response(provider().status())
+    """Loading progress, and the tick of the newest scalar change (unchanged: nothing to fetch)."""
+    return json_response({**provider().status(), "scalars_clock": clock()})
 
 
 @bp.route("/data/plugin/scalars/tags")
@@ -38,14 +41,70 @@ def scalars():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise BadRequest(f"format must be 'json' or 'csv', got {fmt!r}")
-    step, wall, value = provider().scalars(run, tag)
-    if fmt == "csv":
-        return Response(to_csv(step, wall, value), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=scalars.csv"})
-    if np.isfinite(value).all() and np.isfinite(wall).all():
-        return Response(_points_json(step, wall, value), mimetype="application/json")
-    return json_response([[w, s, v] for w, s, v in
-                          zip(wall.tolist(), step.tolist(), value.tolist())])
+    p = provider()
+    series = p.run(run).scalars.get(tag)
+    step, wall, value = p.scalars(run, tag)
+    # The series' version names its content: a client holding it gets a 304, not the points.
+    etag = f'"{series.version}-{fmt}"' if series is not None else None
+    if etag and etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": etag})
+    with charts.full_resolution():
+        if fmt == "csv":
+            out = Response(to_csv(step, wall, value), mimetype="text/csv",
+                           headers={"Content-Disposition": "attachment; filename=scalars.csv"})
+        elif np.isfinite(value).all() and np.isfinite(wall).all():
+            out = Response(_points_json(step, wall, value), mimetype="application/json")
+        else:
+            out = json_response([[w, s, v] for w, s, v in
+                                 zip(wall.tolist(), step.tolist(), value.tolist())])
+    if etag:
+        out.headers["ETag"] = etag
+        out.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
+    return out
+
+
+@bp.route("/data/plugin/scalars/chart", methods=["POST"])
+def chart():
+    """One chart's runs and tags, about one point per pixel, only what changed since `since`
+    (binary; the format is described above `charts.chart_data`)."""
+    body = request.get_json(silent=True)
+    return Response(charts.chart_data(provider(), charts.parse_query(body)),
+                    mimetype="application/octet-stream")
+
+
+@bp.route("/data/plugin/scalars/export", methods=["GET", "POST"])
+def export():
+    """Every point of the given runs and tags in one file: `runs` and `tags` are JSON lists
+    (form fields or query parameters), `format` csv or json."""
+    fields = request.values
+    fmt = fields.get("format", "csv")
+    if fmt not in charts.EXPORT_FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(charts.EXPORT_FORMATS)}, got {fmt!r}")
+    runs, tags = _json_list(fields, "runs"), _json_list(fields, "tags")
+    rows = charts.export_rows(provider(), runs, tags, fmt)
+    first = next(rows)  # unknown runs fail here, as a 404, before the download starts
+
+    def stream():
+        with charts.full_resolution():
+            yield first
+            yield from rows
+
+    return Response(stream_with_context(stream()), mimetype="text/csv" if fmt == "csv"
+                    else "application/json",
+                    headers={"Content-Disposition": f"attachment; filename=scalars.{fmt}"})
+
+
+def _json_list(fields, key: str) -> list[str]:
+    raw = fields.get(key)
+    if raw is None:
+        raise BadRequest(f"missing parameter {key!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise BadRequest(f"{key} must be a JSON list of names, got {raw[:80]!r}") from None
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise BadRequest(f"{key} must be a JSON list of names, got {raw[:80]!r}")
+    return value
 
 
 def _points_json(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:
@@ -72,7 +131,7 @@ def series():
     are left out; an unknown run is a 404.
     """
     tag = arg("tag")
-    names = request.args.getlist("run")
+    names = list(dict.fromkeys(request.args.getlist("run")))  # a run asked twice counts once
     if not names:
         raise BadRequest("missing query parameter 'run'")
     width = number("width", int, 1000)

@@ -1,9 +1,31 @@
 """Scalar points of one (run, tag) in compact NumPy columns, with restart purging and downsampling."""
 from __future__ import annotations
 
+import itertools
+import time
+
 import numpy as np
 
 NEVER = np.iinfo(np.int64).max
+# Every change to any series takes the next tick of one clock, so a page that saw the data at
+# tick C needs only what changed after C. It starts at the time in microseconds, so a restarted
+# server never reuses a tick an open page has already seen.
+_CLOCK = itertools.count(time.time_ns() // 1000)
+_latest = next(_CLOCK)
+# How many appends a series remembers for answering "what is new since tick C" with a delta.
+APPEND_LOG = 32
+
+
+def tick() -> int:
+    """The next tick of the change clock."""
+    global _latest
+    _latest = next(_CLOCK)  # itertools.count is atomic under the GIL
+    return _latest
+
+
+def clock() -> int:
+    """The newest tick handed out: no series has changed after it."""
+    return _latest
 # Buffers grow by this factor, so at most a fifth of their capacity is ever unused
 # (24 bytes per point stored, at most 30 allocated).
 GROWTH = 1.25
@@ -23,6 +45,9 @@ class ScalarSeries:
         self._n = 0
         self.last_step: int | None = None  # step of the latest point read, kept or not
         self._published = (self._step, self._wall, self._value)
+        self.version = 0  # tick of the latest change
+        self._reset = 0  # tick of the latest change that removed points
+        self._appends: list[tuple[int, int]] = []  # (tick, length before) of recent appends
 
     def __len__(self) -> int:
         return self._n
@@ -35,6 +60,19 @@ class ScalarSeries:
     def nbytes(self) -> int:
         """Bytes allocated for the columns."""
         return self._step.nbytes + self._wall.nbytes + self._value.nbytes
+
+    def appended_since(self, since: int) -> int | None:
+        """Index of the first point added after tick `since` (the length if none), or None when
+        points were removed since, or the appends since are too many to remember."""
+        if self._reset > since:
+            return None
+        log = self._appends
+        if log and log[0][0] > since and len(log) == APPEND_LOG:
+            return None
+        for t, n in log:
+            if t > since:
+                return n
+        return self._n
 
     def add(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray,
             restarts: np.ndarray | None = None) -> None:
@@ -72,6 +110,8 @@ class ScalarSeries:
         self._step, self._wall, self._value = step[keep], wall[keep], value[keep]
         self._n = int(keep.sum())
         self._published = (self._step, self._wall, self._value)
+        self.version = self._reset = tick()
+        self._appends.clear()
 
     def _append(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
         n, k = self._n, step.size
@@ -85,6 +125,10 @@ class ScalarSeries:
         self._value[n : n + k] = value
         self._n = n + k
         self._published = (self._step[: self._n], self._wall[: self._n], self._value[: self._n])
+        # Published before the tick: a reader that saw this tick also sees these points.
+        self.version = tick()
+        self._appends.append((self.version, n))
+        del self._appends[:-APPEND_LOG]
 
 
 def _regrow(a: np.ndarray, n: int, cap: int) -> np.ndarray:
@@ -119,4 +163,32 @@ def downsample(step: np.ndarray, value: np.ndarray, width: int,
         at = np.flatnonzero(v == extreme[seg])
         if at.size:
             picks.append(at[np.r_[True, seg[at][1:] != seg[at][:-1]]])
+    return np.unique(np.concatenate(picks)) + i0
+
+
+def envelope(step: np.ndarray, value: np.ndarray, bucket: int, i0: int, i1: int) -> np.ndarray:
+    """Indices into [i0, i1) keeping the lowest and highest point of each run of steps that
+    share `step // bucket`, and the first and last point, so a line one bucket per two pixels
+    wide loses no spike and reaches the newest step.
+
+    Buckets are aligned to multiples of `bucket`, not to the first point, so points appended
+    later change only the last bucket and the ones after it. A bucket of only NaN keeps its
+    first point (a gap in the line).
+    """
+    if bucket <= 1 or i1 - i0 <= 2:
+        return np.arange(i0, i1)
+    s, v = step[i0:i1], value[i0:i1]
+    ids = s // bucket
+    first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    if first.size * 2 >= s.size:
+        return np.arange(i0, i1)
+    seg = np.repeat(np.arange(first.size), np.diff(np.r_[first, s.size]))
+    picks = [np.array([0, s.size - 1])]  # the line runs to the newest point
+    for reduce in (np.fmin, np.fmax):
+        extreme = reduce.reduceat(v, first)
+        at = np.flatnonzero(v == extreme[seg])
+        if at.size:
+            picks.append(at[np.r_[True, seg[at][1:] != seg[at][:-1]]])
+    lost = np.isnan(np.fmin.reduceat(v, first))  # all-NaN buckets: keep the gap
+    picks.append(first[lost])
     return np.unique(np.concatenate(picks)) + i0

@@ -1,0 +1,161 @@
+"""The chart route: one answer per chart, only what changed, bounded; exports and ETags."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+from dashboard_events import append, new_file, scalar
+from flowlog.dashboard.app import create_app
+
+
+def decode(body: bytes) -> dict:
+    """The binary answer as {"header": ..., (run, tag): (step, wall, value, from)}."""
+    (size,) = struct.unpack_from("<I", body)
+    head = json.loads(body[4:4 + size])
+    out, pos = {"header": head}, 4 + size
+    for s in head["series"]:
+        n = s["n"]
+        cols = []
+        for dtype in ("<u4", "<f4", "<f4"):
+            cols.append(np.frombuffer(body, dtype, n, pos))
+            pos += 4 * n
+        out[s["run"], s["tag"]] = (cols[0] + s["step0"], cols[1] + s["wall0"], cols[2], s["from"])
+    assert pos == len(body)
+    return out
+
+
+@pytest.fixture
+def served(logdir):
+    files = {name: new_file(logdir / name, [scalar("loss", s, k + np.sin(s)) for s in range(400)]
+                            + [scalar("lr", s, 0.001) for s in range(400)])
+             for k, name in enumerate(["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0"])}
+    app = create_app(logdir, reload_interval=0, start=False)
+    provider = app.extensions["flowboard.provider"]
+    provider.reload()
+    return app.test_client(), provider, files
+
+
+def ask(client, **body):
+    resp = client.post("/data/plugin/scalars/chart", json=body)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return decode(resp.data)
+
+
+RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0"]
+
+
+def test_one_answer_holds_every_run_and_tag_with_spikes_kept(served, logdir):
+    client, provider, files = served
+    append(files[RUNS[0]], [scalar("loss", 400, 1e6)])  # a spike the buckets must keep
+    provider.reload()
+    got = ask(client, runs=RUNS + ["nope"], tags=["loss", "lr"], width=100)
+    head = got["header"]
+    assert {(s["run"], s["tag"]) for s in head["series"]} == {(r, t) for r in RUNS
+                                                              for t in ("loss", "lr")}
+    assert head["missing"] == [["nope", "loss"], ["nope", "lr"]]
+    assert head["bucket"] == 16  # 401 steps over 50 buckets: the next power of two
+    step, _, value, frm = got[RUNS[0], "loss"]
+    assert frm is None and step.size <= 100  # about one point per pixel
+    assert value.max() == 1e6
+    full = provider.scalars(RUNS[1], "loss")
+    step, wall, value, _ = got[RUNS[1], "loss"]
+    for b in range(0, 400, 16):  # every bucket keeps its lowest and highest value
+        inside = (full[0] >= b) & (full[0] < b + 16)
+        mine = (step >= b) & (step < b + 16)
+        assert value[mine].min() == pytest.approx(full[2][inside].min(), rel=1e-6)
+        assert value[mine].max() == pytest.approx(full[2][inside].max(), rel=1e-6)
+    assert wall == pytest.approx(full[1][np.searchsorted(full[0], step)])
+
+
+def test_unchanged_series_cost_nothing_and_appends_arrive_as_deltas(served):
+    client, provider, files = served
+    first = ask(client, runs=RUNS, tags=["loss"], width=60)
+    clock, bucket = first["header"]["clock"], first["header"]["bucket"]
+    assert bucket == 16  # 400 and 410 steps both fit 30 buckets of 16
+    again = ask(client, runs=RUNS, tags=["loss"], width=60, since=clock, known=3, bucket=bucket)
+    assert again["header"]["series"] == []  # nothing changed: nothing sent
+    assert client.get("/data/status").json["scalars_clock"] == clock
+    append(files[RUNS[2]], [scalar("loss", s, 5.0) for s in range(400, 410)])
+    provider.reload()
+    assert client.get("/data/status").json["scalars_clock"] > clock
+    delta = ask(client, runs=RUNS, tags=["loss"], width=60, since=clock, known=3, bucket=bucket)
+    assert [s["run"] for s in delta["header"]["series"]] == [RUNS[2]]
+    step, _, value, frm = delta[RUNS[2], "loss"]
+    assert frm == 400 // bucket * bucket and step.min() >= frm  # only the last bucket on
+    assert 409 in step.tolist() and value.max() == 5.0
+    # A run the page does not hold yet (after the known ones) comes whole.
+    fresh = ask(client, runs=RUNS, tags=["loss"], width=60, since=clock, known=2, bucket=bucket)
+    assert fresh[RUNS[2], "loss"][3] is None
+
+
+def test_a_zoom_window_comes_at_full_resolution(served):
+    client, provider, _ = served
+    got = ask(client, runs=RUNS[:1], tags=["loss"], width=400, min_step=100, max_step=150)
+    step, _, value, _ = got[RUNS[0], "loss"]
+    assert step.tolist() == list(range(99, 152))  # every point, one beyond each end
+    assert value == pytest.approx(provider.scalars(RUNS[0], "loss")[2][99:152], rel=1e-6)
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"runs": "a", "tags": ["loss"]}, "'runs' must be a list of names"),
+    ({"runs": ["a"], "tags": ["loss"], "width": "wide"}, "width must be an integer, got \"wide\""),
+    ({"runs": ["a"], "tags": ["loss"], "width": 0}, "width must be between 1 and"),
+    ({"runs": ["a"], "tags": ["loss"], "min_step": 5, "max_step": 1}, "min_step 5.0 is above"),
+    ({"runs": [f"r{i}" for i in range(20000)], "tags": ["a", "b"], "width": 800},
+     "20000 runs x 2 tags x width 800 is more than"),
+])
+def test_bad_chart_requests_are_a_400_naming_the_value(served, body, message):
+    resp = served[0].post("/data/plugin/scalars/chart", json=body)
+    assert resp.status_code == 400 and message in resp.json["error"]
+
+
+def test_repeated_runs_are_counted_once(served):
+    client = served[0]
+    got = ask(client, runs=[RUNS[0]] * 5000, tags=["loss"], width=100)
+    assert len(got["header"]["series"]) == 1
+    body = client.get("/data/series?tag=loss&width=50&" + "&".join(["run=lr%3D1%2Cseed%3D0"] * 3000)).json
+    assert list(body["runs"]) == [RUNS[2]]
+
+
+def test_full_series_route_answers_304_while_unchanged(served):
+    client, provider, files = served
+    url = "/data/plugin/scalars/scalars?run=lr%3D1%2Cseed%3D0&tag=loss"
+    first = client.get(url)
+    assert first.status_code == 200 and len(first.json) == 400
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    append(files[RUNS[2]], [scalar("loss", 400, 1.0)])
+    provider.reload()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and len(changed.json) == 401
+
+
+def test_export_holds_every_point_of_the_selected_runs_and_tags(served):
+    client, provider, _ = served
+    resp = client.post("/data/plugin/scalars/export", data={
+        "runs": json.dumps(RUNS[:2]), "tags": json.dumps(["loss", "lr"]), "format": "csv"})
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    assert rows[0] == ["Run", "Tag", "Wall time", "Step", "Value"]
+    assert len(rows) == 1 + 2 * 2 * 400
+    step, wall, value = provider.scalars(RUNS[1], "loss")
+    mine = [r for r in rows[1:] if r[:2] == [RUNS[1], "loss"]]
+    assert [(float(w), int(s), float(v)) for _, _, w, s, v in mine] == list(
+        zip(wall.tolist(), step.tolist(), value.tolist()))
+    as_json = client.get("/data/plugin/scalars/export", query_string={
+        "runs": json.dumps(RUNS), "tags": json.dumps(["lr"]), "format": "json"}).json
+    assert sorted(as_json) == RUNS and as_json[RUNS[0]]["lr"][5][1:] == [5, 0.0010000000474974513]
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ({"runs": "[1]", "tags": "[]"}, 400, "runs must be a JSON list of names"),
+    ({"runs": '["x"]', "tags": '["loss"]'}, 404, "unknown run 'x'"),
+    ({"runs": "[]", "tags": "[]", "format": "xlsx"}, 400, "format must be one of csv, json"),
+])
+def test_bad_exports_name_the_value(served, query, status, message):
+    resp = served[0].get("/data/plugin/scalars/export", query_string=query)
+    assert resp.status_code == status and message in resp.json["error"]
