@@ -1,4 +1,4 @@
-"""A minimal animated-GIF encoder (GIF89a, one global palette, LZW) for video summaries.
+"""A minimal animated-GIF encoder (GIF89a, one global palette, LZW) and decoder.
 
 TensorBoard's image plugin shows a video as an animated GIF in an `<img>`; writing it here
 needs neither moviepy nor Pillow.
@@ -121,3 +121,111 @@ def encode_gif(frames: np.ndarray, fps: float = 4) -> bytes:
         parts.append(b"\x08" + _sub_blocks(_lzw(frame.tobytes())))
     parts.append(b"\x3b")
     return b"".join(parts)
+
+
+def _lzw_decode(data: bytes, min_size: int) -> bytes:
+    """Palette indices of one image's LZW data (min code size 2..8)."""
+    clear, end = 1 << min_size, (1 << min_size) + 1
+    out = bytearray()
+    table: list[bytes] = []
+    width, pos, acc, nbits, prev = min_size + 1, 0, 0, 0, None
+    while True:
+        while nbits < width:
+            if pos >= len(data):
+                return bytes(out)  # truncated: keep what was decoded
+            acc |= data[pos] << nbits
+            pos += 1
+            nbits += 8
+        code = acc & ((1 << width) - 1)
+        acc >>= width
+        nbits -= width
+        if code == clear:
+            table = [bytes((i,)) for i in range(clear)] + [b"", b""]
+            width, prev = min_size + 1, None
+            continue
+        if code == end:
+            return bytes(out)
+        if not table:  # no clear code first: start with the initial table anyway
+            table = [bytes((i,)) for i in range(clear)] + [b"", b""]
+        if code < len(table):
+            entry = table[code]
+            if prev is not None:
+                table.append(prev + entry[:1])
+        elif prev is not None and code == len(table):
+            entry = prev + prev[:1]
+            table.append(entry)
+        else:
+            raise ValueError(f"GIF image data has code {code} beyond its table")
+        out += entry
+        prev = entry
+        if len(table) == 1 << width and width < 12:
+            width += 1
+
+
+def _interlaced_rows(height: int) -> list[int]:
+    return [*range(0, height, 8), *range(4, height, 8), *range(2, height, 4), *range(1, height, 2)]
+
+
+def decode_gif(data: bytes) -> np.ndarray:
+    """The frames of a GIF as uint8 (T, H, W, 3), each drawn over the previous as GIF says."""
+    if data[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ValueError("not a GIF: the signature is missing")
+    width, height, flags = struct.unpack("<HHB", data[6:11])
+    pos = 13
+    palette = np.zeros((256, 3), np.uint8)
+    if flags & 0x80:
+        size = 3 << ((flags & 7) + 1)
+        palette[: size // 3] = np.frombuffer(data[pos : pos + size], np.uint8).reshape(-1, 3)
+        pos += size
+    canvas = np.zeros((height, width, 3), np.uint8)
+    frames, transparent, dispose = [], None, 0
+    while pos < len(data):
+        kind = data[pos]
+        if kind == 0x3B:
+            break
+        if kind == 0x21:  # extension: a graphic control block sets the next frame's options
+            label, pos = data[pos + 1], pos + 2
+            if label == 0xF9:
+                packed, _, index = struct.unpack("<BHB", data[pos + 1 : pos + 5])
+                transparent = index if packed & 1 else None
+                dispose = (packed >> 2) & 7
+            while data[pos]:
+                pos += data[pos] + 1
+            pos += 1
+            continue
+        if kind != 0x2C:
+            raise ValueError(f"GIF block at byte {pos} has unknown kind {kind:#x}")
+        left, top, w, h, packed = struct.unpack("<HHHHB", data[pos + 1 : pos + 10])
+        pos += 10
+        colours = palette
+        if packed & 0x80:
+            size = 3 << ((packed & 7) + 1)
+            colours = np.zeros((256, 3), np.uint8)
+            colours[: size // 3] = np.frombuffer(data[pos : pos + size], np.uint8).reshape(-1, 3)
+            pos += size
+        min_size, pos = data[pos], pos + 1
+        chunks = []
+        while data[pos]:
+            chunks.append(data[pos + 1 : pos + 1 + data[pos]])
+            pos += data[pos] + 1
+        pos += 1
+        indices = np.frombuffer(_lzw_decode(b"".join(chunks), min_size), np.uint8)
+        indices = np.resize(indices, w * h).reshape(h, w)
+        if packed & 0x40:
+            order = np.empty(h, np.int64)
+            order[_interlaced_rows(h)] = np.arange(h)
+            indices = indices[order]
+        before = canvas.copy()
+        region = canvas[top : top + h, left : left + w]
+        pixels = colours[indices][: region.shape[0], : region.shape[1]]
+        keep = indices[: region.shape[0], : region.shape[1]] == transparent
+        region[...] = np.where(keep[..., None], region, pixels)
+        frames.append(canvas.copy())
+        if dispose == 2:  # restore to background: the area is cleared for the next frame
+            region[...] = 0
+        elif dispose == 3:  # restore to previous
+            canvas = before
+        transparent, dispose = None, 0
+    if not frames:
+        raise ValueError("GIF has no image")
+    return np.stack(frames)

@@ -139,19 +139,24 @@ def figure_to_image(figures: Any, close: bool = True) -> np.ndarray:
 _RED = np.array([255, 0, 0], np.uint8)
 
 
-def _draw_box(pixels: np.ndarray, box: np.ndarray, thickness: int = 2) -> None:
-    """A red rectangle outline from (xmin, ymin) to (xmax, ymax), `thickness` pixels wide."""
+def _draw_box(pixels: np.ndarray, box: np.ndarray) -> None:
+    """A red outline from (xmin, ymin) to (xmax, ymax), two pixels wide.
+
+    The pixels are the ones Pillow's two-pixel-wide polyline covers, which torch and
+    tensorboardX draw: the sides just inside xmin and xmax, the top and bottom just
+    outside ymin and ymax.
+    """
     h, w = pixels.shape[:2]
     x0, y0, x1, y1 = (round(float(v)) for v in box)
-    lo, hi = -(thickness // 2), (thickness + 1) // 2  # line pixels around the edge
-
-    def span(a, b, size):
-        return slice(max(0, min(a, b)), max(0, min(size, max(a, b) + 1)))
-
-    for x in (x0, x1):
-        pixels[span(y0 + lo, y1 + hi - 1, h), span(x + lo, x + hi - 1, w)] = _RED
-    for y in (y0, y1):
-        pixels[span(y + lo, y + hi - 1, h), span(x0 + lo, x1 + hi - 1, w)] = _RED
+    x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+    rows = slice(max(0, y0 - 1), max(0, min(h, y1 + 2)))
+    cols = slice(max(0, x0), max(0, min(w, x1 + 1)))
+    for x in (x0, x0 + 1, x1 - 1, x1):
+        if 0 <= x < w:
+            pixels[rows, x] = _RED
+    for y in (y0 - 1, y0, y1, y1 + 1):
+        if 0 <= y < h:
+            pixels[y, cols] = _RED
 
 
 def _draw_labels(pixels: np.ndarray, boxes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
