@@ -300,18 +300,20 @@ class SummaryWriter(PluginMethods):
             tagged = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
             self._event(tagged_run_metadata=tagged)
             return
+        try:
+            graph = graph_bytes(model)
+        except TypeError:
+            swapped = " (arguments swapped?)" if is_torch_model(input_to_model) else ""
+            raise TypeError(
+                "add_graph(model, input_to_model): model must be a torch.nn.Module, a GraphDef, "
+                f"its serialized bytes or a graph with as_graph_def(), got "
+                f"{type(model).__name__}{swapped}"
+            ) from None
         if input_to_model is not None:
             raise TypeError(
                 "add_graph(model, input_to_model): input_to_model is only for torch models, "
                 f"but model is a {type(model).__name__}"
             )
-        try:
-            graph = graph_bytes(model)
-        except TypeError:
-            raise TypeError(
-                "add_graph: model must be a torch.nn.Module, a GraphDef, its serialized bytes "
-                f"or a graph with as_graph_def(), got {type(model).__name__}"
-            ) from None
         self._event(graph_def=graph)
 
     def add_hparams(

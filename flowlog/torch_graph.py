@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from typing import Any
 
 from flowlog.proto import attr_value_pb2, graph_pb2, step_stats_pb2, tensor_shape_pb2
@@ -191,7 +192,10 @@ def torch_graph(
     """Serialized `GraphDef` and `RunMetadata` of `model` traced on `input_to_model`."""
     torch = sys.modules["torch"]
     args = _example_inputs(input_to_model)
-    with _eval_mode(model):
+    with _eval_mode(model), warnings.catch_warnings():
+        # torch marks jit.trace deprecated, but its own add_graph traces with it, and the
+        # scopes and names written must be the ones that trace gives.
+        warnings.filterwarnings("ignore", r".*torch\.jit\.trace.* is deprecated", DeprecationWarning)
         trace = torch.jit.trace(model, args, strict=use_strict_trace)
         graph = trace.graph
         torch._C._jit_pass_inline(graph)  # submodule calls become their ops, with scopes

@@ -19,8 +19,10 @@ def _int_step(step: Any) -> int:
         return 0
     try:
         value = int(step.item() if hasattr(step, "item") else step)
-    except (TypeError, ValueError):
-        raise TypeError(f"global_step must be an int, got {step!r}") from None
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of many elements
+        shape = getattr(step, "shape", None)
+        what = f"{type(step).__name__} of shape {tuple(shape)}" if shape else repr(step)[:80]
+        raise TypeError(f"global_step must be an int, got {what}") from None
     if not -(2**63) <= value < 2**63:
         raise ValueError(f"global_step must fit in an int64, got {step!r}")
     return value

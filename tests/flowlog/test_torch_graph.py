@@ -1,0 +1,86 @@
+"""add_graph of a torch model: the GraphDef torch writes for it, node for node."""
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from torch import nn
+from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+import flowlog as fl
+from flowlog.proto import graph_pb2
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2)
+        )
+        self.classifier = nn.Sequential(nn.Dropout(0.25), nn.Linear(4 * 7 * 7, 10))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def _graph(logdir):
+    acc = EventAccumulator(str(logdir))
+    acc.Reload()
+    return graph_pb2.GraphDef.FromString(acc.Graph().SerializeToString()), acc
+
+
+def _nodes(graph):
+    return [
+        (n.name, n.op, list(n.input),
+         [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape])
+        for n in graph.node
+    ]
+
+
+@pytest.fixture(scope="module")
+def graphs(tmp_path_factory):
+    """The graph torch writes for SmallCNN and the one flowlog writes, from one trace each."""
+    root = tmp_path_factory.mktemp("graphs")
+    model, images = SmallCNN().train(), torch.randn(2, 1, 14, 14, requires_grad=True)
+    with TorchWriter(str(root / "torch")) as w:
+        w.add_graph(model, images)
+    with fl.SummaryWriter(root / "ours") as w:
+        w.add_graph(model, images)
+    return _graph(root / "torch"), _graph(root / "ours"), model
+
+
+def test_cnn_graph_has_torchs_names_scopes_shapes_and_inputs(graphs):
+    (theirs, their_acc), (ours, our_acc), _ = graphs
+    assert _nodes(ours) == _nodes(theirs)
+    assert [n.attr["attr"].s for n in ours.node] == [n.attr["attr"].s for n in theirs.node]
+    assert ours.versions.producer == theirs.versions.producer == 22
+    names = [n.name for n in ours.node]
+    assert names[0].startswith("input/x") and names[1] == "output/output.1"
+    conv = next(n for n in ours.node if n.op == "aten::_convolution")
+    assert conv.name.startswith("SmallCNN/Sequential[features]/Conv2d[0]/")
+    assert conv.attr["_output_shapes"].list.shape[0].dim[1].size == 4
+    linear = next(n for n in ours.node if n.op == "aten::linear")
+    assert linear.name.startswith("SmallCNN/Sequential[classifier]/Linear[1]/")
+    assert [d.size for d in linear.attr["_output_shapes"].list.shape[0].dim] == [2, 10]
+    weight = next(n for n in ours.node if n.name.endswith("Linear[1]/weight/weight"))
+    assert weight.op == "prim::GetAttr"
+    # the device step stats torch adds beside the graph
+    assert our_acc.RunMetadata("step1") == their_acc.RunMetadata("step1")
+
+
+def test_tracing_leaves_the_model_in_its_mode(graphs):
+    _, _, model = graphs
+    assert model.training  # traced in eval mode (dropout off), then put back
+
+
+def test_a_tuple_of_inputs_and_graph_bytes_still_work(tmp_path):
+    class Pair(nn.Module):
+        def forward(self, a, b):
+            return a * b + 1
+
+    with fl.SummaryWriter(tmp_path) as w:
+        w.add_graph(Pair(), (torch.ones(3), torch.ones(3)))
+    graph, _ = _graph(tmp_path)
+    assert {"input/a", "input/b", "output/output.1"} <= {n.name for n in graph.node}
+    with fl.SummaryWriter(tmp_path / "bytes") as w:
+        w.add_graph(graph.SerializeToString())
+    assert _graph(tmp_path / "bytes")[0] == graph
