@@ -14,9 +14,17 @@ _PUBLIC = {
     "export_graph": "flowlog.graphview",
     "read_events": "flowlog.reader",
     "read_scalars": "flowlog.reader",
+    "read_audio": "flowlog.typed_readers",
+    "read_embeddings": "flowlog.typed_readers",
+    "read_histograms": "flowlog.typed_readers",
+    "read_hparams": "flowlog.typed_readers",
+    "read_images": "flowlog.typed_readers",
+    "read_pr_curves": "flowlog.typed_readers",
+    "read_text": "flowlog.typed_readers",
     "EventFileWriter": "flowlog.writer",
     "FileWriter": "flowlog.writer",
     "SummaryWriter": "flowlog.writer",
+    "GlobalSummaryWriter": "flowlog.global_writer",
 }
 _ENGINE = "flowlog.engine.api"
 

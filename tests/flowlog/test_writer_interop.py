@@ -409,3 +409,30 @@ def test_export_scalars_to_json(tmp_path):
     exported = json.loads((tmp_path / "all.json").read_text())
     assert exported == {str(tmp_path / "loss_train"): [[10.0, 3, 1.5]],
                         str(tmp_path / "loss_valid"): [[10.0, 3, 2.5]]}
+
+
+def test_global_summary_writer_counts_steps_per_tag_across_threads(tmp_path):
+    import threading
+
+    from tensorboardX import GlobalSummaryWriter as TbxGlobal
+
+    def work(w, k):
+        for _ in range(50):
+            w.add_scalar("loss", float(k))
+        w.add_text("who", str(k))
+
+    accs = {}
+    for name, make in (("tbx", TbxGlobal), ("ours", fl.GlobalSummaryWriter)):
+        w = make(str(tmp_path / name))
+        threads = [threading.Thread(target=work, args=(w, k)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        w.add_image("img", np.zeros((3, 2, 2)))
+        w.close()
+        accs[name] = load(tmp_path / name)
+    assert_same({k: sorted(e.step for e in a.Scalars("loss")) for k, a in accs.items()})
+    assert sorted(e.step for e in accs["ours"].Scalars("loss")) == list(range(200))
+    assert [e.step for e in accs["ours"].Tensors("who/text_summary")] == [0, 1, 2, 3]
+    assert [e.step for e in accs["ours"].Images("img")] == [0]
