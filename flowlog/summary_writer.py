@@ -16,6 +16,7 @@ import numpy as np
 
 import flowlog.builders as builders  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
 from flowlog.eventfile import DEFAULT_MAX_QUEUE, EventFileWriter
+from flowlog.onnx_graph import onnx_graph_def
 from flowlog.proto import event_pb2, summary_pb2
 from flowlog.scalars import SCALAR_ITEM, scalar_tag_id
 from flowlog.torch_graph import is_torch_model, torch_graph
@@ -315,6 +316,10 @@ class SummaryWriter(PluginMethods):
                 f"but model is a {type(model).__name__}"
             )
         self._event(graph_def=graph)
+
+    def add_onnx_graph(self, onnx_model_file: Any) -> None:
+        """Log the graph of an ONNX model: a .onnx path, its bytes or an onnx.ModelProto."""
+        self._event(graph_def=onnx_graph_def(onnx_model_file).SerializeToString())
 
     def add_hparams(
         self,

@@ -84,3 +84,52 @@ def test_a_tuple_of_inputs_and_graph_bytes_still_work(tmp_path):
     with fl.SummaryWriter(tmp_path / "bytes") as w:
         w.add_graph(graph.SerializeToString())
     assert _graph(tmp_path / "bytes")[0] == graph
+
+
+def _onnx_model():
+    """A small ONNX model (Conv, Relu, Gemm) with typed inputs, outputs and attributes."""
+    from flowlog.proto import onnx_model_pb2 as onnx
+
+    attr = onnx.AttributeProto
+    graph = onnx.GraphProto(name="net")
+    for values, dims in ((graph.input, ("batch", 1, 8, 8)), (graph.output, ("batch", 10))):
+        value = values.add(name="x" if values is graph.input else "y")
+        value.type.tensor_type.elem_type = 1  # FLOAT
+        for d in dims:
+            dim = value.type.tensor_type.shape.dim.add()
+            if isinstance(d, str):
+                dim.dim_param = d
+            else:
+                dim.dim_value = d
+    graph.node.add(op_type="Conv", input=["x", "w", "b"], output=["c"], name="conv", attribute=[
+        attr(name="kernel_shape", ints=[3, 3], type=attr.INTS),
+        attr(name="strides", ints=[1, 1], type=attr.INTS),
+    ])
+    graph.node.add(op_type="Relu", input=["c"], output=["r"])
+    graph.node.add(op_type="Gemm", input=["r", "fc_w"], output=["y"], attribute=[
+        attr(name="alpha", f=0.5, type=attr.FLOAT), attr(name="transB", i=1, type=attr.INT),
+    ])
+    return onnx.ModelProto(ir_version=7, producer_name="test", graph=graph)
+
+
+def test_add_onnx_graph_lays_out_nodes_as_tensorboardx_and_torch_do(tmp_path, capsys):
+    from tensorboardX.onnx_graph import parse as tbx_parse
+    from torch.utils.tensorboard._onnx_graph import parse as torch_parse
+
+    model = _onnx_model()
+    path = tmp_path / "net.onnx"
+    path.write_bytes(model.SerializeToString())
+    with fl.SummaryWriter(tmp_path / "ours") as w:
+        w.add_onnx_graph(str(path))
+    ours, _ = _graph(tmp_path / "ours")
+    # Both peers need the onnx package to read the file; their converters take the graph.
+    for parse in (tbx_parse, torch_parse):
+        theirs = graph_pb2.GraphDef.FromString(parse(model.graph).SerializeToString())
+        assert ours == theirs
+    capsys.readouterr()  # the peers print every node name
+    by_name = {n.name: n for n in ours.node}
+    assert by_name["c"].op == "Conv" and list(by_name["c"].input) == ["x", "w", "b"]
+    assert b"kernel_shape = [3, 3] = 7" in by_name["c"].attr["parameters"].s
+    assert [d.size for d in by_name["x"].attr["shape"].shape.dim] == [0, 1, 8, 8]
+    with fl.SummaryWriter(tmp_path / "bad") as w, pytest.raises(ValueError, match="not an ONNX"):
+        w.add_onnx_graph(b"\xff\xff")
