@@ -218,18 +218,16 @@ class EventDecoder:
         events: list[tuple[int, event_pb2.Event]] = []
         self._parse(buf, base, starts[slow], sizes[slow], parts, events)
         late = []  # groups of tensors whose tag turned out not to be a scalar's
-        for rows, rec_starts, layout in groups:
+        for g in groups:
             if any(s.tensor and (s.plugin or self.plugins.get(s.tag)) != "scalars"
-                   for s in layout.slots):
-                late.append(rec_starts)
+                   for s in g.layout.slots):
+                late.append(g.starts)
                 continue
-            pos = rec_starts + (base - HEADER_SIZE)
-            step, wall = _steps(rows, layout), _walls(rows, layout)
-            for slot in layout.slots:
+            pos = g.starts + (base - HEADER_SIZE)
+            for slot, value in zip(g.layout.slots, g.values):
                 if slot.plugin:
                     self.plugins[slot.tag] = slot.plugin
-                value = _column(rows, slot.offset, slot.dtype).astype(np.float64)
-                parts.setdefault(slot.tag, []).append((pos, step, wall, value))
+                parts.setdefault(slot.tag, []).append((pos, g.step, g.wall, value))
         if late:
             more = np.sort(np.concatenate(late))
             self._parse(buf, base, more, _sizes_at(arr, more), parts, events)
@@ -275,14 +273,16 @@ def _sizes_at(arr: np.ndarray, data_starts: np.ndarray) -> np.ndarray:
 
 
 def _column(rows: np.ndarray, offset: int, dtype: str) -> np.ndarray:
+    """The number of type `dtype` at `offset` of each row, as float64."""
     width = np.dtype(dtype).itemsize
-    return np.ascontiguousarray(rows[:, offset : offset + width]).view(dtype).ravel()
+    raw = np.ascontiguousarray(rows[:, offset : offset + width]).view(dtype).ravel()
+    return raw.astype(np.float64)
 
 
 def _walls(rows: np.ndarray, layout: Layout) -> np.ndarray:
     if layout.wall < 0:
         return np.zeros(rows.shape[0])
-    return _column(rows, layout.wall, "<f8").copy()
+    return _column(rows, layout.wall, "<f8")
 
 
 def _steps(rows: np.ndarray, layout: Layout) -> np.ndarray:
@@ -294,7 +294,15 @@ def _steps(rows: np.ndarray, layout: Layout) -> np.ndarray:
     return step.view(np.int64)
 
 
-Group = tuple[np.ndarray, np.ndarray, Layout]  # rows, data starts, layout
+@dataclass
+class Group:
+    """Records of one layout decoded in bulk: data starts and one column per field."""
+
+    starts: np.ndarray
+    layout: Layout
+    step: np.ndarray
+    wall: np.ndarray
+    values: list[np.ndarray]  # one per slot, as float64
 
 
 def _classify(arr: np.ndarray, starts: np.ndarray, sizes: np.ndarray
@@ -310,59 +318,73 @@ def _classify(arr: np.ndarray, starts: np.ndarray, sizes: np.ndarray
             slow.append(idx)
             continue
         rows = np.lib.stride_tricks.sliding_window_view(arr, n)[starts[idx]]
-        rest = np.arange(idx.size)
-        failed = 0
-        for _ in range(MAX_LAYOUTS):
-            if rest.size < MIN_GROUP or failed >= MAX_FAILED:
-                break
-            template = rows[rest[0]]
-            layout = layout_of(template.tobytes())
-            if layout is None:
-                slow.append(idx[rest[:1]])
-                rest = rest[1:]
-                failed += 1
-                continue
-            failed = 0
-            taken = np.zeros(rest.size, dtype=bool)
-            for match, lay in _matches(rows[rest], template, layout):
-                hit = rest[match]
-                groups.append((rows[hit], starts[idx[hit]], lay))
-                taken |= match
-            rest = rest[~taken]
+        found, rest = _templates(rows)
+        for hit, layout, step, wall, values in found:
+            groups.append(Group(starts[idx[hit]], layout, step, wall, values))
         slow.append(idx[rest])
     slow_idx = np.sort(np.concatenate(slow)) if slow else np.zeros(0, np.intp)
     return groups, slow_idx
 
 
-def _matches(rows: np.ndarray, template: np.ndarray, layout: Layout
-             ) -> list[tuple[np.ndarray, Layout]]:
-    """Rows that parse like the template, each group with its layout.
+def _templates(rows: np.ndarray) -> tuple[list, np.ndarray]:
+    """Rows of one size decoded per template: [(row indices, layout, step, wall, values)],
+    and the indices of the rows left over.
 
-    Rows must equal the template outside the number fields, with a well-formed step varint.
-    Sibling layouts (other tags of the same length, with the numbers at the same places) come
-    along in the same pass: the few byte columns where rows differ from the template key them,
-    and rows with equal keys are byte-for-byte the same outside the numbers.
+    A row matches a template when it equals it outside the template's number fields (its
+    number bytes zeroed, compared as words) and its step varint is well formed. Templates are taken in turn from the rows not matched yet. Columns are cut from
+    all rows at once (a strided copy) and then picked per template, never row by row.
     """
-    varying = layout.varying()
-    fixed = np.ones(template.size, dtype=bool)
-    fixed[varying] = False
-    differ = rows[:, fixed] != template[fixed]
-    cols = np.flatnonzero(fixed)[np.flatnonzero(differ.any(axis=0))]
-    step_ok = _varint_ok(rows, layout)  # siblings have their step at the same bytes
-    if not 0 < cols.size <= 8:
-        return [(~differ.any(axis=1) & step_ok, layout)]
-    key = np.zeros(rows.shape[0], dtype=np.uint64)
-    for j, c in enumerate(cols.tolist()):
-        key |= rows[:, c].astype(np.uint64) << np.uint64(8 * j)
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if uniq.size > MAX_LAYOUTS:
-        return [(~differ.any(axis=1) & step_ok, layout)]
-    out = []
-    for k, i in enumerate(first.tolist()):
-        lay = layout if i == 0 else layout_of(rows[i].tobytes())
-        if lay is not None and lay.step == layout.step and np.array_equal(lay.varying(), varying):
-            out.append(((inverse.ravel() == k) & step_ok, lay))
-    return out
+    m = rows.shape[0]
+    label = np.full(m, -1, dtype=np.int64)  # -1: not matched yet, -2: not a template
+    found = []
+    varying = words = None
+    columns: dict[tuple, np.ndarray] = {}
+    failed, t = 0, 0
+    for _ in range(MAX_LAYOUTS):
+        free = label == -1
+        t = t + int(np.argmax(free[t:])) if t < m else m
+        if t >= m or not free[t] or free.sum() < MIN_GROUP or failed >= MAX_FAILED:
+            break
+        layout = layout_of(rows[t].tobytes())
+        if layout is None:
+            label[t] = -2
+            failed += 1
+            continue
+        failed = 0
+        if varying is None or not np.array_equal(layout.varying(), varying):
+            varying = layout.varying()
+            words = _masked_words(rows, varying)
+        match = free.copy()
+        for w in words:
+            match &= w == w[t]
+        match &= _cached(columns, ("step_ok", layout.step), _varint_ok, rows, layout)
+        hit = np.flatnonzero(match)
+        label[hit] = len(found)
+        step = _cached(columns, ("step", layout.step), _steps, rows, layout)[hit]
+        wall = _cached(columns, ("wall", layout.wall), _walls, rows, layout)[hit]
+        values = [_cached(columns, (s.offset, s.dtype), _column, rows, s.offset, s.dtype)[hit]
+                  for s in layout.slots]
+        found.append((hit, layout, step, wall, values))
+    return found, np.flatnonzero(label < 0)
+
+
+def _masked_words(rows: np.ndarray, varying: np.ndarray) -> list[np.ndarray]:
+    """The rows with the bytes at `varying` zeroed, as 8-byte words, one array per word
+    position; positions where every row holds the same word are left out (nothing to
+    compare there), so comparing a template with every row costs a few word compares each."""
+    m, n = rows.shape
+    padded = np.zeros((m, -(-n // 8) * 8), dtype=np.uint8)
+    padded[:, :n] = rows
+    padded[:, varying] = 0
+    columns = np.ascontiguousarray(padded.view("<u8").T)
+    return [c for c in columns if not (c == c[0]).all()]
+
+
+def _cached(cache: dict, key: tuple, make, *args) -> np.ndarray:
+    """`make(*args)`, computed once per `key`: templates of one size often share columns."""
+    if key not in cache:
+        cache[key] = make(*args)
+    return cache[key]
 
 
 def _varint_ok(rows: np.ndarray, layout: Layout) -> np.ndarray:

@@ -246,7 +246,9 @@ def _period(sizes: list[int]) -> int:
 def _extend(arr: np.ndarray, p: int, starts: list[int], sizes: list[int], limit: int) -> np.ndarray:
     """Starts of the records (whole periods, at most `limit`) from `p` on that repeat the
     headers at `starts` in order."""
-    headers = np.stack([arr[s : s + HEADER_SIZE] for s in starts])
+    # each header as one opaque 12-byte value, so that comparing headers is one memcmp each
+    opaque = f"V{HEADER_SIZE}"
+    headers = [arr[s : s + HEADER_SIZE].view(opaque)[0] for s in starts]
     offsets = np.cumsum([0, *sizes[:-1]])
     stride = sum(sizes)
     runs = []
@@ -254,11 +256,13 @@ def _extend(arr: np.ndarray, p: int, starts: list[int], sizes: list[int], limit:
     limit //= len(sizes)
     while (reps := min(reps, (len(arr) - p) // stride, limit)) > 0:
         limit -= reps
-        at = (p + stride * np.arange(reps)[:, None] + offsets).ravel()
-        same = (_windows(arr, HEADER_SIZE)[at] == np.tile(headers, (reps, 1))).all(axis=1)
-        keep = len(at) if same.all() else int(np.argmin(same))
-        runs.append(at[:keep])
-        if keep < len(at):
+        # The next `reps` periods as rows (a view, not a copy): header j sits at column offsets[j].
+        block = arr[p : p + stride * reps].reshape(reps, stride)
+        same = np.column_stack([block[:, o : o + HEADER_SIZE].view(opaque)[:, 0] == h
+                                for o, h in zip(offsets.tolist(), headers)]).ravel()
+        keep = len(same) if same.all() else int(np.argmin(same))
+        runs.append((p + stride * np.arange(reps)[:, None] + offsets).ravel()[:keep])
+        if keep < len(same):
             break
         p += stride * reps
         reps *= 4
