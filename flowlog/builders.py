@@ -73,8 +73,17 @@ def _tensor_summary(
 
 
 def _as_array(value: Any) -> np.ndarray:
-    """`value` as a NumPy array; torch tensors are detached and copied to the CPU first."""
-    return np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
+    """`value` as a NumPy array; torch tensors are detached and copied to the CPU first.
+
+    Tensor dtypes NumPy lacks (bfloat16, float8) come out as float32.
+    """
+    if not hasattr(value, "detach"):
+        return np.asarray(value)
+    value = value.detach().cpu()
+    try:
+        return value.numpy()
+    except TypeError:  # "Got unsupported ScalarType BFloat16"
+        return value.float().numpy()
 
 
 def scalar(

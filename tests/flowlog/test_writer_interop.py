@@ -104,7 +104,9 @@ def test_add_figure_one_or_a_list(tmp_path):
     assert open_figures == kept  # close=True closed the others
     plt.close("all")
     images = fl.read_images(tmp_path)
-    np.testing.assert_array_equal(images["ours"]["fig"][0].image, decoded(accs["torch"], "fig")[0][1])
+    for name in ALL:  # torch's PNGs, written by Pillow, decode to the same pixels as ours
+        for tag in ("fig", "figs"):
+            np.testing.assert_array_equal(images[name][tag][0].image, decoded(accs["torch"], tag)[0][1])
 
 
 def test_add_pr_curve_and_raw(tmp_path):
@@ -305,7 +307,8 @@ def test_add_hparams_run_name_step_and_domains(tmp_path):
     assert found["more/positional"].hparams == {"lr": 0.5}
     assert found["more/named"].metrics == {"hparam/acc": pytest.approx(0.6)}
     assert found["ours/trial"].domains == {"opt": ["adam", "sgd"], "layers": [2.0, 3.0]}
-    assert found["torch/trial"].hparams == found["ours/trial"].hparams
+    assert found["torch/trial"].hparams == found["tbx/trial"].hparams == found["ours/trial"].hparams
+    assert found["tbx/trial"].metrics == found["ours/trial"].metrics == {"hparam/acc": 0.75}
 
 
 def test_add_scalar_options(tmp_path):
@@ -371,17 +374,19 @@ def test_add_mesh_and_add_tensor_like_torch(tmp_path):
 
 
 def test_add_image_with_boxes_draws_red_boxes_where_torch_does(tmp_path):
-    img = np.full((3, 40, 50), 0.5, np.float32)
+    img = np.ones((3, 40, 50), np.float32)
     boxes = np.array([[5, 5, 20, 30], [25, 10, 45, 35]])
 
     def log(w):
         w.add_image_with_boxes("boxed", img, boxes, 1)
+        w.add_image_with_boxes("labelled", img, torch.tensor(boxes), 2, labels=["cat", "dog"])
 
     accs = write_all(tmp_path, log, ("torch", "ours"))
-    (_, theirs), (_, ours) = decoded(accs["torch"], "boxed")[0], decoded(accs["ours"], "boxed")[0]
-    red = [np.all(x == [255, 0, 0], axis=2) for x in (theirs, ours)]
-    assert red[1].sum() == 340
-    np.testing.assert_array_equal(red[1], red[0])
+    for tag in ("boxed", "labelled"):
+        (_, theirs), (_, ours) = decoded(accs["torch"], tag)[0], decoded(accs["ours"], tag)[0]
+        np.testing.assert_array_equal(ours, theirs)
+    red = np.all(decoded(accs["ours"], "boxed")[0][1] == [255, 0, 0], axis=2)
+    assert red.sum() == 340
 
 
 def test_use_metadata_and_images_lists_like_tensorboardx(tmp_path):
@@ -436,3 +441,26 @@ def test_global_summary_writer_counts_steps_per_tag_across_threads(tmp_path):
     assert sorted(e.step for e in accs["ours"].Scalars("loss")) == list(range(200))
     assert [e.step for e in accs["ours"].Tensors("who/text_summary")] == [0, 1, 2, 3]
     assert [e.step for e in accs["ours"].Images("img")] == [0]
+
+
+def test_torch_values_with_grad_or_unusual_dtypes_are_logged(tmp_path):
+    weights = torch.randn(50, 3, requires_grad=True)
+    loss = (weights**2).sum()
+    with fl.SummaryWriter(tmp_path) as w:
+        w.add_scalar("loss", loss, 0)
+        w.add_scalar("half", torch.tensor(0.5, dtype=torch.bfloat16), 0)
+        w.add_histogram("w", weights, 0)
+        w.add_histogram("bf16", weights.to(torch.bfloat16), 0)
+        w.add_image("img", torch.rand(3, 4, 4, requires_grad=True), 0)
+        w.add_embedding(weights, global_step=0)
+        w.add_pr_curve("pr", torch.tensor([0, 1]), torch.rand(2, requires_grad=True), 0)
+        w.add_audio("a", torch.zeros(10, requires_grad=True), 0, sample_rate=10)
+        w.add_video("v", torch.rand(1, 2, 3, 4, 4, requires_grad=True), 0)
+        w.add_mesh("m", weights.reshape(1, 50, 3), global_step=0)
+    acc = load(tmp_path)
+    assert acc.Scalars("loss")[0].value == pytest.approx(loss.item())
+    assert acc.Scalars("half")[0].value == 0.5
+    assert acc.Histograms("w")[0].histogram_value.num == 150
+    assert acc.Histograms("bf16")[0].histogram_value.num == 150
+    assert len(acc.Images("img")) == len(acc.Images("v")) == len(acc.Audio("a")) == 1
+    np.testing.assert_allclose(fl.read_embeddings(tmp_path)["."][0].tensor, weights.detach())
