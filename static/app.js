@@ -1,62 +1,138 @@
-// flowboard page core: view state in the URL, tabs, runs list, theme, loading progress, refresh.
+// flowboard page core: view state in the URL and history, tabs, the runs list, colours, refresh.
 "use strict";
 
 (function () {
   const TABS = ["scalars", "histograms", "images", "text", "hparams", "graphs"];
-  const PALETTE = ["#4f6df5", "#f76707", "#12b886", "#e64980", "#7950f2", "#fab005",
-                   "#15aabf", "#82c91e", "#fa5252", "#be4bdb", "#94a3b8", "#a0522d"];
-  // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
-  const OWN = ["tab", "off", "on", "runs", "tags", "smooth", "x", "logy", "outliers", "fold"];
+  // Where each tab learns whether it has anything to show (an empty tab is marked).
+  const TAB_TAGS = { scalars: "plugin/scalars/tags", histograms: "plugin/histograms/tags",
+    images: "plugin/images/tags", text: "plugin/text/tags" };
+  const ROW = 26;              // px per row of the runs list: fixed, so it can be virtualised
+  const FILTER_DELAY = 120;    // ms of quiet typing before a filter applies
 
-  const q = new URLSearchParams(location.search);
   const state = {
-    tab: TABS.includes(q.get("tab")) ? q.get("tab") : "scalars",
-    off: new Set(q.getAll("off")),          // runs unticked by the user
-    on: q.has("on") ? new Set(q.getAll("on").filter(Boolean)) : null,  // the only ticked runs, if set
-    runFilter: q.get("runs") || "",
-    tagFilter: q.get("tags") || "",
-    smoothing: q.has("smooth") ? clamp(parseFloat(q.get("smooth")), 0, 0.99) : 0.6,
-    xaxis: ["step", "relative", "wall"].includes(q.get("x")) ? q.get("x") : "step",
-    logy: q.get("logy") === "1",
-    outliers: q.get("outliers") === "1",
-    folded: new Set(q.getAll("fold")),      // collapsed tag groups
+    tab: "scalars",
+    off: new Set(),            // runs unticked by the user
+    on: null,                  // the only ticked runs, when set (selectRuns, "none")
+    runFilter: "", tagFilter: "",
+    smoothing: 0.6, xaxis: "step", logy: false, outliers: false,
+    folded: new Set(),         // collapsed tag groups
+    colorBy: "", groupBy: "", band: "std", combine: "", tipSort: "value",
+    pinned: new Set(), logx: new Set(), logyTags: new Set(), enlarged: "",
     runs: [],
     reloadInterval: 5,
-    loaded: false,                          // the runs list has arrived once
+    loaded: false,             // the runs list has arrived once
+    scalarsClock: 0,           // the server's tick of the newest scalar change
   };
 
-  function clamp(v, lo, hi) { return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : 0.6; }
+  // -- URL state -------------------------------------------------------------------------
+  // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
+  const OWN = ["tab", "off", "on", "offz", "onz", "runs", "tags", "smooth", "x", "logy", "outliers",
+    "fold", "color", "group", "band", "combine", "pin", "logxc", "logyc", "big", "tip"];
+  // Up to this many run names are listed one parameter each; more are packed into one
+  // compressed parameter, so 10 000 unticked runs still make a URL a browser keeps.
+  const PLAIN_NAMES = 20;
 
-  function saveState() {
-    const p = new URLSearchParams(location.search);
-    OWN.forEach((k) => p.delete(k));
-    if (state.tab !== "scalars") p.set("tab", state.tab);
-    state.off.forEach((r) => p.append("off", r));
-    if (state.on) (state.on.size ? state.on : [""]).forEach((r) => p.append("on", r));
-    if (state.runFilter) p.set("runs", state.runFilter);
-    if (state.tagFilter) p.set("tags", state.tagFilter);
-    if (state.smoothing !== 0.6) p.set("smooth", String(state.smoothing));
-    if (state.xaxis !== "step") p.set("x", state.xaxis);
-    if (state.logy) p.set("logy", "1");
-    if (state.outliers) p.set("outliers", "1");
-    state.folded.forEach((g) => p.append("fold", g));
-    const s = p.toString();
-    history.replaceState(null, "", s ? "?" + s : location.pathname);
+  function clamp(v, lo, hi, dflt) { return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt; }
+
+  async function pack(names) {
+    const bytes = new TextEncoder().encode(names.join("\n"));
+    const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+    const packed = new Uint8Array(await new Response(stream).arrayBuffer());
+    let s = "";
+    packed.forEach((b) => { s += String.fromCharCode(b); });
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  async function api(path, params) {
+  async function unpack(text) {
+    try {
+      const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+      const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+      return (await new Response(stream).text()).split("\n").filter(Boolean);
+    } catch (e) {
+      return [];  // a damaged link selects as if the parameter were absent
+    }
+  }
+
+  async function readState(search) {
+    const q = new URLSearchParams(search);
+    state.tab = TABS.includes(q.get("tab")) ? q.get("tab") : "scalars";
+    state.off = new Set([...q.getAll("off"), ...(q.has("offz") ? await unpack(q.get("offz")) : [])]);
+    state.on = q.has("on") || q.has("onz")
+      ? new Set([...q.getAll("on").filter(Boolean), ...(q.has("onz") ? await unpack(q.get("onz")) : [])]) : null;
+    state.runFilter = q.get("runs") || "";
+    state.tagFilter = q.get("tags") || "";
+    state.smoothing = q.has("smooth") ? clamp(parseFloat(q.get("smooth")), 0, 0.99, 0.6) : 0.6;
+    state.xaxis = ["step", "relative", "wall"].includes(q.get("x")) ? q.get("x") : "step";
+    state.logy = q.get("logy") === "1";
+    state.outliers = q.get("outliers") === "1";
+    state.folded = new Set(q.getAll("fold"));
+    state.colorBy = q.get("color") || "";
+    state.groupBy = q.get("group") || "";
+    state.band = q.get("band") === "minmax" ? "minmax" : "std";
+    state.combine = q.get("combine") || "";
+    state.tipSort = q.get("tip") === "near" ? "near" : "value";
+    state.pinned = new Set(q.getAll("pin"));
+    state.logx = new Set(q.getAll("logxc"));
+    state.logyTags = new Set(q.getAll("logyc"));
+    state.enlarged = q.get("big") || "";
+  }
+
+  async function names(p, key, set) {
+    if (set.size <= PLAIN_NAMES) set.forEach((r) => p.append(key, r));
+    else p.set(key + "z", await pack([...set].sort()));
+  }
+
+  let saving = Promise.resolve();
+  // Write the state into the URL; `push` makes it a history entry (tabs and other big view
+  // changes), so Back returns to the previous view inside flowboard.
+  function saveState(push) {
+    saving = saving.then(async () => {
+      const p = new URLSearchParams(location.search);
+      OWN.forEach((k) => p.delete(k));
+      if (state.tab !== "scalars") p.set("tab", state.tab);
+      await names(p, "off", state.off);
+      if (state.on) {
+        if (state.on.size) await names(p, "on", state.on); else p.set("on", "");
+      }
+      if (state.runFilter) p.set("runs", state.runFilter);
+      if (state.tagFilter) p.set("tags", state.tagFilter);
+      if (state.smoothing !== 0.6) p.set("smooth", String(state.smoothing));
+      if (state.xaxis !== "step") p.set("x", state.xaxis);
+      if (state.logy) p.set("logy", "1");
+      if (state.outliers) p.set("outliers", "1");
+      state.folded.forEach((g) => p.append("fold", g));
+      if (state.colorBy) p.set("color", state.colorBy);
+      if (state.groupBy) p.set("group", state.groupBy);
+      if (state.band !== "std") p.set("band", state.band);
+      if (state.combine) p.set("combine", state.combine);
+      if (state.tipSort !== "value") p.set("tip", state.tipSort);
+      state.pinned.forEach((t) => p.append("pin", t));
+      state.logx.forEach((t) => p.append("logxc", t));
+      state.logyTags.forEach((t) => p.append("logyc", t));
+      if (state.enlarged) p.set("big", state.enlarged);
+      const s = p.toString();
+      const url = s ? "?" + s : location.pathname;
+      if (push && url !== location.search) history.pushState(null, "", url);
+      else history.replaceState(null, "", url);
+    });
+    return saving;
+  }
+
+  // -- helpers ---------------------------------------------------------------------------
+  async function api(path, params, init) {
     const p = new URLSearchParams();
     Object.entries(params || {}).forEach(([k, v]) => {
       (Array.isArray(v) ? v : [v]).forEach((x) => { if (x !== undefined && x !== null) p.append(k, x); });
     });
     const url = "data/" + path + (p.toString() ? "?" + p : "");
-    const resp = await fetch(url);
+    const resp = await fetch(url, init);
     if (!resp.ok) {
       let msg = resp.statusText;
       try { msg = (await resp.json()).error; } catch (e) { /* not JSON */ }
       throw new Error(msg);
     }
-    return resp.json();
+    return init && init.raw ? resp.arrayBuffer() : resp.json();
   }
 
   function el(tag, attrs, ...children) {
@@ -71,42 +147,78 @@
     return node;
   }
 
-  // A run name that may wrap after its separators (/ , _ -) rather than mid-word; text only.
-  function breakableName(name) {
-    const parts = String(name).split(/(?<=[\/,_-])/);
-    return el("span", {}, parts.flatMap((p, i) => (i ? [document.createElement("wbr"), p] : [p])));
-  }
-
-  // Colours follow the sorted run list, so neighbours differ; a run keeps its colour while
-  // the list does not change.
-  function runColor(run) {
-    const i = state.runs.indexOf(run);
-    if (i >= 0) return PALETTE[i % PALETTE.length];
-    let h = 0;
-    for (let k = 0; k < run.length; k++) h = (h * 31 + run.charCodeAt(k)) >>> 0;
-    return PALETTE[h % PALETTE.length];
-  }
-
+  const regexCache = new Map();
   function regex(text, input) {
-    try {
-      input && input.classList.remove("invalid");
-      return new RegExp(text, "i");
-    } catch (e) {
-      input && input.classList.add("invalid");
-      return /(?:)/;
+    let re = regexCache.get(text);
+    if (re === undefined) {
+      try { re = new RegExp(text, "i"); } catch (e) { re = null; }
+      regexCache.set(text, re);
     }
+    if (input) input.classList.toggle("invalid", re === null);
+    return re || /(?:)/;
   }
 
+  // -- colours ---------------------------------------------------------------------------
+  // Twelve hand-picked hues first, then the golden angle around the wheel at three lightness
+  // levels: no two of the first few dozen look alike, in light and dark themes.
+  const BASE = ["#4f6df5", "#f76707", "#12b886", "#e64980", "#7950f2", "#fab005",
+                "#15aabf", "#82c91e", "#fa5252", "#be4bdb", "#94a3b8", "#a0522d"];
+  function paletteColor(i) {
+    if (i < BASE.length) return BASE[i];
+    const k = i - BASE.length;
+    const hue = (k * 137.508 + 20) % 360;
+    const light = [56, 44, 66][Math.floor(k / 7) % 3];
+    return `hsl(${hue.toFixed(1)}, ${k % 2 ? 62 : 76}%, ${light}%)`;
+  }
+
+  // A run keeps the colour it got when first seen (in sorted order), whatever comes or goes.
+  const colorIndex = new Map();
+  function noteRuns(runs) { runs.forEach((r) => { if (!colorIndex.has(r)) colorIndex.set(r, colorIndex.size); }); }
+
+  const runHparams = {};  // run -> {name: value}, fetched when colouring or grouping by one
+  // The key a run is coloured or grouped by: a regex's first capture group (or whole match),
+  // or an hparam's value ("hparam:NAME"); null when the run has none.
+  function keyOf(run, spec) {
+    if (!spec) return null;
+    if (spec.startsWith("hparam:")) {
+      const v = (runHparams[run] || {})[spec.slice(7)];
+      return v === undefined ? null : String(v);
+    }
+    const m = regex(spec).exec(run);
+    return m ? (m.length > 1 && m[1] !== undefined ? m[1] : m[0]) : null;
+  }
+  const keyIndex = new Map();  // "spec\0key" -> colour index, in order of first sight
+  function runColor(run) {
+    const key = keyOf(run, state.colorBy);
+    if (key === null) {
+      if (!colorIndex.has(run)) noteRuns([run]);
+      return paletteColor(colorIndex.get(run));
+    }
+    const k = state.colorBy + "\0" + key;
+    if (!keyIndex.has(k)) keyIndex.set(k, [...keyIndex.keys()].filter((x) => x.startsWith(state.colorBy + "\0")).length);
+    return paletteColor(keyIndex.get(k));
+  }
+
+  async function loadHparams(force) {
+    if (!force && !(state.colorBy + state.groupBy).includes("hparam:")) return;
+    const rows = await api("plugin/hparams/table").catch(() => []);
+    (Array.isArray(rows) ? rows : rows.rows || []).forEach((r) => { runHparams[r.run] = r.hparams; });
+  }
+
+  // -- selection -------------------------------------------------------------------------
   function isTicked(run) { return state.on ? state.on.has(run) : !state.off.has(run); }
 
   function tick(run, on) {
     if (state.on) { if (on) state.on.add(run); else state.on.delete(run); } else if (on) state.off.delete(run); else state.off.add(run);
   }
 
-  function selectedRuns() {
-    const re = regex(state.runFilter);
-    return state.runs.filter((r) => isTicked(r) && re.test(r));
+  let filtered = [];  // runs matching the run filter, sorted
+  function applyFilter() {
+    const re = regex(state.runFilter, document.getElementById("run-filter"));
+    filtered = state.runFilter ? state.runs.filter((r) => re.test(r)) : state.runs;
   }
+
+  function selectedRuns() { return filtered.filter(isTicked); }
 
   // Make `names` the only ticked runs (null: every run ticked again); used by other views.
   function selectRuns(names) {
@@ -129,7 +241,7 @@
   function emptyState(tags, what) {
     let title, hint;
     if (!state.loaded) {
-      return el("div", { class: "empty", text: "Loading…" });
+      return el("div", { class: "empty" }, el("span", { class: "spinner" }), "Loading…");
     } else if (tags.length) {
       title = "No tags match the filter";
       hint = "Nothing matches /" + state.tagFilter + "/ (case-insensitive).";
@@ -148,6 +260,21 @@
       el("div", { class: "empty-hint", text: hint }));
   }
 
+  // One collapsible <details> per group of tags; `label` null for the ungrouped ones.
+  function groupBox(g, count, grid, label) {
+    const name = label ? el("span", { class: "group-name", text: label })
+      : g ? el("span", { class: "group-name", text: g })
+        : el("span", { class: "group-name ungrouped", text: "Ungrouped", title: "Tags without a prefix" });
+    const details = el("details", { class: "group", open: !state.folded.has(g), "data-group": g },
+      el("summary", {}, name, el("span", { class: "count", text: count })), grid);
+    details.addEventListener("toggle", () => {
+      if (details.open) state.folded.delete(g); else state.folded.add(g);
+      saveState();
+      if (details.open) flowboard.refreshVisible();
+    });
+    return details;
+  }
+
   // Tags grouped by the prefix before the first "/", each group a collapsible <details>; tags
   // without a prefix share one group, shown first, so a flat list of tags still fills the width.
   function groupedTags(tags, container, makeCards, what) {
@@ -164,66 +291,87 @@
     }
     [...groups.keys()].sort().forEach((g) => {
       const grid = el("div", { class: "grid" });
-      const label = g ? el("span", { class: "group-name", text: g })
-        : el("span", { class: "group-name ungrouped", text: "Ungrouped",
-          title: "Tags without a prefix" });
-      const details = el("details", { class: "group", open: !state.folded.has(g), "data-group": g },
-        el("summary", {}, label, el("span", { class: "count", text: groups.get(g).length })),
-        grid);
-      details.addEventListener("toggle", () => {
-        if (details.open) state.folded.delete(g); else state.folded.add(g);
-        saveState();
-        if (details.open) flowboard.refreshVisible();
-      });
       groups.get(g).sort().forEach((t) => makeCards(t, grid));
-      container.append(details);
+      container.append(groupBox(g, groups.get(g).length, grid));
     });
   }
 
-  // Runs list: colour chip, checkbox, regex filter.
+  // -- the runs list: only the rows in view exist, so 10 000 runs scroll like 10 -------------
   function renderRuns() {
     const list = document.getElementById("run-list");
-    const re = regex(state.runFilter, document.getElementById("run-filter"));
-    list.replaceChildren(...state.runs.filter((r) => re.test(r)).map((r) => {
+    const spacer = list.firstElementChild || list.appendChild(el("li", { class: "spacer-row", "aria-hidden": "true" }));
+    spacer.style.height = filtered.length * ROW + "px";
+    list.style.height = Math.min(filtered.length * ROW + 2, 420, innerHeight * 0.4) + "px";
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 5);
+    const last = Math.min(filtered.length, first + Math.ceil((list.clientHeight || 400) / ROW) + 10);
+    const rows = [];
+    for (let i = first; i < last; i++) {
+      const r = filtered[i];
       const box = el("input", { type: "checkbox", "data-run": r });
       box.checked = isTicked(r);
-      box.addEventListener("change", () => {
-        tick(r, box.checked);
-        saveState();
-        flowboard.render();
-      });
-      return el("li", {}, el("label", { title: r }, box,
-        el("span", { class: "chip", style: "background:" + runColor(r) }), breakableName(r)));
-    }));
+      rows.push(el("li", { class: "run-row", style: `top:${i * ROW}px` }, el("label", { title: r }, box,
+        el("span", { class: "chip", style: "background:" + runColor(r) }), el("span", { class: "run-name", text: r }))));
+    }
+    list.replaceChildren(spacer, ...rows);
+    const count = document.getElementById("run-count");
+    const n = selectedRuns().length;
+    count.textContent = filtered.length === state.runs.length ? `${n} of ${state.runs.length}`
+      : `${n} of ${filtered.length} matching (${state.runs.length})`;
   }
 
-  function showTab(tab) {
+  // -- tabs and history ------------------------------------------------------------------
+  function showTab(tab, push) {
     state.tab = tab;
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === tab)));
     document.querySelectorAll("section.tab").forEach((s) => { s.hidden = s.dataset.tab !== tab; });
     document.getElementById("scalar-settings").hidden = tab !== "scalars";
     // the graph has its own search; the hparams table has no tags
     document.getElementById("tag-filter").hidden = tab === "graphs" || tab === "hparams";
-    saveState();
+    document.getElementById("scalar-tools").hidden = tab !== "scalars";
+    saveState(push);
     document.dispatchEvent(new CustomEvent("flowboard:tab", { detail: { tab } }));
     flowboard.render();
   }
 
   function currentView() { return flowboard.views[state.tab]; }
 
+  let runsSeen = -1, runsFetched = 0;
   async function refresh() {
     try {
       const status = await api("status");
       showProgress(status);
-      state.runs = await api("runs");
-      state.loaded = true;
-      renderRuns();
+      const changed = status.scalars_clock !== state.scalarsClock;
+      state.scalarsClock = status.scalars_clock;
+      // The runs list is fetched when the count moves (or once a minute), not every few seconds.
+      if (status.runs !== runsSeen || Date.now() - runsFetched > 60000) {
+        state.runs = await api("runs");
+        runsSeen = status.runs;
+        runsFetched = Date.now();
+        noteRuns(state.runs);
+        applyFilter();
+        state.loaded = true;
+        renderRuns();
+        markEmptyTabs();
+      }
       const view = currentView();
-      if (view) await view.refresh();
+      if (view) await view.refresh(changed);
       document.getElementById("status").textContent = "";
     } catch (e) {
       document.getElementById("status").textContent = "Server unreachable: " + e.message;
     }
+  }
+
+  // Tabs with nothing to show are marked (greyed, with a title saying so), not hidden: a link
+  // to them still works.
+  async function markEmptyTabs() {
+    await Promise.all(Object.entries(TAB_TAGS).map(async ([tab, route]) => {
+      const tags = await api(route).catch(() => null);
+      if (!tags) return;
+      const empty = !Object.values(tags).some((t) => (Array.isArray(t) ? t.length : Object.keys(t).length));
+      const b = document.querySelector(`.tabs button[data-tab="${tab}"]`);
+      b.classList.toggle("empty-tab", empty);
+      b.title = empty ? "No " + tab + " logged yet" : "";
+    }));
   }
 
   function showProgress(s) {
@@ -258,34 +406,78 @@
     });
   }
 
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+  }
+
   function bindInputs() {
     // A tab's data is fetched at once, not at the next timed refresh.
-    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => { showTab(b.dataset.tab); refresh(); }));
+    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => {
+      if (b.dataset.tab === state.tab) return;
+      showTab(b.dataset.tab, true);
+      refresh();
+    }));
     const runFilter = document.getElementById("run-filter");
     runFilter.value = state.runFilter;
-    runFilter.addEventListener("input", () => { state.runFilter = runFilter.value; saveState(); renderRuns(); flowboard.render(); });
+    runFilter.addEventListener("input", debounce(() => {
+      state.runFilter = runFilter.value; applyFilter(); saveState(); renderRuns(); flowboard.render();
+    }, FILTER_DELAY));
     const tagFilter = document.getElementById("tag-filter");
     tagFilter.value = state.tagFilter;
-    tagFilter.addEventListener("input", () => {
+    tagFilter.addEventListener("input", debounce(() => {
       state.tagFilter = tagFilter.value; regex(state.tagFilter, tagFilter); saveState(); flowboard.render();
-    });
+    }, FILTER_DELAY));
     document.getElementById("runs-all").addEventListener("click", () => selectRuns(null));
     document.getElementById("runs-none").addEventListener("click", () => selectRuns([]));
+    const list = document.getElementById("run-list");
+    let pending = false;
+    list.addEventListener("scroll", () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; renderRuns(); });
+    });
+    list.addEventListener("change", (e) => {
+      const run = e.target.dataset.run;
+      if (run === undefined) return;
+      tick(run, e.target.checked);
+      saveState();
+      renderRuns();
+      flowboard.render();
+    });
     document.getElementById("reload").addEventListener("click", refresh);
+    window.addEventListener("popstate", async () => {
+      await readState(location.search);
+      syncInputs();
+      applyFilter();
+      renderRuns();
+      showTab(state.tab, false);
+      document.dispatchEvent(new CustomEvent("flowboard:state"));
+      refresh();
+    });
+  }
+
+  function syncInputs() {
+    document.getElementById("run-filter").value = state.runFilter;
+    document.getElementById("tag-filter").value = state.tagFilter;
   }
 
   window.flowboard = {
-    state, api, el, runColor, selectedRuns, selectRuns, groupedTags, saveState, regex,
+    state, api, el, runColor, paletteColor, keyOf, loadHparams, selectedRuns, selectRuns,
+    saveState, regex, debounce, renderRuns, groupedTags,
+    runHparamsNames() { return [...new Set(Object.values(runHparams).flatMap((h) => Object.keys(h || {})))]; }, groupBox, groupOf, tagMatches, emptyState,
     views: {},
     render() { const v = currentView(); if (v) v.render(); },
     refreshVisible() { const v = currentView(); if (v && v.refreshVisible) v.refreshVisible(); },
     cssVar(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); },
   };
 
-  document.addEventListener("DOMContentLoaded", () => {
+  document.addEventListener("DOMContentLoaded", async () => {
+    await readState(location.search);
     initTheme();
     bindInputs();
-    showTab(state.tab);
+    document.dispatchEvent(new CustomEvent("flowboard:state"));
+    showTab(state.tab, false);
     loop();
   });
 })();

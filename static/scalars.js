@@ -1,230 +1,417 @@
-// Scalars view: one chart per tag with the selected runs overlaid, smoothing, axes, downloads.
+// Scalars view: a chart per tag (and one for tags combined by a pattern), pinned charts first,
+// each drawing the selected runs (or their groups), fetched only when something changed.
 "use strict";
 
 (function () {
   const fb = window.flowboard;
   const { state, el } = fb;
-  let tags = {};          // run -> [tag]
-  const cards = new Map(); // tag -> card state {node, chart, zoom, data, visible}
+  const { ChartData, smoothed, timeUnit, xValues, aggregate } = fb.scalarData;
+  const COMBINED = "\u0000combined";  // the key of the chart of combined tags
+  let tags = {};                       // run -> [tag]
+  const cards = new Map();             // key -> card
+  let layoutKey = "";
   let observer = null;
-
-  // TensorBoard's smoothing: an exponential moving average, debiased so early points are not
-  // pulled towards zero; non-finite values pass through unsmoothed.
-  function smooth(values, weight) {
-    let last = 0, count = 0;
-    const constant = values.every((v) => v === values[0]);
-    return values.map((v) => {
-      if (constant || v === null || !Number.isFinite(v)) return v;
-      last = last * weight + (1 - weight) * v;
-      count += 1;
-      const debias = weight === 1 ? 1 : 1 - Math.pow(weight, count);
-      return last / debias;
-    });
-  }
-
-  function escapeText(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  }
+  let redrawQueued = false;
 
   function allTags() {
     const set = new Set();
     Object.values(tags).forEach((ts) => ts.forEach((t) => set.add(t)));
-    return [...set];
+    return [...set].sort();
   }
 
-  function runsWith(tag) {
-    return fb.selectedRuns().filter((r) => (tags[r] || []).includes(tag));
+  function combinedTags() {
+    return state.combine ? allTags().filter((t) => fb.regex(state.combine).test(t)) : [];
   }
 
+  function runsWith(card) {
+    return fb.selectedRuns().filter((r) => card.tags.some((t) => (tags[r] || []).includes(t)));
+  }
+
+  // -- cards -----------------------------------------------------------------------------
+  function button(text, title, onClick) {
+    const b = el("button", { type: "button", text, title });
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function makeCard(key, cardTags, title) {
+    const host = el("div", { class: "chart-host loading" }, el("div", { class: "spinner" }));
+    const menu = el("div", { class: "menu", hidden: true });
+    const node = el("div", { class: "card", "data-tag": key === COMBINED ? "" : key, "data-key": key },
+      el("div", { class: "card-head" }, el("span", { class: "card-title", text: title, title }),
+        el("span", { class: "card-actions" },
+          button("fit", "Fit the axes to the data (y to what the zoom shows)", () => card.chart.fit(true)),
+          button("⤢", "Enlarge (again to shrink)", () => toggleEnlarge(card)),
+          button("⋯", "Scale and pin", () => { menu.hidden = !menu.hidden; }),
+          button("CSV", "Download every point as CSV", () => download(card, "csv")),
+          button("JSON", "Download every point as JSON", () => download(card, "json"))),
+        menu),
+      host);
+    const card = { key, tags: cardTags, node, host, menu, visible: false, dirty: true,
+      data: new ChartData(cardTags), zoom: null };
+    [["logx", "Log x axis", state.logx], ["logy", "Log y axis", state.logyTags], ["pin", "Pin to top", state.pinned]]
+      .forEach(([name, label, set]) => {
+        const box = el("input", { type: "checkbox", "data-option": name });
+        box.checked = set.has(key);
+        box.addEventListener("change", () => {
+          if (box.checked) set.add(key); else set.delete(key);
+          menu.hidden = true;
+          fb.saveState(name === "pin");
+          if (name === "pin") render(); else draw(card);
+        });
+        menu.append(el("label", { class: "check" }, box, label));
+      });
+    card.chart = new fb.Chart(host, {
+      onZoom: (range) => {
+        if (state.xaxis !== "step") return;
+        card.zoom = range && [Math.floor(range[0]), Math.ceil(range[1])];
+        update(card);
+      },
+      onHover: (x) => linkCursor(card, x),
+    });
+    return card;
+  }
+
+  // The step cursor follows the mouse across the charts of the hovered chart's tag group.
+  function linkCursor(card, x) {
+    const group = card.node.closest(".grid");
+    cards.forEach((c) => { if (c !== card && c.visible && c.node.closest(".grid") === group) c.chart.showCursor(x); });
+  }
+
+  function toggleEnlarge(card) {
+    state.enlarged = state.enlarged === card.key ? "" : card.key;
+    fb.saveState(true);
+    applyEnlarged();
+  }
+
+  function applyEnlarged() {
+    cards.forEach((c) => {
+      const big = c.key === state.enlarged;
+      if (c.node.classList.contains("enlarged") === big) return;
+      c.node.classList.toggle("enlarged", big);
+      if (big) c.node.scrollIntoView({ block: "nearest" });
+      draw(c);
+    });
+  }
+
+  function card(key, cardTags, title) {
+    let c = cards.get(key);
+    if (!c || c.tags.join("\n") !== cardTags.join("\n")) {
+      if (c) c.chart.purge();
+      c = makeCard(key, cardTags, title);
+      cards.set(key, c);
+    }
+    return c;
+  }
+
+  // -- layout: rebuilt only when the set of charts changes; otherwise charts just update --------
   function render() {
     const container = document.getElementById("tab-scalars");
+    const shown = allTags().filter(fb.tagMatches);
+    const combined = combinedTags();
+    const key = JSON.stringify([shown, combined, [...state.pinned], state.loaded, Object.keys(tags).length > 0]);
+    if (key !== layoutKey || !container.firstChild) {
+      layoutKey = key;
+      layout(container, shown, combined);
+    }
+    applyEnlarged();
+    scheduleRedraw(true);
+  }
+
+  function layout(container, shown, combined) {
     if (observer) observer.disconnect();
-    cards.forEach((c) => { if (c.chart.data) Plotly.purge(c.chart); });
-    cards.clear();
     observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-      const card = cards.get(e.target.dataset.tag);
-      if (!card) return;
-      card.visible = e.isIntersecting;
-      if (card.visible && !card.loaded) load(card);
+      const c = cards.get(e.target.dataset.key);
+      if (!c) return;
+      c.visible = e.isIntersecting;
+      if (c.visible && c.dirty) update(c);
     }), { rootMargin: "200px" });
-    fb.groupedTags(allTags(), container, (tag, grid) => {
-      const chart = el("div", { class: "chart" });
-      const csv = el("button", { text: "CSV", title: "Download every point as CSV" });
-      const json = el("button", { text: "JSON", title: "Download every point as JSON" });
-      const node = el("div", { class: "card", "data-tag": tag },
-        el("div", { class: "card-head" }, el("span", { class: "card-title", text: tag, title: tag }),
-          el("span", { class: "card-actions" }, csv, json)),
-        chart);
-      const card = { tag, node, chart, zoom: null, loaded: false, visible: false };
-      csv.addEventListener("click", () => download(card, "csv"));
-      json.addEventListener("click", () => download(card, "json"));
-      cards.set(tag, card);
-      grid.append(node);
-      observer.observe(node);
-    }, "scalar");
+    const keep = new Set();
+    const boxes = [];
+    const add = (grid, key, cardTags, title) => {
+      const c = card(key, cardTags, title);
+      keep.add(key);
+      grid.append(c.node);
+      observer.observe(c.node);
+    };
+    const pinned = [...state.pinned].filter((t) => t === COMBINED ? combined.length : shown.includes(t));
+    if (combined.length || pinned.length) {
+      const grid = el("div", { class: "grid" });
+      if (combined.length) add(grid, COMBINED, combined, "/" + state.combine + "/ · " + combined.length + " tags");
+      pinned.filter((t) => t !== COMBINED).forEach((t) => add(grid, t, [t], t));
+      boxes.push(fb.groupBox("\u0000pinned", grid.childElementCount, grid, "Pinned"));
+    }
+    const groups = new Map();
+    shown.filter((t) => !state.pinned.has(t)).forEach((t) => {
+      const g = fb.groupOf(t);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(t);
+    });
+    [...groups.keys()].sort().forEach((g) => {
+      const grid = el("div", { class: "grid" });
+      groups.get(g).forEach((t) => add(grid, t, [t], t));
+      boxes.push(fb.groupBox(g, groups.get(g).length, grid));
+    });
+    cards.forEach((c, k) => { if (!keep.has(k)) { c.chart.purge(); cards.delete(k); } });
+    if (!boxes.length) boxes.push(fb.emptyState(allTags(), "scalar"));
+    container.replaceChildren(...boxes);
   }
 
-  async function refresh() {
-    const fresh = await fb.api("plugin/scalars/tags");
-    const before = JSON.stringify(Object.entries(tags).map(([r, t]) => [r, Object.keys(t).length]));
-    tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
-    const after = JSON.stringify(Object.entries(tags).map(([r, t]) => [r, t.length]));
-    if (before !== after || cards.size === 0) render();
-    else refreshVisible();
+  // -- data and drawing ------------------------------------------------------------------
+  function plotWidth(c) { return Math.max(100, Math.round((c.host.clientWidth || 600) - 64)); }
+
+  // Fetch what the chart lacks (nothing, when the server's clock has not moved), then draw.
+  async function update(c) {
+    if (!c.visible || c.node.offsetParent === null) { c.dirty = true; return; }
+    c.dirty = false;
+    const runs = runsWith(c);
+    try {
+      await c.data.sync(runs, plotWidth(c), state.xaxis === "step" ? c.zoom : null);
+      c.error = null;
+    } catch (e) {
+      c.error = e.message;
+    }
+    draw(c);
   }
 
-  function refreshVisible() {
-    cards.forEach((c) => { if (c.visible && c.node.offsetParent !== null) load(c); });
+  function lineFor(c, run, tag, xmode, unit) {
+    const s = c.data.get(run, tag);
+    if (!s || !s.step.length) return null;
+    if (s.xm !== xmode + unit) { s.xv = xValues(s, xmode, unit); s.xm = xmode + unit; }
+    return { run, tag, label: c.tags.length > 1 ? run + " · " + tag : run, color: fb.runColor(run),
+      dash: c.tags.length > 1 ? c.tags.indexOf(tag) : 0, x: s.xv, y: smoothed(s, state.smoothing),
+      raw: s.value, step: s.step, wall: s.wall, kind: "smoothed" };
   }
 
-  async function load(card) {
-    card.loaded = true;
-    const runs = runsWith(card.tag);
+  function draw(c) {
+    if (!c.visible) { c.dirty = true; return; }
+    const runs = runsWith(c);
+    if (c.error) {
+      c.host.classList.remove("loading");
+      c.host.dataset.error = c.error;
+    }
+    const ready = runs.filter((r) => c.data.has(r));
     if (!runs.length) {
-      if (card.chart.data) Plotly.purge(card.chart);
-      card.chart.replaceChildren(el("div", { class: "empty", text: "No selected run has this tag." }));
+      c.host.classList.remove("loading");
+      c.chart.update({ lines: [], x: { type: "linear", title: "" }, y: { type: "linear" }, height: chartHeight(c) });
+      c.host.dataset.empty = "No selected run has this tag.";
       return;
     }
-    const width = Math.max(100, Math.round(card.chart.clientWidth || 600));
-    const params = { tag: card.tag, run: runs, width };
-    if (card.zoom) { params.min_step = card.zoom[0]; params.max_step = card.zoom[1]; }
-    try {
-      const data = await fb.api("series", params);
-      card.data = data.runs;
-      draw(card);
-    } catch (e) {
-      card.chart.replaceChildren(el("div", { class: "empty", text: e.message }));
-    }
-  }
-
-  function xValues(d) {
-    if (state.xaxis === "step") return d.step;
+    delete c.host.dataset.empty;
+    if (!ready.length) return;  // the spinner stays until data arrives
+    c.host.classList.remove("loading");
+    let unit = [1, 1, "seconds"];
     if (state.xaxis === "relative") {
-      const t0 = d.wall_time[0];
-      return d.wall_time.map((t) => (t - t0) / 3600);
-    }
-    return d.wall_time.map((t) => new Date(t * 1000));
-  }
-
-  function quantile(sorted, q) {
-    if (!sorted.length) return NaN;
-    const i = (sorted.length - 1) * q, lo = Math.floor(i), hi = Math.ceil(i);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
-  }
-
-  function draw(card) {
-    const fg = fb.cssVar("--fg"), axis = fb.cssVar("--axis"), grid = fb.cssVar("--grid");
-    const raw = [], smoothed = [], all = [];
-    Object.entries(card.data).sort().forEach(([run, d]) => {
-      const color = fb.runColor(run), x = xValues(d), name = escapeText(run);
-      const sm = smooth(d.value, state.smoothing);
-      const times = d.wall_time.map((t) => new Date(t * 1000).toLocaleString());
-      raw.push({ x, y: d.value, type: "scatter", mode: "lines", name, showlegend: false,
-        line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip", meta: { run, kind: "raw" } });
-      smoothed.push({ x, y: sm, type: "scatter", mode: d.step.length === 1 ? "markers" : "lines", name,
-        line: { color, width: 2 }, marker: { color, size: 6 }, meta: { run, kind: "smoothed" },
-        customdata: d.value.map((v, i) => [v, times[i], d.step[i]]),
-        hovertemplate: "<b>%{fullData.name}</b><br>step %{customdata[2]}<br>value %{customdata[0]:.5g}" +
-          "<br>smoothed %{y:.5g}<br>%{customdata[1]}<extra></extra>" });
-      d.value.forEach((v) => { if (v !== null && Number.isFinite(v) && (!state.logy || v > 0)) all.push(v); });
-    });
-    const yaxis = { type: state.logy ? "log" : "linear", gridcolor: grid, zerolinecolor: grid,
-      linecolor: grid, tickfont: { color: axis }, automargin: true };
-    if (state.outliers && all.length > 4) {
-      all.sort((a, b) => a - b);
-      let lo = quantile(all, 0.05), hi = quantile(all, 0.95);
-      if (state.logy) { lo = Math.log10(lo); hi = Math.log10(hi); }
-      const pad = (hi - lo) * 0.1 || 1;
-      yaxis.range = [lo - pad, hi + pad];
-      yaxis.autorange = false;
-    }
-    const xtitle = { step: "step", relative: "hours", wall: "" }[state.xaxis];
-    const layout = {
-      uirevision: card.tag + state.xaxis + state.logy + state.outliers,
-      margin: { l: 48, r: 12, t: 8, b: 36 }, height: 260,
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: fb.cssVar("--font"), size: 11, color: fg },
-      hovermode: "closest", showlegend: false,
-      hoverlabel: { font: { family: fb.cssVar("--font") } },
-      xaxis: { type: state.xaxis === "wall" ? "date" : "linear", gridcolor: grid, zerolinecolor: grid,
-        linecolor: grid, tickfont: { color: axis }, title: { text: xtitle, font: { color: axis, size: 11 } } },
-      yaxis,
-    };
-    if (!card.chart.data) card.chart.replaceChildren();
-    Plotly.react(card.chart, [...raw, ...smoothed], layout,
-      { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
-    if (!card.bound) {
-      card.bound = true;
-      card.chart.on("plotly_relayout", (ev) => onZoom(card, ev));
-    }
-  }
-
-  // A zoom on the step axis fetches that range at full resolution; the zoom itself survives
-  // refreshes because the layout's uirevision does not change.
-  function onZoom(card, ev) {
-    if (state.xaxis !== "step") return;
-    if (ev["xaxis.autorange"]) { card.zoom = null; load(card); return; }
-    const range = ev["xaxis.range"] || [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
-    const [lo, hi] = range;
-    if (lo === undefined || hi === undefined) return;
-    card.zoom = [Math.floor(lo), Math.ceil(hi)];
-    load(card);
-  }
-
-  async function download(card, format) {
-    const runs = runsWith(card.tag);
-    const all = await Promise.all(runs.map((run) => fb.api("plugin/scalars/scalars", { run, tag: card.tag })));
-    let body, type;
-    if (format === "json") {
-      body = JSON.stringify(runs.length === 1 ? all[0] : Object.fromEntries(runs.map((r, i) => [r, all[i]])));
-      type = "application/json";
-    } else {
-      const one = runs.length === 1;
-      const lines = [one ? "Wall time,Step,Value" : "Run,Wall time,Step,Value"];
-      runs.forEach((run, i) => all[i].forEach(([w, s, v]) => {
-        const row = `${w},${s},${v}`;
-        lines.push(one ? row : `"${run.replace(/"/g, '""')}",${row}`);
+      let longest = 0;
+      ready.forEach((r) => c.tags.forEach((t) => {
+        const s = c.data.get(r, t);
+        if (s && s.wall.length) longest = Math.max(longest, s.wall[s.wall.length - 1] - s.wall[0]);
       }));
-      body = lines.join("\n") + "\n";
-      type = "text/csv";
+      unit = timeUnit(longest);
     }
-    const a = el("a", { href: URL.createObjectURL(new Blob([body], { type })),
-      download: card.tag.replace(/[^\w.-]+/g, "_") + "." + format });
+    let lines = [];
+    ready.forEach((r) => c.tags.forEach((t) => { const l = lineFor(c, r, t, state.xaxis, unit[1]); if (l) lines.push(l); }));
+    let bands = [];
+    if (state.groupBy) [lines, bands] = grouped(c, lines);
+    const logx = state.logx.has(c.key), logy = state.logy || state.logyTags.has(c.key);
+    const xtitle = { step: "step", relative: "relative time (" + unit[2] + ")", wall: "" }[state.xaxis];
+    c.chart.update({ lines, bands, outliers: state.outliers, height: chartHeight(c),
+      x: { type: logx ? "log" : state.xaxis === "wall" ? "date" : "linear", title: xtitle },
+      y: { type: logy ? "log" : "linear" } });
+  }
+
+  function chartHeight(c) { return c.node.classList.contains("enlarged") ? 560 : 260; }
+
+  // Runs sharing a key (a pattern's capture or an hparam's value) become one mean line with a
+  // band; runs without a key stay lines of their own.
+  function grouped(c, lines) {
+    const groups = new Map(), alone = [];
+    lines.forEach((l) => {
+      const k = fb.keyOf(l.run, state.groupBy);
+      if (k === null) { alone.push(l); return; }
+      const id = k + "\u0000" + l.tag;
+      if (!groups.has(id)) groups.set(id, { key: k, tag: l.tag, members: [] });
+      groups.get(id).members.push(l);
+    });
+    const means = [], bands = [];
+    [...groups.values()].sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true })).forEach((g) => {
+      const agg = aggregate(g.members, state.band);
+      const color = groupColor(g.key);
+      const label = (c.tags.length > 1 ? g.key + " · " + g.tag : g.key) + " (" + g.members.length + ")";
+      const first = g.members[0];
+      // step and wall columns of the mean: the first member's nearest point, for the tooltip
+      means.push({ run: label, group: g.key, tag: g.tag, label, color, dash: first.dash, x: agg.x, y: agg.mean,
+        raw: agg.mean, step: agg.x, wall: new Float64Array(0), kind: "mean", members: g.members.length });
+      bands.push({ group: g.key, tag: g.tag, color, fill: fade(color), x: agg.x, lo: agg.lo, hi: agg.hi });
+    });
+    return [[...means, ...alone], bands];
+  }
+
+  const groupColors = new Map();
+  function groupColor(k) {
+    if (!groupColors.has(k)) groupColors.set(k, fb.paletteColor(groupColors.size));
+    return groupColors.get(k);
+  }
+
+  function fade(color) {
+    const probe = document.createElement("canvas").getContext("2d");
+    probe.fillStyle = color;
+    const hex = probe.fillStyle;  // "#rrggbb" whatever the input
+    const n = parseInt(hex.slice(1), 16);
+    return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},0.18)`;
+  }
+
+  // Redraw the visible charts once per frame, however many inputs fired; `fetch` also asks for
+  // runs they lack. Charts out of view are marked and drawn when scrolled to.
+  function scheduleRedraw(fetch) {
+    redrawQueued = redrawQueued || (fetch ? "fetch" : "draw");
+    if (redrawQueued === true) return;
+    const mode = redrawQueued;
+    redrawQueued = true;
+    requestAnimationFrame(() => {
+      redrawQueued = false;
+      cards.forEach((c) => {
+        if (!c.visible) { c.dirty = true; return; }
+        if (mode === "fetch") update(c); else draw(c);
+      });
+    });
+  }
+
+  async function refresh(changed) {
+    if (changed !== false || !Object.keys(tags).length) {
+      const fresh = await fb.api("plugin/scalars/tags");
+      tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
+      if (state.colorBy.startsWith("hparam:") || state.groupBy.startsWith("hparam:")) await fb.loadHparams();
+      fillKeyChoices();
+    }
+    render();
+  }
+
+  function refreshVisible() { scheduleRedraw(true); }
+
+  // -- downloads -------------------------------------------------------------------------
+  // A form post, so the browser streams the file to disk however big it is.
+  function postDownload(runs, tagList, format) {
+    const form = el("form", { method: "post", action: "data/plugin/scalars/export", hidden: true },
+      el("input", { type: "hidden", name: "runs", value: JSON.stringify(runs) }),
+      el("input", { type: "hidden", name: "tags", value: JSON.stringify(tagList) }),
+      el("input", { type: "hidden", name: "format", value: format }));
+    document.body.append(form);
+    form.submit();
+    form.remove();
+  }
+
+  async function download(c, format) {
+    const runs = runsWith(c);
+    if (runs.length !== 1 || c.tags.length !== 1) { postDownload(runs, c.tags, format); return; }
+    // One run and tag: TensorBoard's file, as its own download button gives it.
+    const params = new URLSearchParams({ run: runs[0], tag: c.tags[0] });
+    if (format === "csv") params.set("format", "csv");
+    const resp = await fetch("data/plugin/scalars/scalars?" + params);
+    const a = el("a", { href: URL.createObjectURL(await resp.blob()),
+      download: c.tags[0].replace(/[^\w.-]+/g, "_") + "." + format });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   }
 
+  function downloadAll(format) {
+    postDownload(fb.selectedRuns(), allTags().filter(fb.tagMatches), format);
+  }
+
+  // -- settings --------------------------------------------------------------------------
+  // Colour and group choices: the run, a name pattern (its first capture group), or an hparam.
+  function fillKeyChoices() {
+    const names = new Set();
+    Object.values(fb.runHparamsNames ? fb.runHparamsNames() : {}).forEach((n) => names.add(n));
+    ["color-by", "group-by"].forEach((id) => {
+      const select = document.getElementById(id);
+      const spec = id === "color-by" ? state.colorBy : state.groupBy;
+      const hp = [...names, ...(spec.startsWith("hparam:") ? [spec.slice(7)] : [])];
+      const options = [["", id === "color-by" ? "Run" : "Nothing"], ["pattern", "Name pattern"],
+        ...[...new Set(hp)].sort().map((n) => ["hparam:" + n, "hparam " + n])];
+      const now = JSON.stringify(options);
+      if (select.dataset.options !== now) {
+        select.dataset.options = now;
+        select.replaceChildren(...options.map(([v, t]) => el("option", { value: v, text: t })));
+      }
+      select.value = spec.startsWith("hparam:") ? spec : spec ? "pattern" : "";
+      const input = document.getElementById(id + "-pattern");
+      input.hidden = select.value !== "pattern";
+      if (select.value === "pattern" && document.activeElement !== input) input.value = spec;
+    });
+  }
+
   function bindSettings() {
     const slider = document.getElementById("smoothing"), out = document.getElementById("smoothing-value");
-    slider.value = state.smoothing;
-    out.textContent = state.smoothing.toFixed(2);
     slider.addEventListener("input", () => {
       state.smoothing = parseFloat(slider.value);
       out.textContent = state.smoothing.toFixed(2);
       fb.saveState();
-      cards.forEach((c) => { if (c.data && c.chart.data) draw(c); });
+      scheduleRedraw(false);
     });
     const xaxis = document.getElementById("xaxis");
-    xaxis.value = state.xaxis;
     xaxis.addEventListener("change", () => {
       state.xaxis = xaxis.value;
-      cards.forEach((c) => { c.zoom = null; });
+      cards.forEach((c) => { c.zoom = null; c.chart.zoom = null; });
       fb.saveState();
-      cards.forEach((c) => { if (c.data) draw(c); });
+      scheduleRedraw(true);
     });
     [["logy", "logy"], ["outliers", "outliers"]].forEach(([id, key]) => {
       const box = document.getElementById(id);
-      box.checked = state[key];
-      box.addEventListener("change", () => {
-        state[key] = box.checked;
+      box.addEventListener("change", () => { state[key] = box.checked; fb.saveState(); scheduleRedraw(false); });
+    });
+    const keyed = (id, field) => {
+      const select = document.getElementById(id), input = document.getElementById(id + "-pattern");
+      // hparam names are asked for the first time someone looks at the choices
+      select.addEventListener("focus", () => fb.loadHparams(true).then(fillKeyChoices), { once: true });
+      const apply = async () => {
+        state[field] = select.value === "pattern" ? input.value : select.value;
+        input.hidden = select.value !== "pattern";
+        if (state[field].startsWith("hparam:")) await fb.loadHparams();
         fb.saveState();
-        cards.forEach((c) => { if (c.data) draw(c); });
-      });
+        fb.renderRuns();
+        scheduleRedraw(false);
+      };
+      select.addEventListener("change", apply);
+      input.addEventListener("input", fb.debounce(() => { fb.regex(input.value, input); apply(); }, 150));
+    };
+    keyed("color-by", "colorBy");
+    keyed("group-by", "groupBy");
+    const band = document.getElementById("band");
+    band.addEventListener("change", () => { state.band = band.value; fb.saveState(); scheduleRedraw(false); });
+    const tip = document.getElementById("tip-sort");
+    tip.addEventListener("change", () => { state.tipSort = tip.value; fb.saveState(); });
+    const combine = document.getElementById("combine");
+    combine.addEventListener("input", fb.debounce(() => {
+      fb.regex(combine.value, combine);
+      state.combine = combine.value;
+      fb.saveState();
+      render();
+    }, 150));
+    document.getElementById("download-csv").addEventListener("click", () => downloadAll("csv"));
+    document.getElementById("download-json").addEventListener("click", () => downloadAll("json"));
+    document.addEventListener("click", (e) => {
+      cards.forEach((c) => { if (!c.menu.hidden && !c.node.querySelector(".card-head").contains(e.target)) c.menu.hidden = true; });
     });
   }
 
-  fb.views.scalars = { render, refresh, refreshVisible };
+  // Inputs show the state read from the URL (at start and on Back/Forward).
+  function syncSettings() {
+    document.getElementById("smoothing").value = state.smoothing;
+    document.getElementById("smoothing-value").textContent = state.smoothing.toFixed(2);
+    document.getElementById("xaxis").value = state.xaxis;
+    document.getElementById("logy").checked = state.logy;
+    document.getElementById("outliers").checked = state.outliers;
+    document.getElementById("band").value = state.band;
+    document.getElementById("tip-sort").value = state.tipSort;
+    document.getElementById("combine").value = state.combine;
+    fillKeyChoices();
+    if (fb.views.scalars && state.tab === "scalars") render();
+  }
+
+  fb.views.scalars = { render, refresh, refreshVisible, cards };
   document.addEventListener("DOMContentLoaded", bindSettings);
+  document.addEventListener("flowboard:state", syncSettings);
 })();

@@ -147,14 +147,17 @@ def test_tab_events_theme_and_foreign_url_parameters(page, server):
 def test_zoom_survives_refresh_and_fetches_that_range(page, server):
     page.goto(server["url"] + "?off=a&off=c")
     wait_runs(page, ["b"])
-    with page.expect_request(lambda r: "min_step=10" in r.url and "max_step=20" in r.url):
+    with page.expect_request(lambda r: "scalars/chart" in r.url and
+                             json.loads(r.post_data).get("min_step") == 10 and
+                             json.loads(r.post_data).get("max_step") == 20):
         page.evaluate("""() => Plotly.relayout(
             document.querySelector('.card[data-tag="loss"] .chart'), {"xaxis.range": [10, 20]})""")
     page.wait_for_function("""() => { const gd = document.querySelector('.card[data-tag="loss"] .chart');
         return Math.max(...gd.data[0].x) <= 21; }""")
     page.evaluate("""() => { window.draws = 0; document.querySelector('.card[data-tag="loss"] .chart')
         .on("plotly_afterplot", () => { window.draws += 1; }); }""")
-    page.wait_for_function("() => window.draws > 0", timeout=15_000)  # an automatic refresh redrew it
+    page.locator("#smoothing").fill("0.3")  # a redraw
+    page.wait_for_function("() => window.draws > 0", timeout=15_000)
     x_range = page.evaluate("""() => document.querySelector('.card[data-tag="loss"] .chart')
         ._fullLayout.xaxis.range""")
     assert x_range == [10, 20]

@@ -1,0 +1,395 @@
+// One scalar chart: plotly draws the axes, zoom and (for a few lines) the lines; beyond that
+// many lines go on a canvas, because plotly spends milliseconds per trace and a sweep has a
+// thousand. A second canvas shows the hovered run and a step cursor shared by a tag group, and
+// a table tooltip lists every line's value at the hovered step.
+"use strict";
+
+(function () {
+  const fb = window.flowboard;
+  const { el } = fb;
+  const PLOTLY_LINES = 40;   // up to this many lines are plotly traces (SVG, native hover)
+  const TIP_ROWS = 30;       // the tooltip lists this many lines, then says how many more
+  const DASHES = ["solid", "dash", "dot", "dashdot", "longdash"];
+  const CANVAS_DASHES = [[], [6, 4], [2, 3], [8, 3, 2, 3], [12, 4]];
+
+  function escapeText(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // Sensible digits for a value in a table: up to 6 significant, no exponent for everyday sizes.
+  function fmt(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "NaN";
+    if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-4 || a >= 1e7) ? v.toExponential(4) : String(Number(v.toPrecision(6)));
+  }
+
+  function nearest(xs, x) {
+    let lo = 0, hi = xs.length - 1;
+    if (hi < 0) return -1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] < x) lo = mid; else hi = mid;
+    }
+    return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
+  }
+
+  // A few thousand evenly spaced values stand in for all of them when cutting outliers.
+  function sample(lines, keep) {
+    const total = lines.reduce((n, l) => n + l.raw.length, 0);
+    const every = Math.max(1, Math.floor(total / 20000));
+    const out = [];
+    let k = 0;
+    lines.forEach((l) => { for (let i = 0; i < l.raw.length; i++, k++) if (k % every === 0 && keep(l.raw[i])) out.push(l.raw[i]); });
+    return out.sort((a, b) => a - b);
+  }
+
+  function quantile(sorted, q) {
+    const i = (sorted.length - 1) * q, lo = Math.floor(i), hi = Math.ceil(i);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+  }
+
+  // [lo, hi] of the values, in the axis' units (log10 for a log axis). A constant series gets a
+  // range around its value, so its axis shows that value instead of -1..1.
+  function extent(values, log, outliers, lines) {
+    let lo = Infinity, hi = -Infinity;
+    const keep = (v) => Number.isFinite(v) && (!log || v > 0);
+    if (outliers && lines) {
+      const s = sample(lines, keep);
+      if (s.length > 4) { lo = quantile(s, 0.05); hi = quantile(s, 0.95); }
+    }
+    if (lo === Infinity) {
+      values.forEach((arr) => { for (let i = 0; i < arr.length; i++) { const v = arr[i]; if (keep(v)) { if (v < lo) lo = v; if (v > hi) hi = v; } } });
+    }
+    if (lo === Infinity) return null;
+    if (log) { lo = Math.log10(lo); hi = Math.log10(hi); }
+    if (hi === lo) {
+      const pad = log ? 0.05 : Math.abs(lo) * 0.1 || 1;
+      return [lo - pad, hi + pad];
+    }
+    const pad = (hi - lo) * 0.05;
+    return [lo - pad, hi + pad];
+  }
+
+  class Chart {
+    // `opts`: onZoom([lo, hi] in steps, or null), onHover(x or null), height (px).
+    constructor(host, opts) {
+      this.host = host;
+      this.opts = opts;
+      this.gd = el("div", { class: "chart" });
+      this.lines = el("canvas", { class: "lines" });
+      this.overlay = el("canvas", { class: "overlay" });
+      this.tip = el("div", { class: "tip", hidden: true });
+      host.replaceChildren(this.gd, this.lines, this.overlay, this.tip);
+      this.model = null;
+      this.zoom = null;        // {x, y} ranges the user zoomed to, in axis units
+      this.cursor = null;      // x of the linked step cursor
+      this.hover = null;       // {x, y} pixels of the mouse in the plot area
+      this.signature = "";     // what plotly was last told, to skip needless redraws
+      this.canvasMode = false;
+      host.addEventListener("mousemove", (e) => this.onMove(e));
+      host.addEventListener("mouseleave", () => this.onLeave());
+    }
+
+    // Draw `model`: {lines, bands, x: {type, title}, y: {type}, outliers}; lines carry
+    // run, tag, label, color, x, y (smoothed), raw, step, wall, kind, dash.
+    async update(model) {
+      this.model = model;
+      const lines = model.lines;
+      this.canvasMode = lines.length > PLOTLY_LINES;
+      const xlog = model.x.type === "log", ylog = model.y.type === "log";
+      const xr = extent(lines.map((l) => l.x), xlog, false);
+      const yr = extent(lines.map((l) => l.raw).concat((model.bands || []).flatMap((b) => [b.lo, b.hi])),
+        ylog, model.outliers, lines);
+      this.dataRange = { x: xr, y: yr };
+      const theme = document.documentElement.dataset.theme;
+      const shape = [this.canvasMode, model.x.type, model.x.title, model.y.type, theme, model.height,
+        JSON.stringify(xr), JSON.stringify(yr), JSON.stringify(this.zoom)].join("|");
+      if (this.canvasMode && this.plotted && shape === this.signature) {
+        this.drawLines();  // same axes: only the lines change
+        this.drawOverlay();
+        return;
+      }
+      this.signature = shape;
+      const traces = this.canvasMode ? [] : this.traces(model);
+      await Plotly.react(this.gd, traces, this.layout(model, xr, yr),
+        { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"] });
+      this.plotted = true;
+      if (!this.bound) {
+        this.bound = true;
+        this.gd.on("plotly_relayout", (ev) => this.onRelayout(ev));
+        this.gd.on("plotly_afterplot", () => { this.drawLines(); this.drawOverlay(); });
+      }
+      this.drawLines();
+      this.drawOverlay();
+    }
+
+    traces(model) {
+      const out = [];
+      (model.bands || []).forEach((b) => {
+        const meta = { kind: "band", group: b.group, tag: b.tag };
+        out.push({ x: b.x, y: b.lo, type: "scatter", mode: "lines", line: { width: 0, color: b.color },
+          hoverinfo: "skip", showlegend: false, meta });
+        out.push({ x: b.x, y: b.hi, type: "scatter", mode: "lines", line: { width: 0, color: b.color },
+          fill: "tonexty", fillcolor: b.fill, hoverinfo: "skip", showlegend: false, meta });
+      });
+      model.lines.forEach((l, k) => {
+        const name = escapeText(l.label);
+        const dash = DASHES[(l.dash || 0) % DASHES.length];
+        if (l.kind !== "mean") {
+          out.push({ x: l.x, y: l.raw, type: "scatter", mode: "lines", name, showlegend: false,
+            line: { color: l.color, width: 1, dash }, opacity: 0.25, hoverinfo: "skip",
+            meta: { run: l.run, tag: l.tag, kind: "raw" } });
+        }
+        out.push({ x: l.x, y: l.y, type: "scatter", mode: l.x.length === 1 ? "markers" : "lines", name,
+          line: { color: l.color, width: l.kind === "mean" ? 2.5 : 2, dash }, marker: { color: l.color, size: 6 },
+          meta: { run: l.run, tag: l.tag, group: l.group, kind: l.kind || "smoothed", index: k },
+          hovertemplate: "<b>%{fullData.name}</b><extra></extra>" });
+      });
+      return out;
+    }
+
+    layout(model, xr, yr) {
+      const fg = fb.cssVar("--fg"), axis = fb.cssVar("--axis"), grid = fb.cssVar("--grid");
+      const ax = (type, range, zoomed) => ({
+        type, gridcolor: grid, zerolinecolor: grid, linecolor: grid, tickfont: { color: axis },
+        automargin: true, range: zoomed || range || undefined, autorange: !(zoomed || range),
+        exponentformat: "SI", separatethousands: false,
+      });
+      const z = this.zoom || {};
+      const x = ax(model.x.type, xr, z.x);
+      x.title = { text: model.x.title, font: { color: axis, size: 11 } };
+      const y = ax(model.y.type, yr, z.y);
+      return {
+        margin: { l: 52, r: 12, t: 8, b: 36 }, height: model.height,
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+        font: { family: fb.cssVar("--font"), size: 11, color: fg },
+        hovermode: "closest", showlegend: false, dragmode: "zoom",
+        hoverlabel: { font: { family: fb.cssVar("--font") } },
+        xaxis: x, yaxis: y,
+      };
+    }
+
+    axes() {
+      const fl = this.gd._fullLayout;
+      return fl && fl.xaxis && fl.xaxis.c2p ? { xa: fl.xaxis, ya: fl.yaxis, size: fl._size } : null;
+    }
+
+    place(canvas, a) {
+      const dpr = window.devicePixelRatio || 1;
+      const w = Math.max(1, Math.round(a.size.w)), h = Math.max(1, Math.round(a.size.h));
+      if (canvas.width !== w * dpr || canvas.height !== h * dpr) {
+        canvas.width = w * dpr;
+        canvas.height = h * dpr;
+      }
+      canvas.style.cssText = `left:${a.size.l}px;top:${a.size.t}px;width:${w}px;height:${h}px`;
+      const ctx = canvas.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      return ctx;
+    }
+
+    // Hairlines of one device pixel: the fast path of a software canvas (a thousand runs of a
+    // few hundred points in tens of milliseconds).
+    path(ctx, a, xs, ys) {
+      const { xa, ya } = a;
+      let pen = false;
+      ctx.beginPath();
+      for (let i = 0; i < xs.length; i++) {
+        const px = xa.c2p(xs[i]), py = ya.c2p(ys[i]);
+        if (!Number.isFinite(px) || !Number.isFinite(py)) { pen = false; continue; }
+        if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+        pen = true;
+      }
+      ctx.stroke();
+    }
+
+    drawLines() {
+      const a = this.axes();
+      if (!a) return;
+      const ctx = this.place(this.lines, a);
+      this.lines.hidden = !this.canvasMode;
+      if (!this.canvasMode || !this.model) return;
+      ctx.lineWidth = 1 / (window.devicePixelRatio || 1);
+      this.model.lines.forEach((l) => {
+        ctx.strokeStyle = l.color;
+        ctx.setLineDash(CANVAS_DASHES[(l.dash || 0) % CANVAS_DASHES.length]);
+        this.path(ctx, a, l.x, l.y);
+      });
+      this.host.dataset.drawn = String((+this.host.dataset.drawn || 0) + 1);
+    }
+
+    drawOverlay() {
+      const a = this.axes();
+      if (!a) return;
+      const ctx = this.place(this.overlay, a);
+      const x = this.hover ? a.xa.p2c(this.hover.x) : this.cursor;
+      if (x !== null && x !== undefined && Number.isFinite(a.xa.c2p(x))) {
+        const px = Math.round(a.xa.c2p(x)) + 0.5;
+        ctx.strokeStyle = fb.cssVar("--muted");
+        ctx.setLineDash([3, 3]);
+        ctx.lineWidth = 1;
+        ctx.beginPath(); ctx.moveTo(px, 0); ctx.lineTo(px, a.size.h); ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      const hot = this.hot;
+      if (hot && this.model) {
+        ctx.strokeStyle = hot.line.color;
+        ctx.lineWidth = 2.5;
+        if (this.canvasMode) this.path(ctx, a, hot.line.x, hot.line.y);
+        ctx.fillStyle = hot.line.color;
+        ctx.beginPath();
+        ctx.arc(a.xa.c2p(hot.line.x[hot.i]), a.ya.c2p(hot.line.y[hot.i]), 4, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+
+    showCursor(x) {
+      if (this.cursor === x) return;
+      this.cursor = x;
+      this.drawOverlay();
+    }
+
+    onMove(e) {
+      const a = this.axes();
+      if (!a || !this.model || !this.model.lines.length) return;
+      const r = this.gd.getBoundingClientRect();
+      const x = e.clientX - r.left - a.size.l, y = e.clientY - r.top - a.size.t;
+      if (x < 0 || y < 0 || x > a.size.w || y > a.size.h) { this.onLeave(); return; }
+      this.hover = { x, y, clientX: e.clientX, clientY: e.clientY };
+      if (this.frame) return;
+      this.frame = requestAnimationFrame(() => { this.frame = 0; this.showTip(); });
+    }
+
+    onLeave() {
+      this.hover = null;
+      this.hot = null;
+      this.tip.hidden = true;
+      this.drawOverlay();
+      if (this.opts.onHover) this.opts.onHover(null);
+    }
+
+    // Every line's point nearest the hovered x, sorted by value or by nearness to the mouse,
+    // the nearest line highlighted.
+    rows() {
+      const a = this.axes();
+      const x = a.xa.p2c(this.hover.x);
+      const rows = [];
+      this.model.lines.forEach((line) => {
+        const i = nearest(line.x, x);
+        if (i < 0) return;
+        const py = a.ya.c2p(line.y[i]);
+        rows.push({ line, i, dist: Number.isFinite(py) ? Math.abs(py - this.hover.y) : Infinity });
+      });
+      return { x, rows };
+    }
+
+    showTip() {
+      if (!this.hover) return;
+      const { x, rows } = this.rows();
+      let hot = null;
+      rows.forEach((r) => { if (!hot || r.dist < hot.dist) hot = r; });
+      this.hot = hot;
+      const byValue = fb.state.tipSort !== "near";
+      const key = (r) => { const v = r.line.y[r.i]; return Number.isFinite(v) ? v : -Infinity; };
+      rows.sort(byValue ? (p, q) => key(q) - key(p) : (p, q) => p.dist - q.dist);
+      const shown = rows.slice(0, TIP_ROWS);
+      if (hot && !shown.includes(hot)) shown[shown.length - 1] = hot;
+      const t0 = (l) => (l.wall.length ? l.wall[0] : 0);
+      const body = shown.map((r) => {
+        const l = r.line, i = r.i;
+        return el("tr", { class: r === hot ? "hot" : "", "data-run": l.run, "data-tag": l.tag },
+          el("td", {}, el("span", { class: "chip", style: "background:" + l.color })),
+          el("td", { class: "name", text: l.label }),
+          el("td", { class: "num", text: fmt(l.y[i]) }),
+          el("td", { class: "num", text: l.kind === "mean" ? "" : fmt(l.raw[i]) }),
+          el("td", { class: "num", text: String(l.step[i]) }),
+          el("td", { class: "num", text: l.wall.length ? fb.duration(l.wall[i] - t0(l)) : "" }),
+          el("td", { class: "num", text: l.wall.length ? new Date(l.wall[i] * 1000).toLocaleString() : "" }));
+      });
+      const more = rows.length - shown.length;
+      this.tip.replaceChildren(el("table", {},
+        el("thead", {}, el("tr", {}, el("th"), el("th", { text: "Run" }), el("th", { class: "num", text: "Smoothed" }),
+          el("th", { class: "num", text: "Value" }), el("th", { class: "num", text: "Step" }),
+          el("th", { class: "num", text: "Relative" }), el("th", { class: "num", text: "Time" }))),
+        el("tbody", {}, body)),
+      more > 0 ? el("div", { class: "more", text: `+ ${more} more` }) : "");
+      this.tip.hidden = false;
+      const w = this.tip.offsetWidth, h = this.tip.offsetHeight;
+      let left = this.hover.clientX + 18, top = this.hover.clientY + 18;
+      if (left + w > window.innerWidth - 8) left = Math.max(8, this.hover.clientX - w - 18);
+      if (top + h > window.innerHeight - 8) top = Math.max(8, window.innerHeight - h - 8);
+      this.tip.style.left = left + "px";
+      this.tip.style.top = top + "px";
+      this.drawOverlay();
+      if (this.opts.onHover) this.opts.onHover(x);
+    }
+
+    onRelayout(ev) {
+      if (this.applying) return;
+      const m = this.model;
+      if (!m) return;
+      const get = (axis) => {
+        if (ev[axis + ".autorange"]) return null;
+        const r = ev[axis + ".range"] || [ev[axis + ".range[0]"], ev[axis + ".range[1]"]];
+        return r[0] === undefined || r[1] === undefined ? undefined : [+r[0], +r[1]];
+      };
+      const x = get("xaxis"), y = get("yaxis");
+      if (x === undefined && y === undefined) return;
+      const z = this.zoom || {};
+      if (x !== undefined) z.x = x;
+      if (y !== undefined) z.y = y;
+      this.zoom = z.x || z.y ? z : null;
+      if (x === null || y === null) {  // double click: back to the data's extent
+        this.zoom = null;
+        this.fit();
+      }
+      if (x !== undefined && this.opts.onZoom) {
+        const steps = x && (m.x.type === "log" ? x.map((v) => Math.pow(10, v)) : x);
+        this.opts.onZoom(steps);
+      }
+    }
+
+    // Axes back to the data: the whole x extent, or with the x zoom kept, y fitted to the data
+    // inside it.
+    async fit(keepX) {
+      const m = this.model;
+      if (!m) return;
+      let yr = this.dataRange.y;
+      const zx = keepX && this.zoom && this.zoom.x;
+      if (zx) {
+        const lo = m.x.type === "log" ? Math.pow(10, zx[0]) : zx[0], hi = m.x.type === "log" ? Math.pow(10, zx[1]) : zx[1];
+        const inside = m.lines.map((l) => {
+          const out = [];
+          for (let i = 0; i < l.x.length; i++) if (l.x[i] >= lo && l.x[i] <= hi) out.push(l.raw[i]);
+          return out;
+        });
+        yr = extent(inside, m.y.type === "log", false) || yr;
+      }
+      this.zoom = zx ? { x: zx, y: yr } : null;
+      this.applying = true;
+      try {
+        await Plotly.relayout(this.gd, { "xaxis.range": zx || this.dataRange.x, "yaxis.range": yr,
+          "xaxis.autorange": false, "yaxis.autorange": false });
+      } finally {
+        this.applying = false;
+      }
+      this.signature = "";
+    }
+
+    resize() { if (this.plotted) Plotly.Plots.resize(this.gd); }
+
+    purge() { if (this.plotted) Plotly.purge(this.gd); this.plotted = false; }
+  }
+
+  // Seconds as the unit that suits them: "45 s", "12.5 min", "3.2 h", "2.1 d".
+  fb.duration = function (secs) {
+    const a = Math.abs(secs);
+    if (a < 120) return secs.toFixed(a < 10 ? 1 : 0) + " s";
+    if (a < 7200) return (secs / 60).toFixed(1) + " min";
+    if (a < 172800) return (secs / 3600).toFixed(1) + " h";
+    return (secs / 86400).toFixed(1) + " d";
+  };
+  fb.Chart = Chart;
+  fb.chartFormat = fmt;
+})();
