@@ -189,7 +189,8 @@ class DataProvider:
 
     def hparams(self) -> list[dict]:
         """[{run, hparams: {name: value}, metrics: {tag: last value or None}}] of every run
-        with hparams, sorted by run; hparams and metrics in the order the run logged them.
+        with hparams, sorted by run; metrics, and hparams where the run knows the order, in
+        their experiment's order (the order they were logged in), other hparams by name.
 
         Metrics are the tags of the run's experiment (or, lacking one, of its nearest parent
         run's), looked up in the run and its sub-runs (torch and tensorboardX write them into a
@@ -204,11 +205,15 @@ class DataProvider:
             values = run.hparams
             if values is None:
                 continue
+            experiment = _experiment(name, runs)
             metrics = {}
-            for group, tag in _metric_names(name, runs):
+            for group, tag in experiment.hparam_metrics if experiment else ():
                 key = f"{group}/{tag}" if group else tag
                 metrics[key] = _last_value(name, group, tag, runs, below.get(name, ()))
-            out.append({"run": name, "hparams": dict(values), "metrics": metrics})
+            # The experiment lists the hparams in the order they were logged; the session's map
+            # of values has no order of its own (protobuf's differs from one process to the next).
+            names = getattr(experiment, "hparam_names", None) or ()
+            out.append({"run": name, "hparams": _ordered(values, names), "metrics": metrics})
         return out
 
     def memory(self) -> tuple[int, int]:
@@ -242,13 +247,20 @@ def _runs_below(runs: dict[str, Run]) -> dict[str, list[Run]]:
     return below
 
 
-def _metric_names(name: str, runs: dict[str, Run]) -> list[tuple[str, str]]:
-    """The (group, tag) metrics of the experiment of run `name` or of its nearest parent."""
+def _experiment(name: str, runs: dict[str, Run]) -> Run | None:
+    """The run holding the experiment of run `name`: itself, else its nearest parent with one."""
     for candidate in (name, *_parents(name)):
         run = runs.get(candidate)
         if run is not None and run.hparam_metrics is not None:
-            return run.hparam_metrics
-    return []
+            return run
+    return None
+
+
+def _ordered(values: dict, names) -> dict:
+    """`values` in the order of `names`, then any others by name, the same on every restart."""
+    first = [n for n in names if n in values]
+    rest = sorted(set(values).difference(first))
+    return {n: values[n] for n in first + rest}
 
 
 def _last_value(name: str, group: str, tag: str, runs: dict[str, Run],
