@@ -1,12 +1,16 @@
 """Time to serve a logdir: flowboard vs TensorBoard (Rust data server and Python loader).
 
 Usage: python benchmarks/dashboard.py [--runs 10] [--tags 10] [--steps 20000] [--skip-slow]
+                                      [--layouts single,merged,tensor]
 
-Writes RUNS x TAGS x STEPS scalars with tensorboard's own protos (one event per scalar, as
-torch.utils.tensorboard writes them), then for each server measures the time from process
-start until every run's tags are served with all their points, polling over HTTP: until the
-tag list is complete and the last-written tag of every run serves all its points (both servers
-read a file front to back, so the rest of the run is loaded by then; every tag is checked
+Writes RUNS x TAGS x STEPS scalars with tensorboard's own protos in each of three layouts that
+real writers produce: `single`, one simple_value per event (torch.utils.tensorboard,
+tensorboardX); `merged`, all TAGS values in one event (TF1's merge_all); `tensor`, one scalar
+tensor per event with the scalars plugin's metadata on each tag's first value (TF2's
+tf.summary.scalar, Keras). For each server and layout it measures the time from process start
+until every run's tags are served with all their points, polling over HTTP: until the tag list
+is complete and the last-written tag of every run serves all its points (both servers read a
+file front to back, so the rest of the run is loaded by then; every tag is checked
 afterwards). Then the latency of flowboard's downsampled route on a 1M-point series, and bytes
 per stored point.
 """
@@ -25,31 +29,53 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tensorboard.compat.proto import event_pb2, summary_pb2
+import numpy as np
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 from flowlog.records import frame
 
 BIN = Path(sys.executable).parent
 CACHE = Path(tempfile.gettempdir()) / "flowlog-bench"
+LAYOUTS = ("single", "merged", "tensor")
 
 
-def write_logdir(root: Path, runs: int, tags: int, steps: int) -> Path:
-    """RUNS run directories, each one event file of TAGS x STEPS simple_value scalars."""
-    logdir = root / f"r{runs}_t{tags}_s{steps}"
+def _events(layout: str, r: int, tags: int, steps: int):
+    """The events of one run in `layout` (see the module's docstring)."""
+    yield event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2")
+    meta = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    for s in range(steps):
+        values = []
+        for t in range(tags):
+            x = s * 0.001 + t + r
+            if layout == "tensor":
+                tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT,
+                                                tensor_content=np.float32(x).tobytes())
+                tensor.tensor_shape.SetInParent()
+                v = summary_pb2.Summary.Value(tag=f"metrics/tag_{t}", tensor=tensor)
+                if s == 0:
+                    v.metadata.CopyFrom(meta)
+            else:
+                v = summary_pb2.Summary.Value(tag=f"metrics/tag_{t}", simple_value=x)
+            values.append(v)
+        wall = 1.7e9 + s * 0.1
+        if layout == "merged":
+            yield event_pb2.Event(wall_time=wall, step=s, summary=summary_pb2.Summary(value=values))
+        else:
+            for v in values:
+                yield event_pb2.Event(wall_time=wall, step=s, summary=summary_pb2.Summary(value=[v]))
+
+
+def write_logdir(root: Path, runs: int, tags: int, steps: int, layout: str = "single") -> Path:
+    """RUNS run directories, each one event file of TAGS x STEPS scalars in `layout`."""
+    logdir = root / f"{layout}_r{runs}_t{tags}_s{steps}"
     if (logdir / "done").exists():
         return logdir
     for r in range(runs):
         d = logdir / f"run_{r:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        parts = [frame(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2")
-                       .SerializeToString())]
-        for s in range(steps):
-            for t in range(tags):
-                v = summary_pb2.Summary.Value(tag=f"metrics/tag_{t}", simple_value=s * 0.001 + t + r)
-                e = event_pb2.Event(wall_time=1.7e9 + s * 0.1, step=s,
-                                    summary=summary_pb2.Summary(value=[v]))
-                parts.append(frame(e.SerializeToString()))
-        (d / "events.out.tfevents.1700000000.bench.1.0").write_bytes(b"".join(parts))
+        blob = b"".join(frame(e.SerializeToString()) for e in _events(layout, r, tags, steps))
+        (d / "events.out.tfevents.1700000000.bench.1.0").write_bytes(blob)
     (logdir / "done").touch()
     return logdir
 
@@ -146,28 +172,31 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--tags", type=int, default=10)
     ap.add_argument("--steps", type=int, default=20_000)
+    ap.add_argument("--layouts", default=",".join(LAYOUTS))
     ap.add_argument("--skip-slow", action="store_true", help="skip TensorBoard's Python loader")
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
-    logdir = write_logdir(CACHE, args.runs, args.tags, args.steps)
-    size = sum(f.stat().st_size for f in logdir.rglob("events.*"))
-    print(f"logdir: {args.runs} runs x {args.tags} tags x {args.steps} steps "
-          f"= {args.runs * args.tags * args.steps:,} points, {size / 1e6:.0f} MB")
     shape = (args.runs, args.tags, args.steps)
-    results = {}
-    servers = [("flowboard", lambda p: flowboard_cmd(logdir, p), 120),
-               ("tensorboard --load_fast=true (Rust)", lambda p: tensorboard_cmd(logdir, p, True), 300)]
-    if not args.skip_slow:
-        servers.append(("tensorboard --load_fast=false (Python)",
-                        lambda p: tensorboard_cmd(logdir, p, False), 900))
-    for name, cmd, limit in servers:
-        port = free_port()
-        results[name] = time_to_serve(cmd(port), port, *shape, limit)
-        print(f"  {name:40s} {results[name]:8.2f} s until every run's tags are fully served")
-    ours = results["flowboard"]
-    for name, t in results.items():
-        if name != "flowboard":
-            print(f"  flowboard is {t / ours:6.1f}x faster than {name}")
+    for layout in args.layouts.split(","):
+        logdir = write_logdir(CACHE, *shape, layout)
+        size = sum(f.stat().st_size for f in logdir.rglob("events.*"))
+        print(f"{layout}: {args.runs} runs x {args.tags} tags x {args.steps} steps "
+              f"= {args.runs * args.tags * args.steps:,} points, {size / 1e6:.0f} MB")
+        results = {}
+        servers = [("flowboard", lambda p: flowboard_cmd(logdir, p), 120),
+                   ("tensorboard --load_fast=true (Rust)",
+                    lambda p: tensorboard_cmd(logdir, p, True), 300)]
+        if not args.skip_slow:
+            servers.append(("tensorboard --load_fast=false (Python)",
+                            lambda p: tensorboard_cmd(logdir, p, False), 900))
+        for name, cmd, limit in servers:
+            port = free_port()
+            results[name] = time_to_serve(cmd(port), port, *shape, limit)
+            print(f"  {name:40s} {results[name]:8.2f} s until every run's tags are fully served")
+        ours = results["flowboard"]
+        for name, t in results.items():
+            if name != "flowboard":
+                print(f"  flowboard is {t / ours:6.1f}x faster than {name}  (target 1.5x)")
     ms, per_point = downsample_latency(CACHE)
     print(f"downsampled route, 1M-point series, width 1000: {ms:.1f} ms (median of 30)")
     print(f"memory: {per_point:.1f} bytes per stored point")

@@ -17,13 +17,16 @@ from .runs import Run, read_image
 from .series import downsample
 
 MAX_WIDTH = 10_000
+# Runs loaded at once: decoding is mostly NumPy, which releases the GIL, so a second loader
+# uses a second core; more would only take memory (a chunk each) and time from requests.
+LOADERS = min(2, os.cpu_count() or 1)
 
 
 class DataProvider:
     """All runs of a logdir, kept up to date by a background thread; knows nothing of HTTP."""
 
     def __init__(self, logdir: str | os.PathLike, reload_interval: float = 5,
-                 workers: int = 1):
+                 workers: int = LOADERS):
         self.logdir = os.path.abspath(os.fspath(logdir))
         self.reload_interval = reload_interval
         self._runs: dict[str, Run] = {}
