@@ -177,11 +177,22 @@ def _draw_labels(pixels: np.ndarray, boxes: np.ndarray, labels: Sequence[str]) -
     return np.asarray(img)
 
 
+def _resize_nearest(pixels: np.ndarray, scale: float) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    new_h, new_w = max(1, int(h * scale)), max(1, int(w * scale))
+    rows = np.minimum((np.arange(new_h) + 0.5) * h / new_h, h - 1).astype(np.int64)
+    cols = np.minimum((np.arange(new_w) + 0.5) * w / new_w, w - 1).astype(np.int64)
+    return pixels[rows][:, cols]
+
+
 def image_with_boxes(
     tag: str, img_tensor: Any, box_tensor: Any, dataformats: str = "CHW",
-    labels: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None, rescale: float = 1,
 ) -> summary_pb2.Summary:
-    """An image with red boxes (N, 4) of (xmin, ymin, xmax, ymax) pixels drawn on it."""
+    """An image with red boxes (N, 4) of (xmin, ymin, xmax, ymax) pixels drawn on it.
+
+    `rescale` scales the drawn image (nearest pixel) before it is stored.
+    """
     check_tag(tag)
     pixels = _to_hwc(tag, img_tensor, dataformats)
     if pixels.shape[2] != 3:  # boxes are red: draw on an RGB copy
@@ -197,4 +208,8 @@ def image_with_boxes(
         _draw_box(pixels, box)
     if labels is not None:
         pixels = _draw_labels(pixels, boxes, [str(x) for x in labels])
+    if rescale != 1:
+        if not isinstance(rescale, (int, float)) or not rescale > 0:
+            raise ValueError(f"image {tag!r}: rescale must be a positive number, got {rescale!r}")
+        pixels = _resize_nearest(pixels, float(rescale))
     return image(tag, pixels, "HWC")

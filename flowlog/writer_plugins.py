@@ -62,13 +62,15 @@ class PluginMethods:
         """Log an image with red boxes (N, 4: xmin, ymin, xmax, ymax in pixels) drawn on it.
 
         One label per box is written above it; labels of another count are left out, as
-        torch does. `rescale` is accepted for torch's signature; images keep their size.
+        torch does. `rescale` scales the result (nearest pixel; torch resamples with Lanczos).
         """
         if isinstance(labels, str):
             labels = [labels]
         if labels is not None and len(labels) != len(builders._as_array(box_tensor)):
             labels = None
-        summary = media.image_with_boxes(tag, img_tensor, box_tensor, dataformats, labels)
+        summary = media.image_with_boxes(
+            tag, img_tensor, box_tensor, dataformats, labels, rescale
+        )
         self._summary(summary, global_step, walltime)
 
     def add_mesh(

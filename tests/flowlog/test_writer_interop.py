@@ -387,6 +387,9 @@ def test_add_image_with_boxes_draws_red_boxes_where_torch_does(tmp_path):
         np.testing.assert_array_equal(ours, theirs)
     red = np.all(decoded(accs["ours"], "boxed")[0][1] == [255, 0, 0], axis=2)
     assert red.sum() == 340
+    with fl.SummaryWriter(tmp_path / "scaled") as w:
+        w.add_image_with_boxes("half", img, boxes, 3, rescale=0.5)
+    assert fl.read_images(tmp_path / "scaled")["."]["half"][0].image.shape == (20, 25, 3)
 
 
 def test_use_metadata_and_images_lists_like_tensorboardx(tmp_path):
