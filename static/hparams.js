@@ -1,20 +1,46 @@
-// HParams view: one row per selected run with hparams, one column per hparam and metric, sortable.
+// HParams view: every run's hparams and final metrics as parallel coordinates, a scatter of any
+// two columns and a sortable table, with range filters that decide which runs are ticked on every
+// tab. Plots live in hparams-plots.js, the table in hparams-table.js; this file holds the data,
+// the filters and the view state (h_* URL parameters).
 "use strict";
 
 (function () {
   const fb = window.flowboard;
+  const hp = (fb.hparams = fb.hparams || {});
   const { el } = fb;
-  let rows = null;  // null until the first answer
-  let seen = "";  // the rows and run list last drawn (run colours follow the run list)
-  let sort = { key: null, desc: false };  // key: "run", "h:NAME" or "m:TAG"
+  const MISSING = "—";
+  const URL_KEYS = ["h_sort", "h_desc", "h_filter", "h_x", "h_y"];
 
-  function cellValue(row, key) {
-    if (key === "run") return row.run;
-    const [kind, name] = [key.slice(0, 1), key.slice(2)];
-    const v = (kind === "h" ? row.hparams : row.metrics)[name];
-    return v === undefined ? null : v;
+  const view = {
+    rows: null,    // the server's answer; null until the first one arrives
+    seen: "",      // that answer and the run list as last drawn
+    sort: null,    // {key, desc}: key "run", "h:NAME" or "m:TAG", or null
+    filters: {},   // key -> {lo, hi, missing} or {in: [labels]}
+    x: null, y: null,  // the scatter's columns, when chosen
+  };
+  let parts = null;  // the tab's nodes, kept between renders
+
+  // View state from the URL: at load, and again when Back or Forward changes it.
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    view.sort = { key: q.get("h_sort") || null, desc: q.get("h_desc") === "1" };
+    view.filters = parseFilters(q.get("h_filter"));
+    view.x = q.get("h_x") || null;
+    view.y = q.get("h_y") || null;
+  }
+  readUrl();
+  document.addEventListener("flowboard:state", readUrl);
+
+  function parseFilters(text) {
+    try {
+      const parsed = JSON.parse(text || "{}");
+      return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : {};
+    } catch (e) {
+      return {};  // a hand-edited URL must not break the page
+    }
   }
 
+  // -- values ------------------------------------------------------------------------------
   // JSON sends non-finite numbers as strings; they sort and show as numbers.
   function asNumber(v) {
     if (typeof v === "number") return v;
@@ -25,7 +51,7 @@
   }
 
   function format(v) {
-    if (v === null) return "—";
+    if (v === null || v === undefined) return MISSING;
     if (typeof v === "boolean") return String(v);
     const n = asNumber(v);
     if (n === null) return String(v);
@@ -33,7 +59,13 @@
     return Number.isInteger(n) && Math.abs(n) < 1e15 ? String(n) : String(Number(n.toPrecision(6)));
   }
 
-  // Numbers before strings, missing values always last; ties keep the run order.
+  function cellValue(row, key) {
+    if (key === "run") return row.run;
+    const v = (key[0] === "h" ? row.hparams : row.metrics)[key.slice(2)];
+    return v === undefined ? null : v;
+  }
+
+  // Numbers before strings, missing values always last.
   function compare(a, b) {
     if (a === null || b === null) return (a === null) - (b === null);
     const x = asNumber(a), y = asNumber(b);
@@ -42,80 +74,210 @@
     return String(a).localeCompare(String(b), undefined, { numeric: true });
   }
 
-  function sorted(list) {
-    if (!sort.key) return list;
-    const sign = sort.desc ? -1 : 1;
-    return list.map((r, i) => [r, i]).sort(([a, i], [b, j]) => {
-      const va = cellValue(a, sort.key), vb = cellValue(b, sort.key);
-      if (va === null || vb === null) return compare(va, vb) || i - j;  // missing stays last
-      return sign * compare(va, vb) || i - j;
-    }).map(([r]) => r);
-  }
-
-  function header(key, label, numeric, kind) {
-    const active = sort.key === key;
-    const button = el("button", { class: "sort", type: "button", title: "Sort by " + label },
-      el("span", { class: "label", text: label }),
-      el("span", { class: "arrow", "aria-hidden": "true", text: active ? (sort.desc ? "▼" : "▲") : "" }));
-    button.addEventListener("click", () => {
-      sort = { key, desc: active ? !sort.desc : false };
-      render();
+  // Columns in the order the server gives (the order the runs logged them), hparams before
+  // metrics; the runs with the most columns set it, so one run logging a few of them does not
+  // reorder the rest. A column is numeric when every value it holds is a number; a positive one
+  // spanning two decades or more is drawn on log axes (learning rates); the rest are categories.
+  function columns(rows) {
+    const cols = new Map();
+    [["h:", "hparam", (r) => r.hparams], ["m:", "metric", (r) => r.metrics]].forEach(([p, kind, pick]) => {
+      const names = rows.map((r) => Object.keys(pick(r)));
+      names.sort((a, b) => b.length - a.length).forEach((list) => list.forEach((n) => {
+        if (!cols.has(p + n)) cols.set(p + n, { key: p + n, label: n, kind });
+      }));
     });
-    return el("th", { class: (numeric ? "num " : "") + kind, "data-key": key,
-      "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none" }, button);
+    cols.forEach((c) => {
+      const values = rows.map((r) => cellValue(r, c.key));
+      c.numeric = values.every((v) => v === null || asNumber(v) !== null);
+      c.missing = values.some((v) => v === null || (c.numeric && !Number.isFinite(asNumber(v))));
+      if (c.numeric) {
+        const finite = values.map(asNumber).filter((n) => n !== null && Number.isFinite(n));
+        c.min = finite.length ? Math.min(...finite) : null;
+        c.max = finite.length ? Math.max(...finite) : null;
+        c.log = c.min > 0 && c.max / c.min >= 100;
+      } else {
+        c.categories = [...new Set(values.filter((v) => v !== null).map(format))].sort(compare);
+      }
+    });
+    return [...cols.values()];
   }
 
+  function matches(col, filter, v) {
+    if (filter.in) return filter.in.includes(format(v));
+    const n = asNumber(v);
+    if (n === null || !Number.isFinite(n)) return Boolean(filter.missing);
+    return (filter.lo === null || filter.lo === undefined || n >= filter.lo)
+      && (filter.hi === null || filter.hi === undefined || n <= filter.hi);
+  }
+
+  // Filters on columns this logdir lacks (a URL from elsewhere) are kept but do not apply.
+  function activeFilters(cols) {
+    return cols.filter((c) => view.filters[c.key]).map((c) => [c, view.filters[c.key]]);
+  }
+
+  function passes(row, active) {
+    return active.every(([c, f]) => matches(c, f, cellValue(row, c.key)));
+  }
+
+  // -- state changes -----------------------------------------------------------------------
+  function saveUrl() {
+    const p = new URLSearchParams(location.search);
+    URL_KEYS.forEach((k) => p.delete(k));
+    if (view.sort.key) p.set("h_sort", view.sort.key);
+    if (view.sort.key && view.sort.desc) p.set("h_desc", "1");
+    if (Object.keys(view.filters).length) p.set("h_filter", JSON.stringify(view.filters));
+    if (view.x) p.set("h_x", view.x);
+    if (view.y) p.set("h_y", view.y);
+    const s = p.toString();
+    history.replaceState(history.state, "", s ? "?" + s : location.pathname);
+  }
+
+  // New filters tick exactly the runs that pass them (every run again once none is left), on
+  // the Scalars tab as everywhere else; selectRuns redraws the current view.
+  function setFilters(filters) {
+    view.filters = filters;
+    saveUrl();
+    const active = activeFilters(columns(view.rows));
+    fb.selectRuns(active.length ? view.rows.filter((r) => passes(r, active)).map((r) => r.run) : null);
+  }
+
+  function setFilter(key, filter) {
+    const next = { ...view.filters };
+    if (filter) next[key] = filter; else delete next[key];
+    setFilters(next);
+  }
+
+  // -- drawing -----------------------------------------------------------------------------
   function emptyState(title, hint) {
     return el("div", { class: "empty-state" }, el("div", { class: "empty-title", text: title }),
       el("div", { class: "empty-hint", text: hint }));
   }
 
+  function skeleton() {
+    const card = (cls, title, extra, body) => el("section", { class: "hp-card " + cls },
+      el("div", { class: "hp-card-head" }, el("span", { class: "hp-card-title", text: title }), ...extra), body);
+    const p = { caption: el("div", { class: "hparams-caption muted" }) };
+    p.pc = el("div", { class: "hp-plot hp-parcoords" });
+    p.x = el("select", { class: "hp-axis", "data-axis": "x", "aria-label": "Scatter x axis" });
+    p.y = el("select", { class: "hp-axis", "data-axis": "y", "aria-label": "Scatter y axis" });
+    p.scatter = el("div", { class: "hp-plot hp-scatter" });
+    p.filters = el("div", { class: "hp-filters" });
+    p.clear = el("button", { class: "link hp-clear", type: "button", text: "clear all" });
+    p.table = el("div", { class: "hp-table" });
+    [p.x, p.y].forEach((s) => s.addEventListener("change", () => {
+      view[s.dataset.axis] = s.value;
+      saveUrl();
+      render();
+    }));
+    p.clear.addEventListener("click", () => setFilters({}));
+    p.root = el("div", { class: "hparams-view" }, p.caption,
+      card("hp-pc-card", "Parallel coordinates", [el("span", { class: "muted hp-hint",
+        text: "drag along an axis to keep a range · click it to clear" })], p.pc),
+      el("div", { class: "hp-row" },
+        card("hp-scatter-card", "Scatter", [el("label", {}, "x ", p.x), el("label", {}, "y ", p.y)], p.scatter),
+        card("hp-filter-card", "Filters", [p.clear], p.filters)),
+      p.table);
+    return p;
+  }
+
+  function fillAxisSelect(select, cols, value) {
+    select.replaceChildren(...cols.map((c) => el("option", { value: c.key, text: c.label })));
+    select.value = value;
+  }
+
+  function numberInput(col, bound, filter) {
+    const value = filter && filter[bound];
+    const input = el("input", { type: "number", step: "any", class: "hp-bound", "data-key": col.key,
+      "data-bound": bound, "aria-label": `${col.label} ${bound === "lo" ? "minimum" : "maximum"}`,
+      placeholder: col[bound === "lo" ? "min" : "max"] === null ? "" : format(col[bound === "lo" ? "min" : "max"]) });
+    if (value !== null && value !== undefined) input.value = String(Number(value.toPrecision(6)));
+    input.addEventListener("change", () => {
+      const box = (b) => parts.filters.querySelector(`input[data-key="${CSS.escape(col.key)}"][data-bound="${b}"]`);
+      const [lo, hi] = [box("lo"), box("hi")];
+      const bounds = [lo, hi].map((i) => (i.value.trim() === "" ? null : Number(i.value)));
+      if (bounds.some((b) => b !== null && !Number.isFinite(b))) { input.classList.add("invalid"); return; }
+      setFilter(col.key, bounds.every((b) => b === null) ? null : { lo: bounds[0], hi: bounds[1] });
+    });
+    return input;
+  }
+
+  function renderFilters(node, cols) {
+    node.replaceChildren(...cols.map((c) => {
+      const f = view.filters[c.key];
+      const body = c.numeric
+        ? el("span", { class: "hp-range" }, numberInput(c, "lo", f), el("span", { class: "muted", text: "–" }),
+          numberInput(c, "hi", f))
+        : el("span", { class: "hp-cats" }, ...[...c.categories, ...(c.missing ? [MISSING] : [])].map((cat) => {
+          const on = Boolean(f && f.in && f.in.includes(cat));
+          const b = el("button", { type: "button", class: "hp-cat" + (on ? " on" : ""), "data-key": c.key,
+            "aria-pressed": String(on), text: cat, title: cat });
+          b.addEventListener("click", () => {
+            const now = new Set(f && f.in ? f.in : []);
+            if (now.has(cat)) now.delete(cat); else now.add(cat);
+            setFilter(c.key, now.size ? { in: [...now] } : null);
+          });
+          return b;
+        }));
+      return el("div", { class: "hp-filter" + (f ? " active" : ""), "data-key": c.key },
+        el("span", { class: "hp-filter-name " + c.kind, text: c.label, title: c.label }), body);
+    }));
+  }
+
   function render() {
     const container = document.getElementById("tab-hparams");
-    const selected = new Set(fb.selectedRuns());
-    if (!fb.state.loaded || rows === null) {
+    if (!fb.state.loaded || view.rows === null) {
       container.replaceChildren(el("div", { class: "empty", text: "Loading…" }));
       return;
     }
-    const shown = rows.filter((r) => selected.has(r.run));
-    if (!rows.length) {
+    if (!view.rows.length) {
       container.replaceChildren(emptyState("No hparams logged yet — use SummaryWriter.add_hparams(...)",
         "Runs logged with add_hparams(hparam_dict, metric_dict) show up here as rows of a table."));
       return;
     }
-    if (!shown.length) {
-      container.replaceChildren(emptyState("No run with hparams selected",
-        "Tick a run in the list, or clear the run filter."));
+    const re = fb.regex(fb.state.runFilter);
+    const candidates = view.rows.filter((r) => re.test(r.run));
+    if (!candidates.length) {
+      container.replaceChildren(emptyState("No run with hparams matches the run filter",
+        "Clear the run filter to see the runs with hparams."));
       return;
     }
-    const names = (pick) => [...new Set(shown.flatMap((r) => Object.keys(pick(r))))].sort();
-    const hnames = names((r) => r.hparams), mnames = names((r) => r.metrics);
-    // A column is numeric when every value it holds is a number (or missing).
-    const numeric = (key) => shown.every((r) => { const v = cellValue(r, key); return v === null || asNumber(v) !== null; });
-    const columns = [...hnames.map((n) => ["h:" + n, n, "hparam"]), ...mnames.map((n) => ["m:" + n, n, "metric"])]
-      .map(([key, label, kind]) => ({ key, label, kind, numeric: numeric(key) }));
-    const head = el("tr", {}, header("run", "Run", false, "run"),
-      ...columns.map((c) => header(c.key, c.label, c.numeric, c.kind)));
-    const body = sorted(shown).map((r) => el("tr", { "data-run": r.run },
-      el("td", { class: "run" }, el("span", { class: "chip", style: "background:" + fb.runColor(r.run) }),
-        el("span", { class: "run-name", text: r.run, title: r.run })),
-      ...columns.map((c) => {
-        const v = cellValue(r, c.key);
-        return el("td", { class: (c.numeric ? "num " : "") + c.kind + (v === null ? " missing" : ""),
-          "data-key": c.key, text: format(v), title: v === null ? "not logged" : String(v) });
-      })));
-    const counts = el("div", { class: "hparams-caption muted",
-      text: `${shown.length} run${shown.length === 1 ? "" : "s"} · ${hnames.length} hparam${hnames.length === 1 ? "" : "s"} · ${mnames.length} metric${mnames.length === 1 ? "" : "s"}` });
-    container.replaceChildren(counts, el("div", { class: "hparams-wrap" },
-      el("table", { class: "hparams-table" }, el("thead", {}, head), el("tbody", {}, ...body))));
+    if (!parts) parts = skeleton();
+    if (container.firstChild !== parts.root) container.replaceChildren(parts.root);
+    const cols = columns(view.rows);
+    const ticked = new Set(fb.selectedRuns());
+    const shown = candidates.filter((r) => ticked.has(r.run));
+    const active = activeFilters(cols);
+    const passing = active.length ? candidates.filter((r) => passes(r, active)).length : null;
+    const hn = cols.filter((c) => c.kind === "hparam").length, mn = cols.length - hn;
+    const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    parts.caption.textContent = [plural(candidates.length, "run"), plural(hn, "hparam"), plural(mn, "metric"),
+      `${shown.length} ticked`].concat(passing === null ? [] : [`${passing} pass the filters`]).join(" · ");
+    parts.clear.hidden = !active.length;
+    // Unless chosen: the first numeric hparam that varies against the first metric.
+    const pick = (key, ...choices) => (cols.some((c) => c.key === key) ? key : (choices.find(Boolean) || cols[0]).key);
+    const varies = (c) => (c.numeric ? c.min !== c.max : c.categories.length > 1);
+    const x = pick(view.x, cols.find((c) => c.kind === "hparam" && c.numeric && varies(c)),
+      cols.find((c) => c.kind === "hparam"));
+    const y = pick(view.y, cols.find((c) => c.kind === "metric" && c.numeric), cols.find((c) => c.key !== x));
+    fillAxisSelect(parts.x, cols, x);
+    fillAxisSelect(parts.y, cols, y);
+    hp.drawParcoords(parts.pc, { cols, rows: candidates, filters: view.filters, onFilters: setFilters });
+    hp.drawScatter(parts.scatter, { cols, rows: candidates, ticked, x, y });
+    renderFilters(parts.filters, cols);
+    hp.drawTable(parts.table, { cols, rows: shown, sort: view.sort, onSort(sort) {
+      view.sort = sort;
+      saveUrl();
+      render();
+    } });
   }
 
   async function refresh() {
-    rows = await fb.api("plugin/hparams/table");
-    const now = JSON.stringify([rows, fb.state.runs]);
-    if (now !== seen) render();
-    seen = now;
+    view.rows = await fb.api("plugin/hparams/table");
+    const now = JSON.stringify([view.rows, fb.state.runs]);
+    if (now !== view.seen) render();
+    view.seen = now;
   }
 
+  Object.assign(hp, { MISSING, asNumber, format, cellValue, compare, matches, view });
   fb.views.hparams = { render, refresh };
 })();

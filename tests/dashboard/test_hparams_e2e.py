@@ -34,13 +34,14 @@ def column(page, key: str) -> list[str]:
 
 def test_table_shows_each_run_with_hparams_and_its_values(page, server):
     page.goto(server["url"] + "?tab=hparams")
-    rows = page.locator("#tab-hparams tbody tr")
+    rows = page.locator("#tab-hparams tbody tr[data-run]")
     expect(rows).to_have_count(13)  # 12 sweep runs and "odd"; "plain" has no hparams
     runs = rows.evaluate_all("trs => trs.map(tr => tr.dataset.run)")
     assert "plain" not in runs and "odd" in runs
     headers = page.locator("#tab-hparams thead th").all_inner_texts()
+    # metrics in the order add_hparams logged them; hparams as the server lists them
     assert [h.strip() for h in headers] == ["Run", "batch_size", "lr", "optimizer",
-                                            "hparam/accuracy", "hparam/loss"]
+                                            "hparam/loss", "hparam/accuracy"]
     row = page.locator('#tab-hparams tr[data-run="sweep/lr=0.01,bs=128,sgd"]')
     assert row.locator('td[data-key="h:lr"]').inner_text() == "0.01"
     assert row.locator('td[data-key="h:batch_size"]').inner_text() == "128"
@@ -52,14 +53,15 @@ def test_table_shows_each_run_with_hparams_and_its_values(page, server):
     assert odd.evaluate("td => getComputedStyle(td).textAlign") in ("left", "start")
     assert page.locator("#tab-hparams img").count() == 0 and page.title() != "pwned"
     assert page.locator('#tab-hparams tr[data-run="odd"] .chip').count() == 1
-    # unticking a run removes its row
+    # unticking a run removes its row; its line stays in the parallel coordinates
     page.uncheck('input[data-run="odd"]')
     expect(rows).to_have_count(12)
+    expect(page.locator('.hp-parcoords path.hp-line[data-run="odd"]')).to_have_count(1)
 
 
 def test_clicking_a_header_sorts_and_clicking_again_reverses(page, server):
     page.goto(server["url"] + "?tab=hparams")
-    expect(page.locator("#tab-hparams tbody tr")).to_have_count(13)
+    expect(page.locator("#tab-hparams tbody tr[data-run]")).to_have_count(13)
     page.click('#tab-hparams th[data-key="m:hparam/loss"] button')
     losses = [float(x) for x in column(page, "m:hparam/loss")]
     assert losses == sorted(losses) and len(set(losses)) > 5
