@@ -13,6 +13,7 @@ from time import time as _now
 from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 import flowlog.builders as builders  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
 from flowlog.eventfile import DEFAULT_MAX_QUEUE, EventFileWriter
@@ -187,7 +188,6 @@ class SummaryWriter(PluginMethods):
         self._put(item)
         if self._defaults == (None, None):  # use_metadata's steps must not take the fast path
             self._tag_ids[tag] = scalar_tag_id(tag)
-        self._pending = self._writer._pending
 
     def add_scalars(
         self,
@@ -229,7 +229,10 @@ class SummaryWriter(PluginMethods):
     ) -> None:
         """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.builders`."""
         if isinstance(summary, (bytes, bytearray, memoryview)):
-            summary = summary_pb2.Summary.FromString(bytes(summary))
+            try:
+                summary = summary_pb2.Summary.FromString(bytes(summary))
+            except DecodeError:
+                raise ValueError("add_summary: summary bytes are not a serialized Summary") from None
         elif type(summary).__name__ != "Summary" or not hasattr(summary, "SerializeToString"):
             raise TypeError(f"add_summary: summary must be a Summary or its serialized bytes, "
                             f"got {type(summary).__name__}")

@@ -131,8 +131,11 @@ def test_add_after_close_opens_a_new_file_and_close_is_idempotent(tmp_path):
     w.add_scalar("x", 2.0, 1)
     w.add_text("note", "after close", 1)
     w.close()
-    assert len(event_files(tmp_path)) == 2
-    assert scalar_points(tmp_path) == [("x", 0, 1.0), ("x", 1, 2.0)]
+    w.add_text("note", "reopened by text", 2)  # the scalar fast path must follow to the new file
+    w.add_scalar("x", 3.0, 2)
+    w.close()
+    assert len(event_files(tmp_path)) == 3
+    assert scalar_points(tmp_path) == [("x", 0, 1.0), ("x", 1, 2.0), ("x", 2, 3.0)]
 
 
 @pytest.mark.parametrize("max_queue", [1, 10, 1024])
