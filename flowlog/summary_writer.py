@@ -147,7 +147,7 @@ class SummaryWriter(PluginMethods):
         kind = type(scalar_value)
         pending = self._pending
         if (
-            tag_id is None or new_style or display_name or summary_description
+            tag_id is None or new_style or double_precision or display_name or summary_description
             or (kind is not float and kind is not int) or len(pending) >= self._writer._limit
         ):
             self._slow_scalar(

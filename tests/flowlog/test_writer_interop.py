@@ -314,12 +314,12 @@ def test_add_hparams_run_name_step_and_domains(tmp_path):
 def test_add_scalar_options(tmp_path):
     def log(w):
         if isinstance(w, TbxWriter):
-            w.add_scalar("named", 0.5, 1, display_name="Loss", summary_description="the loss")
+            w.add_scalar("named", 0.5, 1, None, "Loss", "the loss")  # tensorboardX's order
         else:
             w.add_scalar("double", 0.1, 1, new_style=True, double_precision=True)
             w.add_scalar("float", 0.1, 1, new_style=True)
             if isinstance(w, fl.SummaryWriter):
-                w.add_scalar("named", 0.5, 1, display_name="Loss", summary_description="the loss")
+                w.add_scalar("named", 0.5, 1, None, "Loss", "the loss")
 
     accs = write_all(tmp_path, log)
     for tag in ("double", "float"):
