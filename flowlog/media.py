@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import wave
 from collections.abc import Sequence
 from typing import Any
@@ -164,6 +165,8 @@ def _draw_labels(pixels: np.ndarray, boxes: np.ndarray, labels: Sequence[str]) -
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:  # the boxes alone still say where things are
+        warnings.warn("add_image_with_boxes draws labels with Pillow, which is not installed: "
+                      "the boxes are drawn without them", stacklevel=4)
         return pixels
     img = Image.fromarray(pixels)
     draw, font = ImageDraw.Draw(img), ImageFont.load_default()
