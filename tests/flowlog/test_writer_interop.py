@@ -366,6 +366,11 @@ def test_add_mesh_and_add_tensor_like_torch(tmp_path):
     accs = write_all(tmp_path, log, ("torch", "ours"))
     for tag in ("m_VERTEX", "m_COLOR", "m_FACE", "cloud_VERTEX", "t"):
         assert_same({k: tensors(a, tag) for k, a in accs.items()})
+    # tensorboardX tags the parts by number (m_1, m_2, m_3); the tensors are the same
+    tbx = write_all(tmp_path, lambda w: w.add_mesh("m", vertices, colors, faces, global_step=1),
+                    ("tbx",))["tbx"]
+    for number, part in enumerate(("VERTEX", "FACE", "COLOR"), start=1):
+        assert repr(tensors(tbx, f"m_{number}")) == repr(tensors(accs["ours"], f"m_{part}"))
     for tag in ("m_VERTEX", "m_FACE", "cloud_VERTEX"):
         assert_same({
             k: mesh_pb2.MeshPluginData.FromString(a.SummaryMetadata(tag).plugin_data.content)
