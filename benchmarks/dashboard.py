@@ -183,15 +183,14 @@ def main() -> None:
         print(f"{layout}: {args.runs} runs x {args.tags} tags x {args.steps} steps "
               f"= {args.runs * args.tags * args.steps:,} points, {size / 1e6:.0f} MB")
         results = {}
-        servers = [("flowboard", lambda p: flowboard_cmd(logdir, p), 120),
-                   ("tensorboard --load_fast=true (Rust)",
-                    lambda p: tensorboard_cmd(logdir, p, True), 300)]
+        servers = [("flowboard", flowboard_cmd, (), 120),
+                   ("tensorboard --load_fast=true (Rust)", tensorboard_cmd, (True,), 300)]
         if not args.skip_slow:
-            servers.append(("tensorboard --load_fast=false (Python)",
-                            lambda p: tensorboard_cmd(logdir, p, False), 900))
-        for name, cmd, limit in servers:
+            servers.append(("tensorboard --load_fast=false (Python)", tensorboard_cmd,
+                            (False,), 900))
+        for name, cmd, extra, limit in servers:
             port = free_port()
-            results[name] = time_to_serve(cmd(port), port, *shape, limit)
+            results[name] = time_to_serve(cmd(logdir, port, *extra), port, *shape, limit)
             print(f"  {name:40s} {results[name]:8.2f} s until every run's tags are fully served")
         ours = results["flowboard"]
         for name, t in results.items():

@@ -198,14 +198,19 @@ class Run:
         wall, step = event.wall_time, event.step
         if plugin == "histograms":
             buckets = _buckets(v)
-            if buckets is not None:
+            if buckets is None:
+                self.damaged_records += 1
+            else:
                 self.histograms.setdefault(v.tag, []).append((wall, step, buckets))
         elif plugin == "images":
             refs = _image_refs(v, i, path, pos)
             if refs:
                 self.images.setdefault(v.tag, []).append((wall, step, refs))
         elif plugin == "text" and v.WhichOneof("value") == "tensor":
-            self.texts.setdefault(v.tag, []).append((wall, step, _text(v)))
+            try:
+                self.texts.setdefault(v.tag, []).append((wall, step, _text(v)))
+            except ValueError:
+                self.damaged_records += 1
         elif plugin == "hparams" and v.HasField("metadata"):
             self._hparams_value(v.metadata.plugin_data.content, wall)
 
@@ -276,10 +281,7 @@ def _image_refs(v, index: int, path: str, pos: int) -> list[ImageRef]:
 
 def _text(v):
     """A text summary as a string, or nested lists of strings for a tensor of them."""
-    try:
-        arr = decode_tensor(v.tensor)
-    except ValueError:
-        return ""
+    arr = decode_tensor(v.tensor)  # ValueError if damaged
     as_str = np.vectorize(lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes)
                           else str(b), otypes=[object])
     out = as_str(arr) if arr.size else arr

@@ -203,7 +203,8 @@ class EventDecoder:
     """Decodes the record chunks of one run's files, in order (see `RecordReader.read_chunks`).
 
     Keeps what spans records: the plugin of each tag (writers name it on a tag's first value
-    only) and the count of intact records that are not Events (`bad_events`).
+    only) and the count of intact records that are not Events, or hold a damaged scalar
+    tensor (`bad_events`).
     """
 
     def __init__(self) -> None:
@@ -252,7 +253,11 @@ class EventDecoder:
         if not event.HasField("summary"):
             return
         for value in event.summary.value:
-            x = scalar_of(value, plugin_of(value, self.plugins))
+            try:
+                x = scalar_of(value, plugin_of(value, self.plugins))
+            except ValueError:  # a damaged tensor: counted, and the rest goes on
+                self.bad_events += 1
+                continue
             if x is not None:
                 point = (np.array([pos]), np.array([event.step]),
                          np.array([event.wall_time]), np.array([x], np.float64))

@@ -133,15 +133,15 @@ def plugin_of(value: summary_pb2.Summary.Value, known: dict[str, str]) -> str:
 
 
 def scalar_of(value: summary_pb2.Summary.Value, plugin: str) -> float | None:
-    """The scalar a summary value holds (old `simple_value` or a `scalars` tensor), or None."""
+    """The scalar a summary value holds (old `simple_value` or a `scalars` tensor), or None.
+
+    ValueError if it is a `scalars` tensor that is damaged (see `decode_tensor`).
+    """
     kind = value.WhichOneof("value")
     if kind == "simple_value":
         return value.simple_value
     if kind == "tensor" and plugin == "scalars":
-        try:
-            arr = decode_tensor(value.tensor)
-        except ValueError:
-            return None
+        arr = decode_tensor(value.tensor)
         if arr.size == 1:
             return float(arr.reshape(-1)[0])
     return None

@@ -126,9 +126,13 @@ class RecordReader:
                     if _damaged(buf, pos) or (at_end and len(buf) - pos >= HEADER_SIZE):
                         intact = _IntactMap(buf, pos)
                 if intact is not None:
-                    starts, sizes, stop, skipped = intact.chain(pos, at_end)
-                    if skipped:
-                        self._skip(skipped)
+                    starts, sizes, stop, gaps = intact.chain(pos, at_end)
+                    for at, gap in gaps:
+                        if at != pos:  # not where an earlier region may have gone on
+                            self._resyncing = False
+                        self._skip(gap)
+                    # A region that reaches the end of this stretch may go on in the next.
+                    self._resyncing = bool(gaps) and gaps[-1][0] + gaps[-1][1] == stop
                     if len(starts):
                         self._resyncing = False
                         yield buf, base, starts, sizes
@@ -379,38 +383,40 @@ class _IntactMap:
         cuts = np.append(np.flatnonzero(~follows) + 1, len(self.starts))
         self.run_end = np.repeat(cuts, np.diff(np.append(0, cuts)))
 
-    def chain(self, pos: int, at_end: bool) -> tuple[np.ndarray, np.ndarray, int, int]:
-        """The records read from `pos` on: (data starts, sizes, where reading stopped, bytes
-        skipped as damage).
+    def chain(self, pos: int, at_end: bool
+              ) -> tuple[np.ndarray, np.ndarray, int, list[tuple[int, int]]]:
+        """The records read from `pos` on: (data starts, sizes, where reading stopped, the
+        position and size of each damaged region skipped).
 
         Reading stops before a header whose record runs past the chunk: more bytes may
         complete it. At the end of the file that happens only when no intact record follows
         (else it was torn); bytes that cannot start a record are skipped as damage.
         """
-        starts, sizes, skipped = [], [], 0
+        starts, sizes, gaps = [], [], []
         n = len(self.starts)
         while True:
             i = int(np.searchsorted(self.starts, pos))
             k = int(np.searchsorted(self.pending, pos))
             wait = int(self.pending[k]) if k < len(self.pending) else -1
             if wait >= 0 and (i == n or (wait < self.starts[i] and not at_end)):
-                skipped += wait - pos
+                gaps.append((pos, wait - pos))
                 pos = wait
                 break
             if i == n:
                 last = len(self.buf) - HEADER_SIZE + 1  # a header may still start after it
                 if wait < 0 and last > pos:
-                    skipped += last - pos
+                    gaps.append((pos, last - pos))
                     pos = last
                 break
             j = int(self.run_end[i])
-            skipped += int(self.starts[i]) - pos
+            gaps.append((pos, int(self.starts[i]) - pos))
             starts.append(self.starts[i:j] + HEADER_SIZE)
             sizes.append(self.sizes[i:j])
             pos = int(self.starts[j - 1] + self.sizes[j - 1]) + HEADER_SIZE + FOOTER_SIZE
+        gaps = [g for g in gaps if g[1] > 0]
         if not starts:
-            return _EMPTY, _EMPTY, pos, skipped
-        return np.concatenate(starts), np.concatenate(sizes), pos, skipped
+            return _EMPTY, _EMPTY, pos, gaps
+        return np.concatenate(starts), np.concatenate(sizes), pos, gaps
 
 
 def _header_positions(buf: bytes, start: int) -> np.ndarray:
