@@ -92,42 +92,67 @@
     return `rgb(${mix.join(",")})`;
   }
 
-  hp.drawParcoords = function (node, { cols, rows, filters, onFilters }) {
+  // `key` names everything drawn besides the width and the filters (answer, runs, theme). A new
+  // filter only moves the lines that change sides and redraws the brushes: rebuilding 3 000
+  // lines would take longer than an interaction may.
+  hp.drawParcoords = function (node, { cols, rows, filters, onFilters, key }) {
     const width = Math.max(320, node.clientWidth || 800);
-    const sig = JSON.stringify([width, document.documentElement.dataset.theme, cols, filters,
-      rows.map((r) => [r.run, r.hparams, r.metrics])]);
-    if (node.hpSig === sig) return;
-    node.hpSig = sig;
+    const base = JSON.stringify([key, width]);
+    if (node.hpBase !== base) {
+      node.hpBase = base;
+      node.hpFilters = null;
+      node.hpChart = build(node, cols, rows, width);
+    }
+    const chart = node.hpChart;
+    chart.filters = filters;
+    chart.onFilters = onFilters;
+    const fsig = JSON.stringify(filters);
+    if (node.hpFilters === fsig) return;
+    node.hpFilters = fsig;
+    const active = cols.filter((c) => filters[c.key]).map((c) => [c, filters[c.key]]);
+    rows.forEach((r, k) => {
+      const side = active.every(([c, f]) => hp.matches(c, f, hp.cellValue(r, c.key))) ? chart.on : chart.off;
+      if (chart.paths[k].parentNode !== side) side.append(chart.paths[k]);
+    });
+    cols.forEach((c, i) => {
+      const { g, axis } = chart.axes[i];
+      g.querySelectorAll(".hp-brush:not(.hp-brush-live)").forEach((b) => b.remove());
+      constraintOf(axis, filters[c.key]).forEach(([a, b]) => {
+        const top = chart.y(axis, Math.min(axis.range[1], b)), bottom = chart.y(axis, Math.max(axis.range[0], a));
+        g.insertBefore(svg("rect", { class: "hp-brush", x: -7, width: 14, y: top.toFixed(1),
+          height: Math.max(2, bottom - top).toFixed(1) }), g.querySelector(".hp-brush-live"));
+      });
+    });
+  };
+
+  function build(node, cols, rows, width) {
     const axes = cols.map((c) => axisOf(c, rows));
     const span = width - M.l - M.r, step = cols.length > 1 ? span / (cols.length - 1) : 0;
     const xs = cols.map((_, i) => (cols.length > 1 ? M.l + i * step : width / 2));
     const y = (axis, v) => M.t + (axis.range[1] - v) / (axis.range[1] - axis.range[0]) * (HEIGHT - M.t - M.b);
     const value = (axis, py) => axis.range[1] - (py - M.t) / (HEIGHT - M.t - M.b) * (axis.range[1] - axis.range[0]);
-    const active = cols.map((c, i) => [c, filters[c.key], i]).filter(([, f]) => f);
     const by = cols.findIndex((c) => c.kind === "metric" && c.numeric);
-
-    const on = svg("g", { class: "hp-lines" }), off = svg("g", { class: "hp-lines hp-off" });
-    rows.forEach((r, k) => {
+    const chart = { y, on: svg("g", { class: "hp-lines" }), off: svg("g", { class: "hp-lines hp-off" }) };
+    chart.paths = rows.map((r, k) => {
       const d = "M" + xs.map((x, i) => `${x.toFixed(1)},${y(axes[i], axes[i].values[k]).toFixed(1)}`).join("L");
-      const passes = active.every(([c, f]) => hp.matches(c, f, hp.cellValue(r, c.key)));
       const v = by >= 0 ? axes[by].values[k] : null;
-      const stroke = !passes ? null : by < 0 || v === axes[by].gap ? "var(--muted)"
+      const stroke = by < 0 || v === axes[by].gap ? "var(--muted)"
         : colour((v - axes[by].lo) / (axes[by].hi - axes[by].lo || 1));
-      (passes ? on : off).append(svg("path", { d, class: "hp-line", "data-run": r.run,
-        style: stroke ? `stroke:${stroke}` : null }));
+      return svg("path", { d, class: "hp-line", "data-run": r.run, style: `stroke:${stroke}` });
     });
+    chart.on.append(...chart.paths);
 
     const labelChars = Math.max(6, Math.floor((cols.length > 1 ? step : span) / 7.2));
-    const axisNodes = cols.map((c, i) => {
+    chart.axes = cols.map((c, i) => {
       const axis = axes[i];
       const g = svg("g", { class: "hp-pc-axis " + c.kind, "data-key": c.key, transform: `translate(${xs[i]},0)` });
       g.append(svg("line", { class: "hp-pc-spine", y1: M.t, y2: HEIGHT - M.b }));
-      const anchorLeft = i === cols.length - 1 && cols.length > 1;  // the last axis labels its ticks on the right
+      const right = i === cols.length - 1 && cols.length > 1;  // the last axis labels its ticks on the right
       axis.tickvals.forEach((tv, k) => {
         const py = y(axis, tv).toFixed(1);
-        g.append(svg("line", { class: "hp-pc-tick", x1: anchorLeft ? 4 : -4, x2: 0, y1: py, y2: py }));
-        const label = svg("text", { class: "hp-pc-ticktext", x: anchorLeft ? 7 : -7, y: py, dy: "0.32em",
-          "text-anchor": anchorLeft ? "start" : "end" });
+        g.append(svg("line", { class: "hp-pc-tick", x1: right ? 4 : -4, x2: 0, y1: py, y2: py }));
+        const label = svg("text", { class: "hp-pc-ticktext", x: right ? 7 : -7, y: py, dy: "0.32em",
+          "text-anchor": right ? "start" : "end" });
         label.textContent = shorten(String(axis.ticktext[k]), 14);
         label.append(svg("title", {}, String(axis.ticktext[k])));
         g.append(label);
@@ -136,26 +161,23 @@
       title.textContent = shorten(c.label, labelChars);
       title.append(svg("title", {}, c.label));
       g.append(title);
-      constraintOf(axis, filters[c.key]).forEach(([a, b]) => {
-        const top = y(axis, Math.min(axis.range[1], b)), bottom = y(axis, Math.max(axis.range[0], a));
-        g.append(svg("rect", { class: "hp-brush", x: -7, width: 14, y: top.toFixed(1),
-          height: Math.max(2, bottom - top).toFixed(1) }));
-      });
       const live = svg("rect", { class: "hp-brush hp-brush-live", x: -7, width: 14, y: 0, height: 0 });
       const hit = svg("rect", { class: "hp-pc-hit", x: -14, width: 28, y: M.t - 6, height: HEIGHT - M.t - M.b + 12 });
       g.append(live, hit);
       brushable(hit, live, (y0, y1) => {
-        const next = { ...filters };
+        const next = { ...chart.filters };
         if (Math.abs(y1 - y0) < 3) delete next[c.key];  // a click clears the axis
         else next[c.key] = filterOf(axis, value(axis, Math.max(y0, y1)), value(axis, Math.min(y0, y1)));
-        onFilters(next);
+        chart.onFilters(next);
       });
-      return g;
+      return { g, axis };
     });
-    const chart = svg("svg", { class: "hp-pc-svg", width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`,
-      role: "img", "aria-label": `Parallel coordinates of ${rows.length} runs` }, off, on, ...axisNodes);
-    node.replaceChildren(chart, tooltip(node));
-  };
+    const root = svg("svg", { class: "hp-pc-svg", width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`,
+      role: "img", "aria-label": `Parallel coordinates of ${rows.length} runs` },
+    chart.off, chart.on, ...chart.axes.map((a) => a.g));
+    node.replaceChildren(root, tooltip(node, (run) => run));
+    return chart;
+  }
 
   // Drag along an axis: a live rectangle, then `done(startY, endY)` in the chart's pixels.
   function brushable(hit, live, done) {
@@ -182,15 +204,15 @@
     });
   }
 
-  // The run under the pointer, named beside it.
-  function tooltip(node) {
-    const tip = fb.el("div", { class: "hp-pc-tip", hidden: true });
+  // The run under the pointer (an element with data-run), described by `textOf(run)` beside it.
+  function tooltip(node, textOf) {
+    const tip = fb.el("div", { class: "hp-tip", hidden: true });
     node.onmousemove = (e) => {
       const run = e.target.dataset && e.target.dataset.run;
       tip.hidden = !run;
       if (!run) return;
       const box = node.getBoundingClientRect();
-      tip.textContent = run;
+      tip.textContent = textOf(run);
       tip.style.left = (e.clientX - box.left + 12) + "px";
       tip.style.top = (e.clientY - box.top + 12) + "px";
     };
@@ -198,5 +220,5 @@
     return tip;
   }
 
-  Object.assign(hp, { axisOf, filterOf, constraintOf });
+  Object.assign(hp, { svg, shorten, tooltip, axisOf });
 })();

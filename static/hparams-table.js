@@ -73,7 +73,9 @@
       ...(last < n ? [spacer(n - last, span)] : []));
   }
 
-  hp.drawTable = function (node, { cols, rows, sort, onSort }) {
+  // `rows` are drawn; column widths come from `all` rows and are measured again only when `key`
+  // changes, so filtering neither moves the columns nor measures thousands of cells each time.
+  hp.drawTable = function (node, { cols, rows, all, key, sort, onSort }) {
     if (!rows.length) {
       node.replaceChildren(el("div", { class: "empty-state" },
         el("div", { class: "empty-title", text: "No run with hparams ticked" }),
@@ -94,9 +96,12 @@
       });
     }
     if (node.firstChild !== t.wrap) node.replaceChildren(t.wrap);
-    const px = widths(cols, rows);
-    t.colgroup.replaceChildren(...px.map((w) => el("col", { style: `width:${w.toFixed(0)}px` })));
-    t.table.style.width = px.reduce((a, b) => a + b, 0).toFixed(0) + "px";
+    if (t.widthKey !== key) {
+      t.widthKey = key;
+      const px = widths(cols, all);
+      t.colgroup.replaceChildren(...px.map((w) => el("col", { style: `width:${w.toFixed(0)}px` })));
+      t.table.style.width = px.reduce((a, b) => a + b, 0).toFixed(0) + "px";
+    }
     t.head.replaceChildren(el("tr", {}, header("run", "Run", false, "run", sort, onSort),
       ...cols.map((c) => header(c.key, c.label, c.numeric, c.kind, sort, onSort))));
     t.rows = sortedRows(rows, sort);

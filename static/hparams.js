@@ -13,6 +13,8 @@
 
   const view = {
     rows: null,    // the server's answer; null until the first one arrives
+    cols: [],      // its columns
+    version: 0,    // counts the answers that changed something
     seen: "",      // that answer and the run list as last drawn
     sort: null,    // {key, desc}: key "run", "h:NAME" or "m:TAG", or null
     filters: {},   // key -> {lo, hi, missing} or {in: [labels]}
@@ -30,6 +32,11 @@
   }
   readUrl();
   document.addEventListener("flowboard:state", readUrl);
+  let resizing = 0;  // the plots take the card's width: drawn again once a resize settles
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => { if (fb.state.tab === "hparams") render(); }, 150);
+  });
 
   function parseFilters(text) {
     try {
@@ -137,7 +144,7 @@
   function setFilters(filters) {
     view.filters = filters;
     saveUrl();
-    const active = activeFilters(columns(view.rows));
+    const active = activeFilters(view.cols);
     fb.selectRuns(active.length ? view.rows.filter((r) => passes(r, active)).map((r) => r.run) : null);
   }
 
@@ -243,7 +250,7 @@
     }
     if (!parts) parts = skeleton();
     if (container.firstChild !== parts.root) container.replaceChildren(parts.root);
-    const cols = columns(view.rows);
+    const cols = view.cols;
     const ticked = new Set(fb.selectedRuns());
     const shown = candidates.filter((r) => ticked.has(r.run));
     const active = activeFilters(cols);
@@ -261,10 +268,12 @@
     const y = pick(view.y, cols.find((c) => c.kind === "metric" && c.numeric), cols.find((c) => c.key !== x));
     fillAxisSelect(parts.x, cols, x);
     fillAxisSelect(parts.y, cols, y);
-    hp.drawParcoords(parts.pc, { cols, rows: candidates, filters: view.filters, onFilters: setFilters });
-    hp.drawScatter(parts.scatter, { cols, rows: candidates, ticked, x, y });
+    const key = JSON.stringify([view.version, fb.state.runFilter, document.documentElement.dataset.theme]);
+    hp.drawParcoords(parts.pc, { cols, rows: candidates, filters: view.filters, onFilters: setFilters, key });
+    hp.drawScatter(parts.scatter, { cols, rows: candidates, ticked, x, y,
+      key: key + candidates.map((r) => (ticked.has(r.run) ? "1" : "0")).join("") });
     renderFilters(parts.filters, cols);
-    hp.drawTable(parts.table, { cols, rows: shown, sort: view.sort, onSort(sort) {
+    hp.drawTable(parts.table, { cols, rows: shown, all: candidates, key, sort: view.sort, onSort(sort) {
       view.sort = sort;
       saveUrl();
       render();
@@ -272,10 +281,14 @@
   }
 
   async function refresh() {
-    view.rows = await fb.api("plugin/hparams/table");
-    const now = JSON.stringify([view.rows, fb.state.runs]);
-    if (now !== view.seen) render();
+    const rows = await fb.api("plugin/hparams/table");
+    const now = JSON.stringify([rows, fb.state.runs]);
+    if (now === view.seen) return;
     view.seen = now;
+    view.rows = rows;
+    view.cols = columns(rows);
+    view.version += 1;
+    render();
   }
 
   Object.assign(hp, { MISSING, asNumber, format, cellValue, compare, matches, view });

@@ -5,7 +5,6 @@ Filters tick the runs that pass them, so the Scalars tab shows exactly those.
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -142,28 +141,44 @@ def test_range_inputs_and_categories_filter_together(page, server, table):
     assert ticked_on_scalars(page) == set(table) | {"plain"}
 
 
+def dots(page) -> dict[str, tuple[float, float]]:
+    return {run: (x, y) for run, x, y in page.locator(".hp-scatter circle.hp-dot").evaluate_all(
+        "cs => cs.map(c => [c.dataset.run, +c.getAttribute('cx'), +c.getAttribute('cy')])")}
+
+
+def same_order(a: dict, b: dict) -> bool:
+    """Whether the values of `a` and `b` rank their common keys alike (ties included)."""
+    sign = lambda v: (v > 0) - (v < 0)
+    keys = sorted(a)
+    return all(sign(a[p] - a[q]) == sign(b[p] - b[q]) for p in keys for q in keys)
+
+
 def test_scatter_plots_the_two_chosen_columns(page, server, table):
     open_tab(page, server)
     page.select_option('.hp-axis[data-axis="x"]', "h:batch_size")
     page.select_option('.hp-axis[data-axis="y"]', "m:hparam/accuracy")
-    expect(page.locator(".hp-scatter .xtitle")).to_have_text("batch_size")
-    expect(page.locator(".hp-scatter .ytitle")).to_have_text("hparam/accuracy")
-    drawn = page.evaluate("""() => document.querySelector('.hp-scatter').data
-        .flatMap(t => t.customdata.map((run, i) => [run, t.x[i], t.y[i]]))""")
-    assert sorted(drawn) == sorted(
-        [r, row["hparams"]["batch_size"], row["metrics"].get("hparam/accuracy")]
-        for r, row in table.items())
-    # every run with both values is a point; "odd" logged no accuracy, so it has none
-    expect(page.locator(".hp-scatter .scatterlayer .point")).to_have_count(12)
-    assert re.search(r"h_x=h%3Abatch_size", page.url) and "h_y=m%3Ahparam%2Faccuracy" in page.url
+    expect(page.locator(".hp-scatter .hp-sc-xtitle")).to_have_text("batch_size")
+    expect(page.locator(".hp-scatter .hp-sc-ytitle")).to_have_text("hparam/accuracy")
+    # one dot per run with both values ("odd" logged no accuracy), placed by those values
+    expect(page.locator(".hp-scatter circle.hp-dot")).to_have_count(12)
+    drawn = dots(page)
+    assert set(drawn) == {r for r in table if "hparam/accuracy" in table[r]["metrics"]}
+    assert same_order({r: xy[0] for r, xy in drawn.items()},
+                      {r: table[r]["hparams"]["batch_size"] for r in drawn})
+    assert same_order({r: -xy[1] for r, xy in drawn.items()},  # y grows upwards
+                      {r: table[r]["metrics"]["hparam/accuracy"] for r in drawn})
+    assert "h_x=h%3Abatch_size" in page.url and "h_y=m%3Ahparam%2Faccuracy" in page.url
     page.reload()
-    expect(page.locator(".hp-scatter .xtitle")).to_have_text("batch_size")
+    expect(page.locator(".hp-scatter .hp-sc-xtitle")).to_have_text("batch_size")
     # a categorical column is drawn as categories, markup among them as text
     page.select_option('.hp-axis[data-axis="x"]', "h:optimizer")
-    expect(page.locator(".hp-scatter .xtick text")).to_have_count(3)
-    ticks = page.locator(".hp-scatter .xtick text").all_text_contents()
+    expect(page.locator(".hp-scatter .hp-sc-xtick")).to_have_count(3)
+    ticks = page.locator(".hp-scatter .hp-sc-xtick title").all_text_contents()
     assert sorted(ticks) == sorted(["adam", "sgd", MARKUP])
     assert page.locator(".hp-scatter img").count() == 0 and page.title() != "pwned"
+    # unticked runs stay as grey dots beneath; ticked ones are drawn in their run colour
+    page.uncheck('input[data-run="sweep/lr=0.1,bs=32,adam"]')
+    expect(page.locator('.hp-scatter .hp-off circle[data-run="sweep/lr=0.1,bs=32,adam"]')).to_have_count(1)
 
 
 def test_the_sort_is_kept_in_the_url(page, server):
