@@ -34,6 +34,38 @@ __all__ = ["SummaryWriter"]
 _PACK_SCALAR = SCALAR_ITEM.pack
 
 
+class _FileWriterView:
+    """What torch's and tensorboardX's `SummaryWriter.file_writer` offers, for code that
+    logs through it (the well-known `w.file_writer.add_summary(exp)` hparams recipe)."""
+
+    def __init__(self, owner: SummaryWriter):
+        self._owner = owner
+
+    @property
+    def path(self) -> str:
+        """Path of the current event file."""
+        return self._owner._writer.path
+
+    def get_logdir(self) -> str:
+        return self._owner.get_logdir()
+
+    def add_event(self, event: Any, step: Any = None, walltime: float | None = None) -> None:
+        event.wall_time = _now() if walltime is None else walltime
+        if step is not None:
+            event.step = _int_step(step)
+        self._owner._put((event.SerializeToString(),))
+
+    def add_summary(self, summary: Any, global_step: Any = None,
+                    walltime: float | None = None) -> None:
+        self._owner.add_summary(summary, global_step, walltime)
+
+    def flush(self) -> None:
+        self._owner.flush()
+
+    def close(self) -> None:
+        self._owner.close()
+
+
 class SummaryWriter(PluginMethods):
     """tensorboardX / torch.utils.tensorboard style writer for plain training loops.
 
@@ -116,9 +148,9 @@ class SummaryWriter(PluginMethods):
         return self._logdir
 
     @property
-    def file_writer(self) -> EventFileWriter:
-        """The underlying event file writer."""
-        return self._writer
+    def file_writer(self) -> _FileWriterView:
+        """torch's `writer.file_writer`: add_event, add_summary, get_logdir, flush, close."""
+        return _FileWriterView(self)
 
     def add_scalar(
         self,

@@ -472,3 +472,18 @@ def test_torch_values_with_grad_or_unusual_dtypes_are_logged(tmp_path):
     assert acc.Histograms("bf16")[0].histogram_value.num == 150
     assert len(acc.Images("img")) == len(acc.Images("v")) == len(acc.Audio("a")) == 1
     np.testing.assert_allclose(fl.read_embeddings(tmp_path)["."][0].tensor, weights.detach())
+
+
+def test_logging_through_file_writer_like_the_hparams_recipe(tmp_path):
+    from torch.utils.tensorboard.summary import hparams
+
+    exp, ssi, sei = hparams({"lr": 0.1}, {"acc": 0.5})
+    for name in ("torch", "ours"):
+        with WRITERS[name](str(tmp_path / name)) as w:
+            for summary in (exp, ssi, sei):
+                w.file_writer.add_summary(summary)
+            w.add_scalar("acc", 0.5, 1)
+            assert w.file_writer.get_logdir() == str(tmp_path / name)
+    found = fl.read_hparams(tmp_path)
+    assert found["torch"] == found["ours"]
+    assert found["ours"].hparams == {"lr": 0.1} and found["ours"].metrics == {"acc": 0.5}
