@@ -133,3 +133,54 @@ def test_add_onnx_graph_lays_out_nodes_as_tensorboardx_and_torch_do(tmp_path, ca
     assert [d.size for d in by_name["x"].attr["shape"].shape.dim] == [0, 1, 8, 8]
     with fl.SummaryWriter(tmp_path / "bad") as w, pytest.raises(ValueError, match="not an ONNX"):
         w.add_onnx_graph(b"\xff\xff")
+
+
+def test_pytorch_tensorboard_tutorial_runs_with_only_the_import_changed(tmp_path):
+    """The steps of PyTorch's "Visualizing models, data and training with TensorBoard"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    images, labels = torch.rand(8, 1, 28, 28), torch.arange(8) % 4
+    classes = ("T-shirt", "Trouser", "Pullover", "Dress")
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.fc1 = nn.Linear(6 * 12 * 12, 4)
+
+        def forward(self, x):
+            return self.fc1(torch.flatten(self.pool(torch.relu(self.conv1(x))), 1))
+
+    def tutorial(writer_class, logdir):
+        net = Net()
+        writer = writer_class(logdir)
+        writer.add_image("four_fashion_mnist_images", images[:4].mean(0))
+        writer.add_graph(net, images)
+        writer.close()  # the tutorial closes here and keeps logging
+        writer.add_embedding(images.view(-1, 28 * 28), metadata=[classes[i] for i in labels],
+                             label_img=images)
+        for step in range(3):
+            loss = nn.functional.cross_entropy(net(images), labels)
+            loss.backward()
+            writer.add_scalar("training loss", loss, step)
+            fig = plt.figure(figsize=(2, 2))
+            plt.imshow(images[0, 0].numpy())
+            writer.add_figure("predictions vs. actuals", fig, global_step=step)
+        probs = torch.softmax(net(images), 1)
+        for i, name in enumerate(classes):
+            writer.add_pr_curve(name, labels == i, probs[:, i], global_step=0)
+        writer.close()
+        acc = EventAccumulator(logdir, size_guidance={"images": 0, "tensors": 0, "scalars": 0})
+        acc.Reload()
+        return {k: sorted(v) for k, v in acc.Tags().items() if isinstance(v, list) and v}
+
+    ours = tutorial(fl.SummaryWriter, str(tmp_path / "ours"))
+    assert ours == tutorial(TorchWriter, str(tmp_path / "torch"))
+    assert ours["scalars"] == ["training loss"] and len(ours["tensors"]) == 4
+    assert ours["images"] == ["four_fashion_mnist_images", "predictions vs. actuals"]
+    assert len(fl.read_embeddings(tmp_path)["ours"][0].tensor) == 8
