@@ -9,8 +9,10 @@
   const SVG = "http://www.w3.org/2000/svg";
   const HEIGHT = 320;
   const M = { l: 64, r: 64, t: 46, b: 16 };
-  // Lines coloured by the first metric: ends readable on the light and the dark panel alike.
-  const SCALE = [[63, 81, 181], [18, 165, 148], [245, 159, 0]];
+  // Lines coloured by the first metric, from indigo through teal to amber; on the dark panel
+  // the indigo end is lighter so low values stay visible.
+  const SCALES = { light: [[63, 81, 181], [18, 165, 148], [245, 159, 0]],
+    dark: [[112, 136, 255], [24, 190, 170], [250, 176, 5]] };
 
   function svg(tag, attrs, ...children) {
     const node = document.createElementNS(SVG, tag);
@@ -87,8 +89,9 @@
   }
 
   function colour(t) {
-    const x = Math.min(1, Math.max(0, t)) * (SCALE.length - 1), i = Math.min(SCALE.length - 2, Math.floor(x));
-    const mix = SCALE[i].map((c, k) => Math.round(c + (SCALE[i + 1][k] - c) * (x - i)));
+    const scale = SCALES[document.documentElement.dataset.theme] || SCALES.light;
+    const x = Math.min(1, Math.max(0, t)) * (scale.length - 1), i = Math.min(scale.length - 2, Math.floor(x));
+    const mix = scale[i].map((c, k) => Math.round(c + (scale[i + 1][k] - c) * (x - i)));
     return `rgb(${mix.join(",")})`;
   }
 

@@ -114,3 +114,17 @@ def test_table_route_is_an_empty_list_without_hparams(logdir):
     app = create_app(logdir, reload_interval=0, start=False)
     app.extensions["flowboard.provider"].reload()
     assert app.test_client().get("/data/plugin/hparams/table").json == []
+
+
+def test_an_unchanged_table_costs_a_304_and_a_changed_one_does_not(client, logdir):
+    first = client.get("/data/plugin/hparams/table")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/data/plugin/hparams/table", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    with SummaryWriter(logdir / "late") as w:
+        w.add_hparams({"lr": 0.3}, {"m": 1.0}, run_name=".")
+    client.application.extensions["flowboard.provider"].reload()
+    changed = client.get("/data/plugin/hparams/table", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "late" in [r["run"] for r in changed.json]
