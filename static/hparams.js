@@ -192,44 +192,6 @@
     select.value = value;
   }
 
-  function numberInput(col, bound, filter) {
-    const value = filter && filter[bound];
-    const input = el("input", { type: "number", step: "any", class: "hp-bound", "data-key": col.key,
-      "data-bound": bound, "aria-label": `${col.label} ${bound === "lo" ? "minimum" : "maximum"}`,
-      placeholder: col[bound === "lo" ? "min" : "max"] === null ? "" : format(col[bound === "lo" ? "min" : "max"]) });
-    if (value !== null && value !== undefined) input.value = String(Number(value.toPrecision(6)));
-    input.addEventListener("change", () => {
-      const box = (b) => parts.filters.querySelector(`input[data-key="${CSS.escape(col.key)}"][data-bound="${b}"]`);
-      const [lo, hi] = [box("lo"), box("hi")];
-      const bounds = [lo, hi].map((i) => (i.value.trim() === "" ? null : Number(i.value)));
-      if (bounds.some((b) => b !== null && !Number.isFinite(b))) { input.classList.add("invalid"); return; }
-      setFilter(col.key, bounds.every((b) => b === null) ? null : { lo: bounds[0], hi: bounds[1] });
-    });
-    return input;
-  }
-
-  function renderFilters(node, cols) {
-    node.replaceChildren(...cols.map((c) => {
-      const f = view.filters[c.key];
-      const body = c.numeric
-        ? el("span", { class: "hp-range" }, numberInput(c, "lo", f), el("span", { class: "muted", text: "–" }),
-          numberInput(c, "hi", f))
-        : el("span", { class: "hp-cats" }, ...[...c.categories, ...(c.missing ? [MISSING] : [])].map((cat) => {
-          const on = Boolean(f && f.in && f.in.includes(cat));
-          const b = el("button", { type: "button", class: "hp-cat" + (on ? " on" : ""), "data-key": c.key,
-            "aria-pressed": String(on), text: cat, title: cat });
-          b.addEventListener("click", () => {
-            const now = new Set(f && f.in ? f.in : []);
-            if (now.has(cat)) now.delete(cat); else now.add(cat);
-            setFilter(c.key, now.size ? { in: [...now] } : null);
-          });
-          return b;
-        }));
-      return el("div", { class: "hp-filter" + (f ? " active" : ""), "data-key": c.key },
-        el("span", { class: "hp-filter-name " + c.kind, text: c.label, title: c.label }), body);
-    }));
-  }
-
   function render() {
     const container = document.getElementById("tab-hparams");
     if (!fb.state.loaded || view.rows === null) {
@@ -272,7 +234,7 @@
     hp.drawParcoords(parts.pc, { cols, rows: candidates, filters: view.filters, onFilters: setFilters, key });
     hp.drawScatter(parts.scatter, { cols, rows: candidates, ticked, x, y,
       key: key + candidates.map((r) => (ticked.has(r.run) ? "1" : "0")).join("") });
-    renderFilters(parts.filters, cols);
+    hp.drawFilters(parts.filters, { cols, filters: view.filters, key, onFilter: setFilter });
     hp.drawTable(parts.table, { cols, rows: shown, all: candidates, key, sort: view.sort, onSort(sort) {
       view.sort = sort;
       saveUrl();
