@@ -64,15 +64,22 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
 
 
+# Serving: waitress answers requests on a bounded pool of threads; idle and slow connections
+# cost a file descriptor and no thread, and are closed after IDLE_TIMEOUT seconds.
+THREADS = 8
+IDLE_TIMEOUT = 30
+MAX_CONNECTIONS = 4096
+
+
 def _serve(args: argparse.Namespace, logdir: Path) -> int:
     import logging
 
-    from werkzeug.serving import make_server
+    from waitress.server import create_server
 
     from .app import PROVIDER, create_app
 
     host = "0.0.0.0" if args.bind_all else args.host
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # no "Serving on", no queue depth
     app = create_app(logdir, args.reload_interval, host=host, bind_all=args.bind_all,
                      allowed_hosts=args.allow_host)
     problem = _cannot_bind(host, args.port)
@@ -80,22 +87,43 @@ def _serve(args: argparse.Namespace, logdir: Path) -> int:
         print(f"flowboard: cannot serve on {host}:{args.port}: {problem}; "
               "choose another with --port (0 picks a free one)", file=sys.stderr)
         return 1
-    server = make_server(host, args.port, app, threaded=True)
+    server = create_server(
+        app, host=host, port=args.port, threads=THREADS, channel_timeout=IDLE_TIMEOUT,
+        connection_limit=min(MAX_CONNECTIONS, _raise_file_limit() - 64), cleanup_interval=5,
+        asyncore_use_poll=True,  # select() cannot watch more than 1 024 sockets
+        ident="flowboard")
     shown = "localhost" if args.bind_all else (f"[{host}]" if ":" in host else host)
     # SIGTERM stops the server like Ctrl-C, so the demo examples are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         print(f"flowboard {'(demo) ' if args.demo else ''}serving {logdir} at "
-              f"http://{shown}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
-        server.serve_forever()  # returns on Ctrl-C
-    except KeyboardInterrupt:
+              f"http://{shown}:{server.effective_port}/ (Ctrl-C to stop)", flush=True)
+        server.run()  # returns on Ctrl-C, having closed every connection
+    except KeyboardInterrupt:  # Ctrl-C before the loop started
         pass
     finally:
-        server.server_close()
+        server.close()
         app.extensions[PROVIDER].stop(wait=False)
     with contextlib.suppress(OSError):  # stdout may be gone (a closed pipe)
         print("flowboard: stopped", flush=True)
     return 0
+
+
+def _raise_file_limit() -> int:
+    """Raise this process's open-file limit as far as allowed (each connection holds a file
+    descriptor); the limit in force."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return 512
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return soft if soft != resource.RLIM_INFINITY else 65536
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        return want
+    return soft
 
 
 def _cannot_bind(host: str, port: int) -> str | None:

@@ -1,4 +1,4 @@
-"""DNS-rebinding protection (a Host-header check) and security headers for every response."""
+"""DNS-rebinding protection (a Host-header check), data for our own page only, and security headers."""
 from __future__ import annotations
 
 import ipaddress
@@ -105,6 +105,21 @@ def init_app(
                 f"flowboard with --allow-host {_display(name) or 'NAME'} or --bind-all."))
             response.status_code = 403
             return response
+
+    @app.before_request
+    def _same_origin_data():
+        # A page on another site (or another port of this host) can make the browser send
+        # requests here without reading the answers ("no-cors"), and so still make the
+        # server build large answers. Browsers say where a request comes from; scripts and
+        # the command line send no such header, and typed URLs say "none".
+        origin = request.headers.get("Sec-Fetch-Site", "")
+        if request.path.startswith("/data/") and origin in ("cross-site", "same-site"):
+            response = jsonify(error=(
+                f"{request.path} answers only flowboard's own page (this request came from a "
+                f"{origin} page: Sec-Fetch-Site: {origin})"))
+            response.status_code = 403
+            return response
+        return None
 
     @app.after_request
     def _security_headers(response):

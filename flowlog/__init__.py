@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,10 @@ def __getattr__(name: str):
     if module is None:
         if name.startswith("__"):
             raise AttributeError(name)
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            # `from flowlog import records` asks for the attribute before importing the
+            # submodule: import it, rather than the engine.
+            return importlib.import_module(f"{__name__}.{name}")
         api = importlib.import_module(_ENGINE)
         if name not in api.__all__:
             raise AttributeError(f"module 'flowlog' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
-import flowlog.builders as builders  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
+from flowlog import builders
 from flowlog.eventfile import DEFAULT_MAX_QUEUE, EventFileWriter
 from flowlog.onnx_graph import onnx_graph_def
 from flowlog.proto import event_pb2, summary_pb2

@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-import flowlog.builders as builders  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
+from flowlog import builders
 from flowlog.eventfile import EventFileWriter
 from flowlog.proto import event_pb2, summary_pb2
 from flowlog.summary_writer import SummaryWriter

@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import flowlog.builders as builders  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
-import flowlog.media as media  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
-import flowlog.plugin_summaries as plugin_summaries  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
-import flowlog.projector as projector  # noqa: PLR0402  (no lazy flowlog.__getattr__ on import)
+from flowlog import builders, media, plugin_summaries, projector
 from flowlog.writer_common import _int_step
 
 
