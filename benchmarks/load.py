@@ -1,6 +1,7 @@
-"""Load test: many clients poll a live flowboard's scalars while a writer process appends to the logdir.
+"""Load test: many clients poll a live flowboard's scalars while a writer process appends to the
+logdir and many idle connections are held open.
 
-    .venv/bin/python benchmarks/load.py [--clients 50] [--seconds 30]
+    .venv/bin/python benchmarks/load.py [--clients 50] [--seconds 30] [--idle 1000]
 
 Prints errors (must be 0), latency percentiles, requests/s and the server's memory at start and
 end. Everything runs on the loopback interface.
@@ -12,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -134,6 +136,8 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000, help="points per tag before the start")
     parser.add_argument("--reload-interval", type=float, default=1)
+    parser.add_argument("--idle", type=int, default=1000,
+                        help="connections opened and left idle for the whole test")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="flowboard-load-") as tmp:
@@ -154,6 +158,10 @@ def main() -> None:
                         + "".join(f"&run=run{r}" for r in range(args.runs))
                         for t in range(args.tags)]
             targets.append("/data/plugin/scalars/tags")
+            # Idle connections, some with half a request, as slow or stalled clients leave them.
+            idle = [socket.create_connection((host, port), timeout=10) for _ in range(args.idle)]
+            for s in idle[::10]:
+                s.sendall(b"GET /data/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             stop = threading.Event()
             clients = [Client(host, port, targets, stop, seed) for seed in range(args.clients)]
             rss = [rss_start]  # sampled every 5 s
@@ -168,6 +176,8 @@ def main() -> None:
                 c.join()
             elapsed = time.perf_counter() - t0
             rss_end = rss_mb(server.pid)
+            for s in idle:
+                s.close()
             writer.kill()
             written = [int(x) for x in writer.stdout.read().split()]
             report(clients, elapsed, rss + [rss_end], args,
@@ -187,7 +197,8 @@ def report(clients: list[Client], elapsed: float, rss: list[float], args: argpar
     errors = [e for c in clients for e in c.errors]
     pct = np.percentile(lat, [50, 95, 99]) if lat.size else [float("nan")] * 3
     seen = max(c.last_step for c in clients)
-    print(f"flowboard load: {args.clients} clients for {elapsed:.1f} s, {args.runs} runs x "
+    print(f"flowboard load: {args.clients} clients and {args.idle} idle connections for "
+          f"{elapsed:.1f} s, {args.runs} runs x "
           f"{args.tags} tags, writer appending ({appended} steps per tag during the test; "
           f"newest step a client saw: {seen}, last written: {args.steps + appended - 1})")
     print(f"requests: {lat.size}  errors: {len(errors)}  requests/s: {lat.size / elapsed:.0f}")
