@@ -88,6 +88,11 @@
       t = node.hpTable = { body: el("tbody"), head: el("thead"), colgroup: el("colgroup") };
       t.table = el("table", { class: "hparams-table" }, t.colgroup, t.head, t.body);
       t.wrap = el("div", { class: "hparams-wrap" }, t.table);
+      t.body.addEventListener("mouseover", (e) => {
+        const tr = e.target.closest("tr[data-run]");
+        hp.highlight(tr ? tr.dataset.run : null);
+      });
+      t.body.addEventListener("mouseleave", () => hp.highlight(null));
       let queued = false;
       t.wrap.addEventListener("scroll", () => {
         if (queued) return;

@@ -1,7 +1,7 @@
 // HParams view: every run's hparams and final metrics as parallel coordinates, a scatter of any
 // two columns and a sortable table, with range filters that decide which runs are ticked on every
-// tab. Plots live in hparams-plots.js, the table in hparams-table.js; this file holds the data,
-// the filters and the view state (h_* URL parameters).
+// tab. The parts are drawn by hparams-parcoords.js, -scatter.js, -filters.js and -table.js; this
+// file holds the data, the filters and the view state (h_* URL parameters).
 "use strict";
 
 (function () {
@@ -31,7 +31,10 @@
     view.y = q.get("h_y") || null;
   }
   readUrl();
-  document.addEventListener("flowboard:state", readUrl);
+  document.addEventListener("flowboard:state", () => {
+    readUrl();
+    if (fb.state.tab === "hparams") render();
+  });
   let resizing = 0;  // the plots take the card's width: drawn again once a resize settles
   window.addEventListener("resize", () => {
     clearTimeout(resizing);
@@ -210,6 +213,11 @@
         "Clear the run filter to see the runs with hparams."));
       return;
     }
+    if (!view.cols.length) {
+      container.replaceChildren(emptyState("The runs logged hparams without values",
+        "add_hparams(hparam_dict, metric_dict) needs at least one hparam or metric."));
+      return;
+    }
     if (!parts) parts = skeleton();
     if (container.firstChild !== parts.root) container.replaceChildren(parts.root);
     const cols = view.cols;
@@ -241,6 +249,17 @@
       render();
     } });
   }
+
+  // A run's line and dot stand out while its table row is under the pointer.
+  let lit = [];
+  hp.highlight = function (run) {
+    lit.forEach((n) => n.classList.remove("hp-hl"));
+    lit = [];
+    if (!run || !parts) return;
+    const same = `[data-run="${CSS.escape(run)}"]`;
+    lit = [...parts.pc.querySelectorAll("path" + same), ...parts.scatter.querySelectorAll("circle" + same)];
+    lit.forEach((n) => { n.classList.add("hp-hl"); n.parentNode.append(n); });  // drawn last: on top
+  };
 
   async function refresh() {
     const rows = await fb.api("plugin/hparams/table");

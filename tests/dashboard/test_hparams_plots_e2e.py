@@ -191,3 +191,25 @@ def test_the_sort_is_kept_in_the_url(page, server):
         "aria-sort", "descending")
     losses = [float(x) for x in page.locator('.hp-table td[data-key="m:hparam/loss"]').all_inner_texts()]
     assert losses == sorted(losses, reverse=True) and losses[0] == 9.0
+
+
+def test_hovering_a_row_picks_out_its_line_and_dot(page, server):
+    open_tab(page, server)
+    run = "sweep/lr=0.01,bs=128,sgd"
+    page.hover(f'.hp-table tr[data-run="{run}"] td.run')
+    expect(page.locator(".hp-parcoords path.hp-hl")).to_have_attribute("data-run", run)
+    expect(page.locator(".hp-scatter circle.hp-hl")).to_have_attribute("data-run", run)
+    page.mouse.move(5, 5)
+    expect(page.locator(".hp-hl")).to_have_count(0)
+
+
+def test_back_from_scalars_returns_to_the_filtered_view(page, server, table):
+    open_tab(page, server)
+    page.click('.hp-cat[data-key="h:optimizer"]:text-is("sgd")')
+    sgd = {r for r, row in table.items() if row["hparams"]["optimizer"] == "sgd"}
+    expect(page.locator(".hp-table tbody tr[data-run]")).to_have_count(len(sgd))
+    assert ticked_on_scalars(page) == sgd
+    page.go_back()
+    expect(page.locator("#tab-hparams")).to_be_visible()
+    expect(page.locator('.hp-cat.on[data-key="h:optimizer"]')).to_have_text("sgd")
+    expect(page.locator(".hp-parcoords .hp-lines:not(.hp-off) .hp-line")).to_have_count(len(sgd))
