@@ -9,6 +9,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 from flowlog.proto import event_pb2
@@ -138,7 +139,8 @@ class EventFileWriter:
         if int(max_queue) < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
         self._logdir = os.fspath(logdir)
-        self._fd, self._path = _open_event_file(self._logdir, filename_suffix or "")
+        self._suffix = filename_suffix or ""
+        self._fd, self._path = _open_event_file(self._logdir, self._suffix)
         self._max_queue = int(max_queue)
         self._bound = max(8 * self._max_queue, 8192)
         # The hot path calls `_overflow` once `_pending` reaches `_limit`; errors and close
@@ -150,6 +152,7 @@ class EventFileWriter:
         self._error: OSError | None = None
         self._error_lock = threading.Lock()
         self._closed = False
+        self._recreated = False
         self._stopping = False
         self._wake = threading.Event()
         self._drained = threading.Condition()
@@ -255,6 +258,20 @@ class EventFileWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _recreate(self) -> None:
+        """Go on in a new file: ours was deleted (its run directory removed, say) while we
+        wrote, and what we write into a deleted file is lost. TensorFlow's writer does the
+        same. Said once per writer."""
+        old, old_fd = self._path, self._fd
+        self._fd, self._path = _open_event_file(self._logdir, self._suffix)
+        os.close(old_fd)
+        version = event_pb2.Event(wall_time=time.time(), file_version=FILE_VERSION)
+        os.write(self._fd, frame(version.SerializeToString()))
+        if not self._recreated:
+            self._recreated = True
+            warnings.warn(f"event file {old} was deleted while being written; writing on "
+                          f"into {self._path}", stacklevel=2)
+
     def _run(self) -> None:
         while True:
             self._wake.wait(self._flush_secs)
@@ -294,6 +311,8 @@ class EventFileWriter:
         view = memoryview(data)
         done = 0
         try:
+            if os.fstat(self._fd).st_nlink == 0:
+                self._recreate()
             while done < len(view):
                 done += os.write(self._fd, view[done:])
             if self._unwritten or self._error is not None:

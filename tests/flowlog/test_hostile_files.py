@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import subprocess
 import sys
 import threading
+import warnings
 
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
@@ -159,3 +161,20 @@ def test_the_event_library_and_dashboard_do_not_load_the_engine():
         "assert float(fl.Session().run(fl.constant(2.0) * 3)) == 6.0\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_deleting_the_run_directory_while_writing_loses_nothing_after_it(tmp_path):
+    run = tmp_path / "run"
+    w = fl.SummaryWriter(run)
+    for step in range(100):
+        w.add_scalar("loss", float(step), step)
+    w.flush()
+    shutil.rmtree(run)
+    with warnings.catch_warnings(record=True) as said:  # some batches go from the writer thread
+        warnings.simplefilter("always")
+        for step in range(100, 10_100):
+            w.add_scalar("loss", float(step), step)
+        w.close()
+    assert ["was deleted while being written" in str(m.message) for m in said] == [True]
+    steps = fl.read_scalars(tmp_path)["run"]["loss"][0]
+    assert steps.tolist() == list(range(100, 10_100))
