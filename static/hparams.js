@@ -16,6 +16,7 @@
     cols: [],      // its columns
     version: 0,    // counts the answers that changed something
     seen: "",      // that answer and the run list as last drawn
+    passing: undefined,  // the runs passing the filters, as last applied ("\n"-joined; null: none set)
     sort: null,    // {key, desc}: key "run", "h:NAME" or "m:TAG", or null
     filters: {},   // key -> {lo, hi, missing} or {in: [labels]}
     x: null, y: null,  // the scatter's columns, when chosen
@@ -33,6 +34,10 @@
   readUrl();
   document.addEventListener("flowboard:state", () => {
     readUrl();
+    if (!view.rows) return;
+    // the runs the URL ticks stand; later answers apply the filters again
+    const active = activeFilters(view.cols);
+    view.passing = active.length ? passingRuns(active).join("\n") : null;
     if (fb.state.tab === "hparams") render();
   });
   let resizing = 0;  // the plots take the card's width: drawn again once a resize settles
@@ -148,7 +153,13 @@
     view.filters = filters;
     saveUrl();
     const active = activeFilters(view.cols);
-    fb.selectRuns(active.length ? view.rows.filter((r) => passes(r, active)).map((r) => r.run) : null);
+    const names = active.length ? passingRuns(active) : null;
+    view.passing = names && names.join("\n");
+    fb.selectRuns(names);
+  }
+
+  function passingRuns(active) {
+    return view.rows.filter((r) => passes(r, active)).map((r) => r.run);
   }
 
   function setFilter(key, filter) {
@@ -269,7 +280,15 @@
     view.rows = rows;
     view.cols = columns(rows);
     view.version += 1;
-    render();
+    // While filters are set they keep choosing the runs: a new run, or one whose metrics arrive,
+    // is ticked once it passes. The first answer only notes what passes, so ticks a link
+    // carries are kept.
+    const active = activeFilters(view.cols);
+    const names = active.length ? passingRuns(active) : null;
+    const passing = names && names.join("\n");
+    const changed = view.passing !== undefined && passing !== null && passing !== view.passing;
+    view.passing = passing;
+    if (changed) fb.selectRuns(names); else render();
   }
 
   Object.assign(hp, { MISSING, asNumber, format, cellValue, compare, matches, view });

@@ -12,6 +12,7 @@ from dashboard_events import new_file, scalar
 from flowlog.dashboard.demo import write_sweep
 from playwright.sync_api import expect
 
+from flowlog import builders
 from flowlog.writer import SummaryWriter
 
 MARKUP = "<img src=x onerror=document.title='pwned'>"
@@ -213,3 +214,27 @@ def test_back_from_scalars_returns_to_the_filtered_view(page, server, table):
     expect(page.locator("#tab-hparams")).to_be_visible()
     expect(page.locator('.hp-cat.on[data-key="h:optimizer"]')).to_have_text("sgd")
     expect(page.locator(".hp-parcoords .hp-lines:not(.hp-off) .hp-line")).to_have_count(len(sgd))
+
+
+def test_runs_that_come_to_pass_the_filters_later_are_ticked(page, tmp_path, flowboard_server):
+    """A live sweep: a new run, and one whose metric arrives, join the filtered selection."""
+    logdir = tmp_path / "live"
+    with SummaryWriter(logdir / "done") as w:
+        w.add_hparams({"lr": 0.1}, {"hparam/loss": 0.25}, run_name=".")
+    with SummaryWriter(logdir / "running") as w:
+        for summary in builders.hparams({"lr": 0.2}, {"hparam/loss": 0}):
+            w.add_summary(summary)
+    url = flowboard_server(logdir, "--reload-interval", "1")
+    page.goto(url + "?tab=hparams")
+    expect(page.locator(".hp-parcoords path.hp-line")).to_have_count(2)
+    page.fill('.hp-bound[data-key="m:hparam/loss"][data-bound="hi"]', "0.5")
+    page.press('.hp-bound[data-key="m:hparam/loss"][data-bound="hi"]', "Enter")
+    expect(page.locator(".hp-table tbody tr[data-run]")).to_have_count(1)
+    with SummaryWriter(logdir / "running") as w:
+        w.add_scalar("hparam/loss", 0.375, 10)
+    with SummaryWriter(logdir / "late") as w:
+        w.add_hparams({"lr": 0.3}, {"hparam/loss": 0.125}, run_name=".")
+    with SummaryWriter(logdir / "late-but-worse") as w:
+        w.add_hparams({"lr": 0.4}, {"hparam/loss": 2.0}, run_name=".")
+    expect(page.locator(".hp-table tbody tr[data-run]")).to_have_count(3, timeout=15000)
+    assert ticked_on_scalars(page) == {"done", "running", "late"}
