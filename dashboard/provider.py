@@ -1,6 +1,7 @@
 """The data provider: discovers runs under a logdir, loads them in the background, answers queries."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -16,6 +17,7 @@ from .errors import BadRequest, NotFound
 from .runs import Run, read_image
 from .series import downsample
 
+log = logging.getLogger("flowlog.dashboard")
 MAX_WIDTH = 10_000
 # Runs loaded at once: decoding is mostly NumPy, which releases the GIL, so a second loader
 # uses a second core; more would only take memory (a chunk each) and time from requests.
@@ -37,6 +39,7 @@ class DataProvider:
         self._loading = False
         self._target = 0  # bytes read once the pass in progress is done
         self.reloads = 0
+        self._warned: set[str] = set()  # unreadable directories already reported
 
     # -- loading -------------------------------------------------------------------------
     def start(self) -> DataProvider:
@@ -84,12 +87,17 @@ class DataProvider:
             self._loaded.set()
 
     def _discover(self) -> None:
-        found = find_runs(self.logdir)
+        found = find_runs(self.logdir, self._unreadable)
         for name, path in found.items():
             if name not in self._runs:
                 self._runs[name] = Run(name, path)
         for name in set(self._runs) - set(found):  # deleted since
             del self._runs[name]
+
+    def _unreadable(self, e: OSError) -> None:
+        if e.filename not in self._warned:  # once, not at every reload
+            self._warned.add(e.filename)
+            log.warning("skipping %s: cannot list it (%s)", e.filename, e.strerror)
 
     def status(self) -> dict:
         """Loading progress: whether a pass is running and how many bytes are left."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -58,19 +58,23 @@ def event_files(directory: str | os.PathLike) -> tuple[list[os.DirEntry], list[s
     return files, [e.path for e in odd]
 
 
-def find_runs(logdir: str | os.PathLike) -> dict[str, str]:
+def find_runs(logdir: str | os.PathLike,
+              on_error: Callable[[OSError], None] | None = None) -> dict[str, str]:
     """Every directory under `logdir` that directly holds event files, as {run: path}.
 
     Runs are named by their path relative to `logdir` with "/" separators, "." for `logdir`
-    itself, and come sorted the way the walk meets them (parents before children).
+    itself, and come sorted the way the walk meets them (parents before children). A name
+    that is not valid UTF-8 shows its odd bytes as `\\xNN`, so that it can be written in a
+    URL and looked up again. Directories that cannot be listed are passed to `on_error`.
     """
     root = os.fspath(logdir)
     runs: dict[str, str] = {}
-    for directory, subdirs, files in os.walk(root):
+    for directory, subdirs, files in os.walk(root, onerror=on_error):
         subdirs.sort()
         if any(is_event_file(f) for f in files):
             rel = os.path.relpath(directory, root)
-            runs["." if rel == "." else rel.replace(os.sep, "/")] = directory
+            name = "." if rel == "." else rel.replace(os.sep, "/")
+            runs[os.fsencode(name).decode("utf-8", "backslashreplace")] = directory
     return runs
 
 

@@ -20,10 +20,14 @@ def run_files(logdir: str | os.PathLike) -> dict[str, list[str]]:
     """Every run under `logdir` with its event files: `{run: [path, ...]}`, oldest first.
 
     Entries named like event files that are not regular files (a FIFO would block a reader
-    forever) are skipped with a warning.
+    forever), and directories that cannot be listed, are skipped with a warning.
     """
     out = {}
-    for run, directory in find_runs(logdir).items():
+
+    def unreadable(e: OSError) -> None:
+        warnings.warn(f"{e.filename}: skipped: cannot list it ({e.strerror})", stacklevel=4)
+
+    for run, directory in find_runs(logdir, unreadable).items():
         files, odd = event_files(directory)
         for path in odd:
             warnings.warn(f"{path}: skipped: not a regular file", stacklevel=3)

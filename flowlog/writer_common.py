@@ -18,8 +18,11 @@ def _int_step(step: Any) -> int:
     if step is None:
         return 0
     try:
-        value = int(step.item() if hasattr(step, "item") else step)
-    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of many elements
+        plain = step.item() if hasattr(step, "item") else step
+        value = int(plain)
+        if value != plain:  # 1.5 would silently become 1
+            raise ValueError
+    except (TypeError, ValueError, RuntimeError, OverflowError):  # RuntimeError: many elements
         shape = getattr(step, "shape", None)
         what = f"{type(step).__name__} of shape {tuple(shape)}" if shape else repr(step)[:80]
         raise TypeError(f"global_step must be an int, got {what}") from None

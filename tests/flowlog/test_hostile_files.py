@@ -178,3 +178,47 @@ def test_deleting_the_run_directory_while_writing_loses_nothing_after_it(tmp_pat
     assert ["was deleted while being written" in str(m.message) for m in said] == [True]
     steps = fl.read_scalars(tmp_path)["run"]["loss"][0]
     assert steps.tolist() == list(range(100, 10_100))
+
+
+def test_a_run_directory_whose_name_is_not_utf8_is_listed_and_served(tmp_path):
+    from flowlog.dashboard.app import PROVIDER, create_app
+
+    odd = os.path.join(os.fsencode(tmp_path), b"lr=0.1\xff")
+    os.mkdir(odd)
+    with open(os.path.join(odd, b"events.out.tfevents.1"), "wb") as f:
+        f.write(scalar("loss", 1, 0.5))
+    assert list(fl.read_scalars(tmp_path)) == ["lr=0.1\\xff"]
+    app = create_app(tmp_path, reload_interval=0, start=False)
+    app.extensions[PROVIDER].reload()
+    client = app.test_client()
+    (name,) = client.get("/data/runs").get_json()
+    r = client.get("/data/plugin/scalars/scalars", query_string={"run": name, "tag": "loss"})
+    assert r.status_code == 200 and r.get_json()[0][1:] == [1, 0.5]
+
+
+def _without_root_overrides() -> list[str]:
+    """A command prefix under which file permissions hold even for root (or nothing)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("as root, this test needs util-linux's setpriv to drop the DAC overrides")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_a_directory_that_cannot_be_listed_is_skipped_with_a_warning(tmp_path):
+    tmp_path.chmod(0o755)
+    for name in ("open", "closed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "events.out.tfevents.1").write_bytes(scalar("loss", 1, 0.5))
+    (tmp_path / "closed").chmod(0)
+    code = ("import warnings, flowlog as fl\n"
+            "with warnings.catch_warnings(record=True) as said:\n"
+            "    warnings.simplefilter('always')\n"
+            f"    print(sorted(fl.read_scalars({str(tmp_path)!r})))\n"
+            "print([str(w.message) for w in said])\n")
+    r = subprocess.run([*_without_root_overrides(), sys.executable, "-c", code],
+                       capture_output=True, text=True, timeout=60, check=True)
+    runs, warned = r.stdout.splitlines()
+    assert runs == "['open']"
+    assert "closed" in warned and "cannot list it" in warned

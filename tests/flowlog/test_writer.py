@@ -333,3 +333,10 @@ def test_mixed_batches_keep_add_order(tmp_path):
 def test_step_beyond_int64_is_refused(tmp_path):
     with fl.SummaryWriter(tmp_path) as w, pytest.raises(ValueError, match=str(2**64)):
         w.add_scalar("x", 1.0, 2**64)
+
+
+@pytest.mark.parametrize("step", [1.5, float("nan"), "3"])
+def test_a_step_that_is_not_a_whole_number_is_refused_naming_it(tmp_path, step):
+    with fl.SummaryWriter(tmp_path) as w, pytest.raises(TypeError, match="global_step") as e:
+        w.add_scalar("loss", 1.0, step)
+    assert repr(step) in str(e.value)
