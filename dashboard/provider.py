@@ -19,6 +19,9 @@ from .series import downsample
 
 log = logging.getLogger("flowlog.dashboard")
 MAX_WIDTH = 10_000
+# What one histogram answer holds at most (TensorBoard keeps 500 histograms per tag).
+MAX_HISTOGRAMS = 500
+MAX_BUCKETS = 256
 # Runs loaded at once: decoding is mostly NumPy, which releases the GIL, so a second loader
 # uses a second core; more would only take memory (a chunk each) and time from requests.
 LOADERS = min(2, os.cpu_count() or 1)
@@ -152,8 +155,17 @@ class DataProvider:
         return {name: sorted(r.histograms) for name, r in sorted(self._runs.items())}
 
     def histograms(self, run: str, tag: str) -> list:
-        """[(wall_time, step, (k, 3) array of left, right, count)] of one histogram tag."""
-        return list(_lookup(self.run(run).histograms, tag, run, "histogram"))
+        """[(wall_time, step, (k, 3) array of left, right, count)] of one histogram tag.
+
+        At most MAX_HISTOGRAMS of them, spread evenly over the steps (the last always kept),
+        each with at most MAX_BUCKETS buckets (neighbours merged): a picture needs no more,
+        and a huge histogram must not make a huge answer.
+        """
+        items = list(_lookup(self.run(run).histograms, tag, run, "histogram"))
+        if len(items) > MAX_HISTOGRAMS:
+            keep = np.unique(np.linspace(0, len(items) - 1, MAX_HISTOGRAMS).round().astype(int))
+            items = [items[i] for i in keep.tolist()]
+        return [(w, s, _merge_buckets(b, MAX_BUCKETS)) for w, s, b in items]
 
     def image_tags(self) -> dict[str, dict[str, int]]:
         """Image tags of every run, with the most images any one step holds."""
@@ -231,6 +243,17 @@ class DataProvider:
         """(bytes allocated for scalar columns, scalar points stored)."""
         series = [s for r in list(self._runs.values()) for s in list(r.scalars.values())]
         return sum(s.nbytes for s in series), sum(len(s) for s in series)
+
+
+def _merge_buckets(buckets: np.ndarray, most: int) -> np.ndarray:
+    """Rows [left, right, count] with runs of neighbours merged, so at most `most` remain."""
+    k = len(buckets)
+    if k <= most:
+        return buckets
+    starts = np.arange(0, k, -(-k // most))
+    ends = np.append(starts[1:], k) - 1
+    return np.column_stack([buckets[starts, 0], buckets[ends, 1],
+                            np.add.reduceat(buckets[:, 2], starts)])
 
 
 def _lookup(index: dict, tag: str, run: str, kind: str):

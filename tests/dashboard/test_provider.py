@@ -301,3 +301,20 @@ def test_reads_files_written_by_tensorboard_and_tensorboardx(logdir):
     assert p.histograms("tbx", "w")[0][2][:, 2].sum() == 100
     assert p.image("tbx", "img", 0).startswith(b"\x89PNG")
     assert "hello" in str(p.text("tbx", "note/text_summary")[0][2])
+
+
+def test_a_huge_histogram_tag_makes_a_bounded_answer(logdir):
+    from flowlog.dashboard.provider import MAX_BUCKETS, MAX_HISTOGRAMS
+
+    values = np.random.default_rng(0).normal(size=20_000)
+    events = [histogram("w", s, values + s) for s in range(MAX_HISTOGRAMS + 300)]
+    big = histogram("w", 10_000, values)
+    big.summary.value[0].histo.bucket_limit[:] = np.linspace(-5, 5, 50_000).tolist()
+    big.summary.value[0].histo.bucket[:] = np.ones(50_000).tolist()
+    new_file(logdir / "r", [*events, big])
+    items = loaded(logdir).histograms("r", "w")
+    assert len(items) == MAX_HISTOGRAMS and items[0][1] == 0 and items[-1][1] == 10_000
+    assert all(len(b) <= MAX_BUCKETS for _, _, b in items)
+    last = items[-1][2]
+    assert last[:, 2].sum() == 50_000 and last[0, 0] == big.summary.value[0].histo.min
+    assert last[-1, 1] == big.summary.value[0].histo.max
