@@ -145,7 +145,7 @@
     });
     chart.on.append(...chart.paths);
 
-    const labelChars = Math.max(6, Math.floor((cols.length > 1 ? step : span) / 7.2));
+    const labelChars = Math.max(5, Math.floor((cols.length > 1 ? step : span) / 8.2) - 1);  // 12px bold
     chart.axes = cols.map((c, i) => {
       const axis = axes[i];
       const g = svg("g", { class: "hp-pc-axis " + c.kind, "data-key": c.key, transform: `translate(${xs[i]},0)` });
