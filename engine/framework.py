@@ -304,6 +304,7 @@ class Graph:
         self._state = _GraphState()
         self._lock = threading.RLock()
         self.seed: int | None = None
+        self._graph_seeded_ops = 0  # random ops given an op seed from the graph seed alone
         self._finalized = False
         self._gradient_scope_count = 0
 

@@ -375,6 +375,30 @@ def select(condition, x, y, name: str | None = None) -> Tensor:
         return build1("Select", [c, a, b], name=scope)
 
 
+def _select_v2_infer(op):
+    c, x, y = op.inputs
+    return [(x.dtype.base_dtype, broadcast_shapes(op, [c.shape, x.shape, y.shape]))]
+
+
+def _select_v2_grad(op, g):
+    c, x, y = op.inputs
+    zeros = _a.zeros_like(g)
+    return (None, unbroadcast(where_v2(c, g, zeros), x), unbroadcast(where_v2(c, zeros, g), y))
+
+
+@register_op("SelectV2", infer=_select_v2_infer, grad=_select_v2_grad)
+def _select_v2_kernel(c, x, y):
+    return np.where(c, x, y)
+
+
+def where_v2(condition, x, y, name: str | None = None) -> Tensor:
+    """Elements of `x` where `condition` is true, else of `y`, all three broadcast together."""
+    with name_scope(name, "SelectV2", [condition, x, y]) as scope:
+        (c,) = convert_args("SelectV2", [("condition", condition)], BOOL)
+        a, b = convert_args("SelectV2", [("t", x), ("e", y)])
+        return build1("SelectV2", [c, a, b], name=scope)
+
+
 @register_op("Where", infer=lambda op: [(dtypes.int64, TensorShape(
     [None, op.inputs[0].shape.ndims]))], grad=not_differentiable)
 def _where_kernel(c):

@@ -1,6 +1,8 @@
 """Neural-network ops: activations, softmax, cross-entropy losses, l2_loss, bias_add, dropout."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from flowlog.engine import array_ops as _a
 from flowlog.engine import errors
@@ -14,7 +16,6 @@ from flowlog.engine.op_util import (
     NUMERIC,
     build,
     build1,
-    constant_value,
     convert_args,
     fmt_shape,
     not_differentiable,
@@ -280,27 +281,59 @@ def bias_add(value, bias, data_format=None, name: str | None = None) -> Tensor:
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = None,
             rate=None) -> Tensor:
-    """`x / keep_prob` where a uniform draw keeps the element, else 0 (a new mask each run)."""
-    if keep_prob is None:
-        if rate is None:
-            raise ValueError("dropout needs keep_prob (or rate)")
-        keep_prob = 1 - rate
+    """Each element 0 with probability `rate` (1 - keep_prob), else scaled by 1 / keep_prob.
+
+    Built as TensorFlow builds it, so a seeded dropout keeps TF's elements with TF's values:
+    `x * (1 / keep_prob)` (`x / (1 - rate)` for a tensor rate), one uniform draw u per element
+    of `noise_shape` and `where(u >= rate, scaled, 0)`. A new mask each run.
+    """
+    if keep_prob is not None and rate is not None:
+        raise ValueError("Cannot specify both 'rate' and 'keep_prob'.")
+    if keep_prob is not None:
+        try:  # a tensor keep_prob gives a `sub` outside the dropout scope, as in TF
+            rate = 1.0 - keep_prob
+        except TypeError:
+            raise ValueError("`keep_prob` must be a floating point number or Tensor. "
+                             f"Received: keep_prob={keep_prob}") from None
+    if rate is None:
+        raise ValueError("`rate` must be provided. Received: rate=None")
     with name_scope(name, "dropout", [x]):
+        is_number = isinstance(rate, numbers.Real)
+        if is_number and not 0 <= rate < 1:
+            raise ValueError("`rate` must be a scalar tensor or a float in the range [0, 1). "
+                             f"Received: rate={rate}")
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_floating:
-            raise ValueError(f"x has to be a floating point tensor since it's going to be scaled."
-                             f" Got a {x.dtype.name} tensor instead.")
-        value = keep_prob if isinstance(keep_prob, (int, float)) else None
-        if value is not None and not 0 < value <= 1:
-            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1],"
-                             f" got {keep_prob}")
-        keep = convert_to_tensor(keep_prob, dtype=x.dtype, name="keep_prob")
-        if constant_value(keep) is not None and float(constant_value(keep)) == 1.0:
+            raise ValueError("`x.dtype` must be a floating point tensor as `x` will be scaled. "
+                             f"Received: x_dtype={x.dtype.name}")
+        if is_number and rate == 0:
+            _rand.get_seed(seed)  # TF still takes its seed, so later op seeds do not shift
             return x
-        shape = _a.shape(x) if noise_shape is None else noise_shape
-        random = keep + _rand.random_uniform(shape, seed=seed, dtype=x.dtype)
-        mask = _m.floor(random)
-        return _m.div(x, keep) * mask
+        if is_number:
+            scaled = _m.multiply(x, convert_to_tensor(1 / (1 - rate), dtype=x.dtype))
+        else:
+            rate = convert_to_tensor(rate)
+            if rate.shape.ndims not in (None, 0):
+                raise ValueError(f"Shape {rate.shape} must have rank 0")
+            if rate.dtype.base_dtype is not x.dtype.base_dtype:
+                rate = _m.cast(rate, x.dtype, name="rate")
+            one = convert_to_tensor(1, dtype=x.dtype)
+            scaled = _m.realdiv(x, _m.subtract(one, rate))
+        shape = _noise_shape(x, noise_shape)
+        keep = _rand.random_uniform(shape, seed=seed, dtype=x.dtype) >= rate
+        out = _m.where_v2(keep, scaled, convert_to_tensor(0, dtype=x.dtype))
+        out.set_shape(x.shape)
+        return out
+
+
+def _noise_shape(x: Tensor, noise_shape):
+    """x's shape (a constant when known), or `noise_shape` with its None dims taken from x."""
+    if noise_shape is None:
+        return _a.shape(x)
+    dims = x.shape.dims
+    if not isinstance(noise_shape, Tensor) and dims is not None and len(dims) == len(noise_shape):
+        return [d if n is None and d is not None else n for n, d in zip(noise_shape, dims)]
+    return noise_shape
 
 
 __all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigmoid",

@@ -83,7 +83,9 @@ from flowlog.engine.math_ops import (
 )
 from flowlog.engine.nn_ops import sigmoid, tanh
 from flowlog.engine.random_ops import (
+                                      multinomial,
                                       random_normal,
+                                      random_shuffle,
                                       random_uniform,
                                       set_random_seed,
                                       truncated_normal,
@@ -117,9 +119,10 @@ __all__ = [
     "convert_to_tensor", "cos", "div", "divide", "equal", "exp", "expand_dims", "fill", "floor",
     "floordiv", "floormod", "gather", "gradients", "greater", "greater_equal", "group",
     "identity", "less", "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or",
-    "matmul", "maximum", "minimum", "mod", "mul", "multiply", "neg", "negative", "no_op",
+    "matmul", "maximum", "minimum", "mod", "mul", "multinomial", "multiply", "neg", "negative", "no_op",
     "not_equal", "one_hot", "ones", "ones_like", "pad", "placeholder", "placeholder_with_default",
-    "pow", "random_normal", "random_uniform", "range", "rank", "realdiv", "reciprocal",
+    "pow", "random_normal", "random_shuffle", "random_uniform", "range", "rank", "realdiv",
+    "reciprocal",
     "reduce_all", "reduce_any", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
     "reduce_sum", "reshape", "round", "rsqrt", "scalar_mul", "select", "set_random_seed", "shape",
     "sigmoid", "sign", "sin", "size", "slice", "slice_helper", "sqrt", "square",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 from flowlog.engine import errors
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
+from flowlog.engine.philox import PhiloxStream
 from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
 
 from flowlog.proto import step_stats_pb2
@@ -42,7 +43,7 @@ class Session:
         self.sess_str = target
         self._closed = False
         self._cells: dict[Operation, Cell] = {}
-        self._rngs: dict[Operation, np.random.Generator] = {}
+        self._rngs: dict[Operation, PhiloxStream] = {}
         self._plans: dict = {}
         self._traced: dict = {}
         self._version = -1
@@ -142,18 +143,16 @@ class Session:
             cell = self._cells[op] = Cell(op)
         return cell
 
-    def _rng(self, op: Operation) -> np.random.Generator:
-        """The random generator of op `op` in this session, seeded from (graph seed, op seed).
+    def _rng(self, op: Operation) -> PhiloxStream:
+        """The Philox stream of random op `op` in this session, keyed by its (seed, seed2).
 
-        Seeded ops give the same numbers in every session; unseeded ones fresh entropy.
+        As TF1: each session starts every op's stream afresh, so seeded ops repeat their
+        sequence in a new session; unseeded ops (0, 0) draw from fresh entropy.
         """
         rng = self._rngs.get(op)
         if rng is None:
             seed, seed2 = op.attrs.get("seed", 0) or 0, op.attrs.get("seed2", 0) or 0
-            if not seed and not seed2 and op.graph.seed is not None:
-                seed, seed2 = op.graph.seed, op._id
-            entropy = [int(seed), int(seed2)] if (seed or seed2) else None
-            rng = self._rngs[op] = np.random.default_rng(entropy)
+            rng = self._rngs[op] = PhiloxStream(int(seed), int(seed2))
         return rng
 
     # --- lifetime ------------------------------------------------------------------------

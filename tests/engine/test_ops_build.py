@@ -220,7 +220,8 @@ def test_group_and_control_dependencies_make_control_inputs(graph):
 
 def test_random_ops_record_tf1_seeds(graph):
     u = fl.random_uniform([2])
-    assert u.op.name == "random_uniform" and u.shape.as_list() == [2]
+    # TensorFlow returns the RandomUniform op itself for the default range [0, 1).
+    assert u.op.name == "random_uniform/RandomUniform" and u.shape.as_list() == [2]
     unseeded = graph.get_operation_by_name("random_uniform/RandomUniform")
     assert (unseeded.get_attr("seed"), unseeded.get_attr("seed2")) == (0, 0)
     fl.set_random_seed(7)
