@@ -55,6 +55,8 @@ def parse_query(body: object) -> dict:
     if not isinstance(body, dict):
         raise BadRequest(f"the request body must be a JSON object, got {type(body).__name__}")
     runs, tags = _names(body, "runs"), _names(body, "tags")
+    if not runs or not tags:
+        raise BadRequest(f"missing {'runs' if not runs else 'tags'}: a chart needs a run and a tag")
     # A run listed twice is fetched once: its first place is the one that counts.
     runs, tags = list(dict.fromkeys(runs)), list(dict.fromkeys(tags))
     width = _int(body, "width", 800)

@@ -70,15 +70,17 @@ def paths() -> dict:
     """The runs, scalar, histogram, image and text routes, by path."""
     return {
         "/data/runs": _get("Names of all runs, sorted", STRINGS, errors=()),
-        "/data/status": _get("Loading progress", _obj({
+        "/data/status": _get("Loading progress, and the tick of the newest scalar change", _obj({
             "loading": {"type": "boolean"}, "runs": INTEGER, "bytes_read": INTEGER,
-            "bytes_total": INTEGER, "reloads": INTEGER, "time": {"type": "number"}}), errors=()),
+            "bytes_total": INTEGER, "reloads": INTEGER, "time": {"type": "number"},
+            "scalars_clock": INTEGER}), errors=()),
         "/data/plugin/scalars/tags": _get("Scalar tags of every run", TAGS, errors=()),
         "/data/plugin/scalars/scalars": _get(
             "Every point of one scalar series, ascending step: [[wall_time, step, value]]",
             {"type": "array", "items": POINT},
             (RUN, TAG, _param("format", {"type": "string", "enum": ["json", "csv"]}, False,
-                              "csv answers text/csv with header `Wall time,Step,Value`"))),
+                              "csv answers text/csv with header `Wall time,Step,Value`")),
+            errors=(400, 404, 503)),
         "/data/series": _get(
             "One tag of several runs, downsampled to `width` buckets keeping first/last/min/max",
             _obj({"tag": STRING, "runs": _by_run(SERIES_RUN)}),
@@ -86,6 +88,8 @@ def paths() -> dict:
              _param("width", {"type": "integer", "minimum": 1, "maximum": 10000}, False),
              _param("min_step", {"type": "number"}, False),
              _param("max_step", {"type": "number"}, False))),
+        "/data/plugin/scalars/chart": _chart(),
+        "/data/plugin/scalars/export": _export(),
         "/data/plugin/histograms/tags": _get("Histogram tags of every run", TAGS, errors=()),
         "/data/plugin/histograms/histograms": _get(
             "[[wall_time, step, [[left, right, count], ...]]] of one histogram tag",
@@ -117,6 +121,42 @@ def paths() -> dict:
                 "metrics": {"type": "object", "additionalProperties": {
                     "anyOf": [NUMBER, {"type": "null"}]}}})}, errors=()),
     }
+
+
+RUNS = {**RUN, "schema": {"type": "array", "items": STRING}, "explode": True}
+TAGS_PARAM = {**TAG, "schema": {"type": "array", "items": STRING}, "explode": True}
+CHART_OPTIONS = (
+    _param("width", {"type": "integer", "minimum": 1, "maximum": 10000}, False, "pixels"),
+    _param("min_step", {"type": "number"}, False), _param("max_step", {"type": "number"}, False),
+    _param("since", INTEGER, False, "the `clock` of the answer the client holds"),
+    _param("known", INTEGER, False, "how many of the runs, first in order, it holds"),
+    _param("bucket", INTEGER, False, "the `bucket` of the answer it holds"))
+
+
+def _chart() -> dict:
+    """The chart route: GET with parameters, or POST the same as a JSON object."""
+    op = _get("The (run, tag) series of one chart, about one point per pixel (each bucket's "
+              "lowest and highest), only those changed since `since`; binary: u32 header "
+              "length, JSON header, then u32 step offsets, f32 wall-time offsets, f32 values",
+              {"type": "string", "format": "binary"}, (RUNS, TAGS_PARAM, *CHART_OPTIONS),
+              media="application/octet-stream")
+    post = {**op["get"], "parameters": [], "requestBody": {"content": {"application/json": {
+        "schema": _obj({"runs": STRINGS, "tags": STRINGS}, width=INTEGER, since=INTEGER,
+                       known=INTEGER, bucket=INTEGER, min_step={"type": "number"},
+                       max_step={"type": "number"})}}}}
+    return {**op, "post": post}
+
+
+def _export() -> dict:
+    """Every point of several runs and tags in one file (also as a POSTed form)."""
+    op = _get("Every point of the runs and tags: CSV `Run,Tag,Wall time,Step,Value` or JSON "
+              "{run: {tag: [[wall_time, step, value]]}}", {"type": "string"},
+              (RUNS, TAGS_PARAM, _param("format", {"type": "string", "enum": ["csv", "json"]},
+                                         False)),
+              media="*/*", errors=(400, 404, 503))
+    return {**op, "post": {**op["get"], "parameters": [], "requestBody": {"content": {
+        "application/x-www-form-urlencoded": {"schema": _obj(
+            {"run": STRINGS, "tag": STRINGS}, format=STRING)}}}}}
 
 
 GRAPH_VIEW = {"anyOf": [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 from flask import Blueprint, Response, request, stream_with_context
@@ -63,24 +62,33 @@ def scalars():
     return out
 
 
-@bp.route("/data/plugin/scalars/chart", methods=["POST"])
+@bp.route("/data/plugin/scalars/chart", methods=["GET", "POST"])
 def chart():
     """One chart's runs and tags, about one point per pixel, only what changed since `since`
-    (binary; the format is described above `charts.chart_data`)."""
-    body = request.get_json(silent=True)
+    (binary; the format is described above `charts.chart_data`). POST a JSON body, or GET with
+    `run` and `tag` repeated."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+    else:
+        body = {"runs": request.args.getlist("run"), "tags": request.args.getlist("tag"),
+                **{k: number(k, int) for k in ("width", "since", "known", "bucket")},
+                **{k: number(k, float) for k in ("min_step", "max_step")}}
     return Response(charts.chart_data(provider(), charts.parse_query(body)),
                     mimetype="application/octet-stream")
 
 
 @bp.route("/data/plugin/scalars/export", methods=["GET", "POST"])
 def export():
-    """Every point of the given runs and tags in one file: `runs` and `tags` are JSON lists
-    (form fields or query parameters), `format` csv or json."""
+    """Every point of the given runs and tags in one file: `run` and `tag` repeated (query or
+    form fields), `format` csv or json."""
     fields = request.values
     fmt = fields.get("format", "csv")
     if fmt not in charts.EXPORT_FORMATS:
         raise BadRequest(f"format must be one of {', '.join(charts.EXPORT_FORMATS)}, got {fmt!r}")
-    runs, tags = _json_list(fields, "runs"), _json_list(fields, "tags")
+    runs, tags = fields.getlist("run"), fields.getlist("tag")
+    for key, names in (("run", runs), ("tag", tags)):
+        if not names:
+            raise BadRequest(f"missing query parameter {key!r}")
     rows = charts.export_rows(provider(), runs, tags, fmt)
     first = next(rows)  # unknown runs fail here, as a 404, before the download starts
 
@@ -92,19 +100,6 @@ def export():
     return Response(stream_with_context(stream()), mimetype="text/csv" if fmt == "csv"
                     else "application/json",
                     headers={"Content-Disposition": f"attachment; filename=scalars.{fmt}"})
-
-
-def _json_list(fields, key: str) -> list[str]:
-    raw = fields.get(key)
-    if raw is None:
-        raise BadRequest(f"missing parameter {key!r}")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise BadRequest(f"{key} must be a JSON list of names, got {raw[:80]!r}") from None
-    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise BadRequest(f"{key} must be a JSON list of names, got {raw[:80]!r}")
-    return value
 
 
 def _points_json(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:

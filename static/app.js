@@ -406,9 +406,15 @@
     });
   }
 
+  // `fn` once the calls have paused for `ms`; `flowboard.pending` counts the calls waiting, so
+  // the page can tell when what was typed has been applied.
   function debounce(fn, ms) {
     let timer = null;
-    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+    return (...args) => {
+      if (timer === null) flowboard.pending += 1;
+      clearTimeout(timer);
+      timer = setTimeout(() => { timer = null; flowboard.pending -= 1; fn(...args); }, ms);
+    };
   }
 
   function bindInputs() {
@@ -467,6 +473,7 @@
     saveState, regex, debounce, renderRuns, groupedTags,
     runHparamsNames() { return [...new Set(Object.values(runHparams).flatMap((h) => Object.keys(h || {})))]; }, groupBox, groupOf, tagMatches, emptyState,
     views: {},
+    pending: 0,
     render() { const v = currentView(); if (v) v.render(); },
     refreshVisible() { const v = currentView(); if (v && v.refreshVisible) v.refreshVisible(); },
     cssVar(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); },

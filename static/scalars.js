@@ -11,7 +11,8 @@
   const cards = new Map();             // key -> card
   let layoutKey = "";
   let observer = null;
-  let redrawQueued = false;
+  let frameQueued = false, fetchQueued = false;
+  let gen = 0;                         // bumped by every change the charts must show
 
   function allTags() {
     const set = new Set();
@@ -185,20 +186,27 @@
 
   function draw(c) {
     if (!c.visible) { c.dirty = true; return; }
+    const now = gen;
+    const done = () => { c.doneGen = now; };
     const runs = runsWith(c);
     if (c.error) {
       c.host.classList.remove("loading");
       c.host.dataset.error = c.error;
+    } else {
+      delete c.host.dataset.error;
     }
     const ready = runs.filter((r) => c.data.has(r));
     if (!runs.length) {
       c.host.classList.remove("loading");
-      c.chart.update({ lines: [], x: { type: "linear", title: "" }, y: { type: "linear" }, height: chartHeight(c) });
+      c.chart.update({ lines: [], x: { type: "linear", title: "" }, y: { type: "linear" }, height: chartHeight(c) }).then(done);
       c.host.dataset.empty = "No selected run has this tag.";
       return;
     }
     delete c.host.dataset.empty;
-    if (!ready.length) return;  // the spinner stays until data arrives
+    if (!ready.length) {  // the spinner stays until data arrives
+      if (c.error) done();
+      return;
+    }
     c.host.classList.remove("loading");
     let unit = [1, 1, "seconds"];
     if (state.xaxis === "relative") {
@@ -217,7 +225,7 @@
     const xtitle = { step: "step", relative: "relative time (" + unit[2] + ")", wall: "" }[state.xaxis];
     c.chart.update({ lines, bands, outliers: state.outliers, height: chartHeight(c),
       x: { type: logx ? "log" : state.xaxis === "wall" ? "date" : "linear", title: xtitle },
-      y: { type: logy ? "log" : "linear" } });
+      y: { type: logy ? "log" : "linear" } }).then(done);
   }
 
   function chartHeight(c) { return c.node.classList.contains("enlarged") ? 560 : 260; }
@@ -264,17 +272,25 @@
   // Redraw the visible charts once per frame, however many inputs fired; `fetch` also asks for
   // runs they lack. Charts out of view are marked and drawn when scrolled to.
   function scheduleRedraw(fetch) {
-    redrawQueued = redrawQueued || (fetch ? "fetch" : "draw");
-    if (redrawQueued === true) return;
-    const mode = redrawQueued;
-    redrawQueued = true;
+    gen += 1;
+    fetchQueued = fetchQueued || fetch;
+    if (frameQueued) return;
+    frameQueued = true;
     requestAnimationFrame(() => {
-      redrawQueued = false;
+      frameQueued = false;
+      const f = fetchQueued;
+      fetchQueued = false;
       cards.forEach((c) => {
         if (!c.visible) { c.dirty = true; return; }
-        if (mode === "fetch") update(c); else draw(c);
+        if (f) update(c); else draw(c);
       });
     });
+  }
+
+  // Whether every chart in view shows the latest state (for tests and the benchmark).
+  function settled() {
+    if (frameQueued || fb.pending) return false;
+    return [...cards.values()].every((c) => !c.visible || c.node.offsetParent === null || c.doneGen === gen);
   }
 
   async function refresh(changed) {
@@ -292,10 +308,9 @@
   // -- downloads -------------------------------------------------------------------------
   // A form post, so the browser streams the file to disk however big it is.
   function postDownload(runs, tagList, format) {
+    const field = (name) => (value) => el("input", { type: "hidden", name, value });
     const form = el("form", { method: "post", action: "data/plugin/scalars/export", hidden: true },
-      el("input", { type: "hidden", name: "runs", value: JSON.stringify(runs) }),
-      el("input", { type: "hidden", name: "tags", value: JSON.stringify(tagList) }),
-      el("input", { type: "hidden", name: "format", value: format }));
+      runs.map(field("run")), tagList.map(field("tag")), field("format")(format));
     document.body.append(form);
     form.submit();
     form.remove();
@@ -411,7 +426,7 @@
     if (fb.views.scalars && state.tab === "scalars") render();
   }
 
-  fb.views.scalars = { render, refresh, refreshVisible, cards };
+  fb.views.scalars = { render, refresh, refreshVisible, cards, settled };
   document.addEventListener("DOMContentLoaded", bindSettings);
   document.addEventListener("flowboard:state", syncSettings);
 })();

@@ -113,6 +113,16 @@ def test_bad_chart_requests_are_a_400_naming_the_value(served, body, message):
     assert resp.status_code == 400 and message in resp.json["error"]
 
 
+def test_the_chart_route_answers_a_get_too(served):
+    client = served[0]
+    resp = client.get("/data/plugin/scalars/chart?tag=loss&width=50&run=" + "&run=".join(
+        r.replace("=", "%3D").replace(",", "%2C") for r in RUNS))
+    got = decode(resp.data)
+    assert sorted(s["run"] for s in got["header"]["series"]) == RUNS
+    bad = client.get("/data/plugin/scalars/chart?tag=loss&run=a&since=soon")
+    assert bad.status_code == 400 and bad.json["error"] == "since must be an integer, got 'soon'"
+
+
 def test_repeated_runs_are_counted_once(served):
     client = served[0]
     got = ask(client, runs=[RUNS[0]] * 5000, tags=["loss"], width=100)
@@ -137,7 +147,7 @@ def test_full_series_route_answers_304_while_unchanged(served):
 def test_export_holds_every_point_of_the_selected_runs_and_tags(served):
     client, provider, _ = served
     resp = client.post("/data/plugin/scalars/export", data={
-        "runs": json.dumps(RUNS[:2]), "tags": json.dumps(["loss", "lr"]), "format": "csv"})
+        "run": RUNS[:2], "tag": ["loss", "lr"], "format": "csv"})
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     assert rows[0] == ["Run", "Tag", "Wall time", "Step", "Value"]
@@ -147,14 +157,14 @@ def test_export_holds_every_point_of_the_selected_runs_and_tags(served):
     assert [(float(w), int(s), float(v)) for _, _, w, s, v in mine] == list(
         zip(wall.tolist(), step.tolist(), value.tolist()))
     as_json = client.get("/data/plugin/scalars/export", query_string={
-        "runs": json.dumps(RUNS), "tags": json.dumps(["lr"]), "format": "json"}).json
+        "run": RUNS, "tag": ["lr"], "format": "json"}).json
     assert sorted(as_json) == RUNS and as_json[RUNS[0]]["lr"][5][1:] == [5, 0.0010000000474974513]
 
 
 @pytest.mark.parametrize("query, status, message", [
-    ({"runs": "[1]", "tags": "[]"}, 400, "runs must be a JSON list of names"),
-    ({"runs": '["x"]', "tags": '["loss"]'}, 404, "unknown run 'x'"),
-    ({"runs": "[]", "tags": "[]", "format": "xlsx"}, 400, "format must be one of csv, json"),
+    ({"tag": "loss"}, 400, "missing query parameter 'run'"),
+    ({"run": "x", "tag": "loss"}, 404, "unknown run 'x'"),
+    ({"run": "x", "tag": "loss", "format": "xlsx"}, 400, "format must be one of csv, json"),
 ])
 def test_bad_exports_name_the_value(served, query, status, message):
     resp = served[0].get("/data/plugin/scalars/export", query_string=query)

@@ -1,0 +1,351 @@
+"""A 1 000-run sweep in the browser: flowboard and TensorBoard on the same logdir.
+
+Usage: python benchmarks/sweep.py [--runs 1000] [--steps 2000] [--logdir DIR] [--skip-tensorboard]
+
+Writes RUNS x 4 tags x STEPS scalars with tensorboardX (runs named `lr=0.01,seed=3`; reused when
+already there), starts each server, waits until it has loaded everything, then drives headless
+Chromium through Playwright and prints:
+- navigation -> every chart in view drawn;
+- the time for the page to show each of: untick one run, tick all, move smoothing, toggle log
+  scale, type a run filter, switch tab and back;
+- bytes of series data sent during 30 s idle with nothing new, and with one run appending;
+- the server's RSS.
+flowboard's page says when its charts are drawn (`flowboard.views.scalars.settled()`);
+TensorBoard's has reacted once no request, long task or slow frame has happened for QUIET ms
+(timed to the last of them).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweep_logdir import run_names, write_sweep
+
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 900}
+QUIET = 300  # ms without DOM changes or requests that count as "done" on TensorBoard's page
+TIMEOUT = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_http(url: str, ready, timeout: float = 900) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                if ready(r.read()):
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} not ready after {timeout} s")
+
+
+class Traffic:
+    """Bytes of series data the page received, counted from the browser's network events."""
+
+    def __init__(self, page, match):
+        self.bytes = 0
+        self.requests = 0
+        self.match = match
+        page.on("requestfinished", self._done)
+
+    def _done(self, request):
+        if self.match(request.url):
+            self.requests += 1
+            with contextlib.suppress(Exception):  # a request cut short has no sizes
+                self.bytes += request.sizes()["responseBodySize"]
+
+    def during(self, page, seconds: float) -> tuple[int, int]:
+        b0, r0 = self.bytes, self.requests
+        end = time.time() + seconds
+        while time.time() < end:
+            page.wait_for_timeout(500)
+        return self.bytes - b0, self.requests - r0
+
+
+# In flowboard's page: run `action`, then wait until every chart in view shows the result.
+FLOWBOARD_TIMED = """async (action) => {
+    const settled = () => flowboard.views.scalars.settled();
+    const frame = () => new Promise(requestAnimationFrame);
+    const t0 = performance.now();
+    await (new Function("return (" + action + ")()"))();
+    await frame();
+    while (!settled()) await frame();
+    await frame();  // painted
+    return performance.now() - t0;
+}"""
+
+# TensorBoard's page has no "drawn" signal and draws inside shadow DOM, so it is watched from
+# outside: requests in flight, long tasks (> 50 ms) and slow frames. The page has reacted once
+# none of these has happened for QUIET ms; the time of the last one is the time it took.
+BUSY_TRACKER = """(() => {
+    const b = window.__busy = {last: performance.now(), inflight: 0};
+    const seen = (t) => { b.last = Math.max(b.last, t === undefined ? performance.now() : t); };
+    const fetch0 = window.fetch;
+    window.fetch = function (...a) { b.inflight++; seen();
+        return fetch0.apply(this, a).finally(() => { b.inflight--; seen(); }); };
+    const send0 = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (...a) { b.inflight++; seen();
+        this.addEventListener("loadend", () => { b.inflight--; seen(); }); return send0.apply(this, a); };
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => seen(e.startTime + e.duration)))
+        .observe({entryTypes: ["longtask"]});
+    let prev = performance.now();
+    const frame = (t) => { if (t - prev > 50) seen(t); prev = t; requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+})()"""
+
+WAIT_QUIET = """async ([t0, quiet, timeout]) => {
+    const b = window.__busy;
+    while ((b.inflight > 0 || performance.now() - b.last < quiet) && performance.now() - t0 < timeout)
+        await new Promise(r => setTimeout(r, 20));
+    return performance.now() - t0 > timeout ? null : b.last - t0;
+}"""
+
+
+def tensorboard_timed(page, action) -> float | None:
+    """Seconds until TensorBoard's page goes quiet after `action(page)`; None past TIMEOUT."""
+    t0 = page.evaluate("performance.now()")
+    action(page)
+    ms = page.evaluate(WAIT_QUIET, [t0, QUIET, TIMEOUT])
+    return None if ms is None else ms / 1000
+
+
+def flowboard_actions(first_run: str) -> list[tuple[str, str]]:
+    return [
+        ("untick one run", f"""() => document.querySelector('#run-list input[data-run="{first_run}"]').click()"""),
+        ("tick all", """() => document.getElementById('runs-all').click()"""),
+        ("move smoothing", """() => { const s = document.getElementById('smoothing'); s.value = '0.85';
+            s.dispatchEvent(new Event('input')); }"""),
+        ("toggle log scale", """() => document.getElementById('logy').click()"""),
+        ("type a run filter", """() => { const f = document.getElementById('run-filter'); f.value = 'lr=0.01,';
+            f.dispatchEvent(new Event('input')); }"""),
+        ("switch tab and back", """async () => {
+            document.querySelector('.tabs button[data-tab="histograms"]').click();
+            await new Promise(requestAnimationFrame); await new Promise(requestAnimationFrame);
+            document.querySelector('.tabs button[data-tab="scalars"]').click(); }"""),
+    ]
+
+
+def bench_flowboard(logdir: Path, runs: int, appender) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "flowlog.dashboard", "--logdir", str(logdir),
+                             "--port", str(port), "--reload-interval", "5"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {}
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        t0 = time.time()
+        wait_http(base + "data/status", lambda b: b'"loading":false' in b)
+        out["load"] = time.time() - t0
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            traffic = Traffic(page, lambda u: "/data/plugin/scalars/chart" in u
+                              or "/data/series" in u or "/scalars/scalars" in u)
+            t0 = time.time()
+            page.goto(base)
+            page.wait_for_function("""() => window.flowboard && flowboard.views.scalars
+                && flowboard.state.loaded && document.querySelector('#tab-scalars .card')
+                && flowboard.views.scalars.settled()""", timeout=TIMEOUT, polling="raf")
+            out["first charts"] = time.time() - t0
+            out["first bytes"] = traffic.bytes
+            first = min(run_names(runs))
+            for name, action in flowboard_actions(first):
+                out[name] = page.evaluate(FLOWBOARD_TIMED, action) / 1000
+            page.evaluate("""() => { const f = document.getElementById('run-filter'); f.value = '';
+                f.dispatchEvent(new Event('input')); }""")
+            page.wait_for_timeout(1500)
+            page.wait_for_function("() => flowboard.views.scalars.settled()", timeout=TIMEOUT)
+            page.wait_for_timeout(6000)  # one refresh cycle, so idle starts settled
+            out["idle"] = traffic.during(page, 30)
+            with appender():
+                out["appending"] = traffic.during(page, 30)
+            out["rss"] = rss_mb(proc.pid)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
+def tensorboard_actions() -> list[tuple[str, object]]:
+    """The same steps on TensorBoard 2.21's scalars dashboard (it ticks no run of a sweep this
+    big, so "tick all" comes first; log scale is per chart there: the first chart's toggle)."""
+    def fill(sel, value):
+        return lambda page: page.locator(sel).first.fill(value)
+
+    return [
+        ("tick all", lambda page: page.locator("paper-button", has_text="Toggle all runs").click()),
+        ("untick one run", lambda page: page.locator("tf-multi-checkbox paper-checkbox").first.click()),
+        ("move smoothing", fill("input[type=number]", "0.85")),
+        ("toggle log scale", lambda page: page.locator('paper-icon-button[icon="line-weight"]')
+         .first.click()),
+        ("type a run filter", fill("tf-multi-checkbox paper-input input", "lr=0.01,")),
+        ("switch tab and back", lambda page: (
+            page.locator(".mat-mdc-tab, .mat-tab-label, [role=tab]", has_text="Time Series").first.click(),
+            page.wait_for_timeout(50),
+            page.locator(".mat-mdc-tab, .mat-tab-label, [role=tab]", has_text="Scalars").first.click())),
+    ]
+
+
+def bench_tensorboard(logdir: Path, runs: int, steps: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "tensorboard"), "--logdir", str(logdir), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {}
+    try:
+        base = f"http://localhost:{port}/"
+        t0 = time.time()
+        # Loaded once every run lists its tags and the last run's last tag has every point.
+        last = max(run_names(runs))
+        wait_http(base + "data/plugin/scalars/tags", lambda b: b.count(b'"lr"') >= runs)
+        wait_http(base + "data/plugin/scalars/scalars?tag=lr&run=" + urllib.parse.quote(last),
+                  lambda b: b.count(b"[") > steps)
+        out["load"] = time.time() - t0
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            page.add_init_script(BUSY_TRACKER)
+            traffic = Traffic(page, lambda u: "/data/plugin/scalars/scalars" in u
+                              or "timeSeries" in u)
+            t0 = time.time()
+            page.goto(base + "#scalars")
+            page.wait_for_selector("vz-line-chart2", timeout=TIMEOUT)
+            ms = page.evaluate(WAIT_QUIET, [0, QUIET, TIMEOUT])
+            out["first charts"] = ms / 1000 if ms is not None else None
+            out["first bytes"] = traffic.bytes
+            for name, action in tensorboard_actions():
+                try:
+                    out[name] = tensorboard_timed(page, action)
+                except Exception as e:  # noqa: BLE001 (a control this version lacks)
+                    out[name] = f"n/a ({str(e).splitlines()[0][:40]})"
+            out["idle"] = traffic.during(page, 30)
+            out["rss"] = rss_mb(proc.pid) + sum(rss_mb(int(c)) for c in _children(proc.pid))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+class Appender:
+    """A tensorboardX writer adding a point to one run every 100 ms while in use."""
+
+    def __init__(self, logdir: Path, run: str):
+        self.path = logdir / run
+        self.stop = threading.Event()
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        from tensorboardX import SummaryWriter
+
+        self.writer = SummaryWriter(str(self.path), flush_secs=1)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        step = 100_000
+        while not self.stop.wait(0.1):
+            step += 1
+            self.writer.add_scalar("train/loss", 0.1, step)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.writer.close()
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "> 60 s"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, tuple):
+        return f"{v[0]:,} B in {v[1]} requests"
+    return f"{v * 1000:.0f} ms" if v < 10 else f"{v:.1f} s"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--logdir", type=Path)
+    ap.add_argument("--skip-tensorboard", action="store_true")
+    args = ap.parse_args()
+    logdir = args.logdir or Path(tempfile.gettempdir()) / f"flowlog-sweep-{args.runs}x{args.steps}"
+    t0 = time.time()
+    write_sweep(logdir, args.runs, args.steps, procs=os.cpu_count() or 2)
+    print(f"logdir {logdir}: {args.runs} runs x 4 tags x {args.steps} steps (tensorboardX), "
+          f"ready in {time.time() - t0:.0f} s", flush=True)
+    appender = Appender(logdir, run_names(args.runs)[3])
+    fb = bench_flowboard(logdir, args.runs, appender)
+    tb = {} if args.skip_tensorboard else bench_tensorboard(logdir, args.runs, args.steps)
+    rows = [("server loaded the logdir", "load", None),
+            ("navigation -> charts in view drawn", "first charts", "<= 3 s"),
+            ("series bytes for the first charts", "first bytes", None),
+            *[(f"{name}", name, "<= 300 ms") for name, _ in flowboard_actions("x")],
+            ("series bytes, 30 s idle, nothing new", "idle", "0 B"),
+            ("series bytes, 30 s, one run appending", "appending", None),
+            ("server RSS", "rss", "<= 400 MB")]
+    print(f"\n{'':42} {'flowboard':>26} {'TensorBoard 2.21':>30}   target")
+    for label, key, target in rows:
+        a = fb.get(key)
+        b = tb.get(key, "—") if tb else "skipped"
+        if key == "rss":
+            a = f"{a:.0f} MB"
+            b = f"{b:.0f} MB" if isinstance(b, float) else b
+        elif key in ("first bytes",):
+            a = f"{a:,} B"
+            b = f"{b:,} B" if isinstance(b, int) else b
+        elif key == "load":
+            a, b = f"{a:.1f} s", (f"{b:.1f} s" if isinstance(b, float) else b)
+        else:
+            a, b = fmt(a), (fmt(b) if b not in ("—", "skipped") else b)
+        print(f"{label:42} {a:>26} {b:>30}   {target or ''}")
+
+
+if __name__ == "__main__":
+    main()
