@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from flowlog.storage import filesystem, is_url
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -53,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         procs = start_demo(logdir)
     elif not args.logdir:
         parser.error("--logdir is required (or use --demo)")
+    elif is_url(args.logdir):
+        logdir = args.logdir  # any fsspec URL; its filesystem is checked when listed
+        try:
+            filesystem(logdir)
+        except (ImportError, ValueError) as e:
+            parser.error(str(e))
     elif not os.path.isdir(args.logdir):
         parser.error(f"logdir {args.logdir!r} does not exist or is not a directory")
     else:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from flowlog.events import find_runs
+from flowlog.storage import is_url, list_runs, local
 from flowlog.wire import fields
 
 from .errors import BadRequest, NotFound
@@ -32,7 +32,8 @@ class DataProvider:
 
     def __init__(self, logdir: str | os.PathLike, reload_interval: float = 5,
                  workers: int = LOADERS):
-        self.logdir = os.path.abspath(os.fspath(logdir))
+        logdir = os.fspath(logdir)
+        self.logdir = logdir if is_url(logdir) else os.path.abspath(local(logdir))
         self.reload_interval = reload_interval
         self._runs: dict[str, Run] = {}
         self._workers = workers
@@ -90,10 +91,13 @@ class DataProvider:
             self._loaded.set()
 
     def _discover(self) -> None:
-        found = find_runs(self.logdir, self._unreadable)
-        for name, path in found.items():
+        """List the whole logdir once (one listing, not one per run) and hand each run its
+        files."""
+        found = list_runs(self.logdir, self._unreadable)
+        for name, files in found.items():
             if name not in self._runs:
-                self._runs[name] = Run(name, path)
+                self._runs[name] = Run(name, files.directory)
+            self._runs[name].listed(files)
         for name in set(self._runs) - set(found):  # deleted since
             del self._runs[name]
 

@@ -10,9 +10,10 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from flowlog.decoder import Decoded, EventDecoder
-from flowlog.events import decode_tensor, event_files, plugin_of
+from flowlog.events import decode_tensor, plugin_of
 from flowlog.proto import event_pb2, plugins_pb2
 from flowlog.records import RecordReader, open_regular
+from flowlog.storage import FileInfo, RunFiles, is_url
 
 from .series import NEVER, ScalarSeries
 
@@ -53,6 +54,7 @@ class Run:
         self.bytes_read = 0
         self._lock = threading.Lock()  # one load at a time
         self._odd: set[str] = set()  # non-regular entries already warned about
+        self._listing: list[FileInfo] = []
         self.scalars: dict[str, ScalarSeries] = {}
         self._clear()
 
@@ -77,27 +79,19 @@ class Run:
         """tag -> plugin, from the metadata of each tag's first value."""
         return self.decoder.plugins
 
-    def files(self) -> list[tuple[tuple[int, int], str, int]]:
-        """(identity, path, size) of the run's event files, oldest first."""
-        entries, odd = event_files(self.path)
-        for path in set(odd) - self._odd:
+    def listed(self, found: RunFiles) -> None:
+        """The run's event files as the latest listing of the logdir found them."""
+        for path in set(found.odd) - self._odd:
             log.warning("skipping %s: not a regular file", path)
-        self._odd = set(odd)
-        out = []
-        for e in entries:
-            try:
-                st = e.stat()
-            except OSError:
-                continue
-            out.append(((st.st_dev, st.st_ino), e.path, st.st_size))
-        return out
+        self._odd = set(found.odd)
+        self._listing = found.files
 
     def pending_bytes(self) -> int:
         """Bytes written to the run's files but not read yet."""
         total = 0
-        for key, _, size in self.files():
-            known = self._files.get(key)
-            total += max(size - (known.reader.offset if known else 0), 0)
+        for f in self._listing:
+            known = self._files.get(f.key)
+            total += max(f.size - (known.reader.offset if known else 0), 0)
         return total
 
     def load(self) -> None:
@@ -107,35 +101,39 @@ class Run:
         makes the run read all its files again, so no stale point survives.
         """
         with self._lock:
-            files = self.files()
-            if any(self._rewritten(key, path, size) for key, path, size in files):
+            files = self._listing
+            if any(self._rewritten(f) for f in files):
                 log.warning("%s: an event file was rewritten; reading the run again", self.path)
                 self._clear()
-            for key in set(self._files) - {key for key, _, _ in files}:
+            for key in set(self._files) - {f.key for f in files}:
                 del self._files[key]  # deleted
-            for key, path, _ in files:
-                known = self._files.setdefault(key, _File(RecordReader(path)))
-                known.reader.path = path
+            for f in files:
+                known = self._files.setdefault(f.key, _File(RecordReader(f.path)))
+                known.reader.path = f.path
+                if known.reader.offset >= f.size and known.mark:
+                    continue  # nothing new: no request, not even an open
                 try:
                     self._read_file(known)
                 except OSError as e:
-                    log.warning("cannot read %s: %s", path, e)
+                    log.warning("cannot read %s: %s", f.path, e)
                 except Exception as e:  # noqa: BLE001 (one bad file must not stop the rest)
-                    log.warning("skipping the rest of %s: %s: %s", path, type(e).__name__, e)
+                    log.warning("skipping the rest of %s: %s: %s", f.path, type(e).__name__, e)
             for tag in [t for t, s in self.scalars.items() if not len(s)]:
                 del self.scalars[tag]
 
-    def _rewritten(self, key: tuple[int, int], path: str, size: int) -> bool:
-        known = self._files.get(key)
+    def _rewritten(self, f: FileInfo) -> bool:
+        known = self._files.get(f.key)
         if known is None or not known.mark:
             return False
         offset = known.reader.offset
-        if size < offset:
+        if f.size < offset:
             return True
+        if is_url(f.path):  # objects are not rewritten in place: a new one is a new name
+            return False
         try:
-            with open_regular(path) as f:
-                f.seek(offset - len(known.mark))
-                return f.read(len(known.mark)) != known.mark
+            with open_regular(f.path) as file:
+                file.seek(offset - len(known.mark))
+                return file.read(len(known.mark)) != known.mark
         except OSError:
             return False
 
@@ -149,7 +147,9 @@ class Run:
         self.damaged_records += self.decoder.bad_events - bad
         if reader.skipped_bytes and reader.corrupt_records > damaged:
             log.warning("%s: skipped %d damaged bytes", reader.path, reader.skipped_bytes)
-        if reader.offset >= 8 and reader.offset != start:
+        if is_url(reader.path):
+            known.mark = b"read"
+        elif reader.offset >= 8 and reader.offset != start:
             with open_regular(reader.path) as f:
                 f.seek(reader.offset - 8)
                 known.mark = f.read(8)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -11,7 +11,6 @@ from google.protobuf.message import DecodeError
 from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from flowlog.records import RecordReader
 
-EVENT_FILE_MARK = "tfevents"
 # The most elements a tensor stored as one repeated value may expand to (TensorFlow writes a
 # tensor whose elements are all equal as one value; a damaged shape could claim 2**60).
 MAX_FILL = 1 << 24
@@ -33,49 +32,6 @@ _NUMPY = {
     types_pb2.DT_UINT64: (np.uint64, "uint64_val"),
     types_pb2.DT_BOOL: (np.bool_, "bool_val"),
 }
-
-
-def is_event_file(path: str | os.PathLike) -> bool:
-    """True for a file named like an event file (`events.out.tfevents.*`)."""
-    return EVENT_FILE_MARK in os.path.basename(path)
-
-
-def event_files(directory: str | os.PathLike) -> tuple[list[os.DirEntry], list[str]]:
-    """The event files directly in `directory`, sorted by name (so by creation time: the
-    name holds the creation second), and the paths of entries named like event files that
-    are not regular files (FIFOs, devices, directories), which must never be opened."""
-    try:
-        entries = [e for e in os.scandir(directory) if is_event_file(e.name)]
-    except OSError:
-        return [], []
-    files, odd = [], []
-    for e in sorted(entries, key=lambda e: e.name):
-        try:
-            regular = e.is_file()
-        except OSError:
-            regular = False
-        (files if regular else odd).append(e)
-    return files, [e.path for e in odd]
-
-
-def find_runs(logdir: str | os.PathLike,
-              on_error: Callable[[OSError], None] | None = None) -> dict[str, str]:
-    """Every directory under `logdir` that directly holds event files, as {run: path}.
-
-    Runs are named by their path relative to `logdir` with "/" separators, "." for `logdir`
-    itself, and come sorted the way the walk meets them (parents before children). A name
-    that is not valid UTF-8 shows its odd bytes as `\\xNN`, so that it can be written in a
-    URL and looked up again. Directories that cannot be listed are passed to `on_error`.
-    """
-    root = os.fspath(logdir)
-    runs: dict[str, str] = {}
-    for directory, subdirs, files in os.walk(root, onerror=on_error):
-        subdirs.sort()
-        if any(is_event_file(f) for f in files):
-            rel = os.path.relpath(directory, root)
-            name = "." if rel == "." else rel.replace(os.sep, "/")
-            runs[os.fsencode(name).decode("utf-8", "backslashreplace")] = directory
-    return runs
 
 
 def decode_tensor(t: tensor_pb2.TensorProto) -> np.ndarray:
@@ -158,8 +114,9 @@ class EventFileReader:
     in `bad_events`.
     """
 
-    def __init__(self, path: str | os.PathLike, offset: int = 0):
-        self.records = RecordReader(path, offset)
+    def __init__(self, path: str | os.PathLike, offset: int = 0,
+                 storage_options: dict | None = None):
+        self.records = RecordReader(path, offset, storage_options=storage_options)
         self.bad_events = 0
 
     @property

@@ -9,30 +9,31 @@ from collections.abc import Iterator
 import numpy as np
 
 from flowlog.decoder import EventDecoder
-from flowlog.events import EventFileReader, event_files, find_runs
+from flowlog.events import EventFileReader
 from flowlog.proto import event_pb2
 from flowlog.records import RecordReader
+from flowlog.storage import filesystem, is_url, list_runs, local
 
 Series = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def run_files(logdir: str | os.PathLike) -> dict[str, list[str]]:
-    """Every run under `logdir` with its event files: `{run: [path, ...]}`, oldest first.
+def run_files(logdir: str | os.PathLike, storage_options: dict | None = None
+              ) -> dict[str, list[str]]:
+    """Every run under `logdir` (a path or URL) with its event files: `{run: [path, ...]}`,
+    oldest first.
 
     Entries named like event files that are not regular files (a FIFO would block a reader
     forever), and directories that cannot be listed, are skipped with a warning.
     """
-    out = {}
-
     def unreadable(e: OSError) -> None:
         warnings.warn(f"{e.filename}: skipped: cannot list it ({e.strerror})", stacklevel=4)
 
-    for run, directory in find_runs(logdir, unreadable).items():
-        files, odd = event_files(directory)
-        for path in odd:
+    out = {}
+    for run, found in list_runs(logdir, unreadable, storage_options).items():
+        for path in found.odd:
             warnings.warn(f"{path}: skipped: not a regular file", stacklevel=3)
-        if files:
-            out[run] = [e.path for e in files]
+        if found.files:
+            out[run] = [f.path for f in found.files]
     return out
 
 
@@ -45,21 +46,24 @@ def _warn_damage(path: str, records: RecordReader, bad_events: int = 0) -> None:
         )
 
 
-def read_events(path: str | os.PathLike) -> Iterator[event_pb2.Event]:
+def read_events(path: str | os.PathLike, storage_options: dict | None = None
+                ) -> Iterator[event_pb2.Event]:
     """Yield the `Event`s of an event file, or of every event file under a directory.
 
-    Files are read in order (runs sorted by path, files by name), each from start to end.
-    Damaged records are skipped with a warning; every intact record is yielded.
+    `path` is a local path or any fsspec URL (`s3://bucket/logs`, ...; `storage_options` go
+    to its filesystem). Files are read in order (runs sorted by path, files by name), each
+    from start to end. Damaged records are skipped with a warning; every intact record is
+    yielded.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        files = [f for run_files_ in run_files(path).values() for f in run_files_]
-    elif os.path.lexists(path):
+    if _is_dir(path, storage_options):
+        files = [f for fs in run_files(path, storage_options).values() for f in fs]
+    elif is_url(path) or os.path.lexists(local(path)):
         files = [path]
     else:
         raise FileNotFoundError(f"no such event file or directory: {path!r}")
     for file in files:
-        reader = EventFileReader(file)
+        reader = EventFileReader(file, storage_options=storage_options)
         try:
             yield from reader.read()
         except OSError as e:  # unreadable, not a regular file, or removed meanwhile
@@ -68,8 +72,19 @@ def read_events(path: str | os.PathLike) -> Iterator[event_pb2.Event]:
         _warn_damage(file, reader.records, reader.bad_events)
 
 
-def read_scalars(logdir: str | os.PathLike) -> dict[str, dict[str, Series]]:
+def _is_dir(path: str, storage_options: dict | None) -> bool:
+    if not is_url(path):
+        return os.path.isdir(local(path))
+    fs, inner = filesystem(path, storage_options)
+    return fs.isdir(inner)
+
+
+def read_scalars(logdir: str | os.PathLike, storage_options: dict | None = None
+                 ) -> dict[str, dict[str, Series]]:
     """All scalars under `logdir`: `{run: {tag: (steps, wall_times, values)}}` as NumPy arrays.
+
+    `logdir` is a local path or any fsspec URL (`s3://bucket/logs`, ...; `storage_options`
+    go to its filesystem).
 
     Runs are the directories holding event files ("." for `logdir` itself). Both old-style
     `simple_value` scalars and tensor scalars of the scalars plugin (TF2, Keras,
@@ -77,14 +92,15 @@ def read_scalars(logdir: str | os.PathLike) -> dict[str, dict[str, Series]]:
     name, records as written): they are not sorted by step, and a step written twice
     appears twice.
     """
-    if not os.path.isdir(logdir):
-        raise FileNotFoundError(f"read_scalars expects a log directory, got {os.fspath(logdir)!r}")
+    logdir = os.fspath(logdir)
+    if not _is_dir(logdir, storage_options):
+        raise FileNotFoundError(f"read_scalars expects a log directory, got {logdir!r}")
     result = {}
-    for run, files in run_files(logdir).items():
+    for run, files in run_files(logdir, storage_options).items():
         decoder = EventDecoder()
         parts: dict[str, list] = {}
         for path in files:
-            records = RecordReader(path)
+            records = RecordReader(path, storage_options=storage_options)
             bad_before = decoder.bad_events
             try:
                 for chunk in records.read_chunks():

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import stat
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import google_crc32c
 import numpy as np
+
+from flowlog import storage
 
 # Record layout (TFRecord, as TensorFlow writes event files), all integers little-endian:
 #
@@ -71,10 +74,11 @@ class RecordReader:
     Only regular files are read: anything else raises `NotRegularFile` without blocking.
     """
 
-    path: str | os.PathLike
+    path: str | os.PathLike  # a local path or an fsspec URL (see `flowlog.storage`)
     offset: int = 0
     corrupt_records: int = 0
     skipped_bytes: int = 0
+    storage_options: dict | None = field(default=None, repr=False)
     # True while scanning through a damaged region, so that it is counted once.
     _resyncing: bool = False
 
@@ -94,8 +98,8 @@ class RecordReader:
         return self._chunks()
 
     def _chunks(self) -> Iterator[tuple[bytes, int, np.ndarray, np.ndarray]]:
-        with open_regular(self.path) as f:
-            size = os.fstat(f.fileno()).st_size
+        with storage.opener(os.fspath(self.path), self.storage_options)() as f:
+            size = _size(f)
             if size < self.offset:  # the file was truncated or replaced: start over
                 self.offset = 0
                 self._resyncing = False
@@ -153,6 +157,14 @@ class RecordReader:
             self.corrupt_records += 1
             self._resyncing = True
         self.skipped_bytes += nbytes
+
+
+def _size(f) -> int:
+    """The size of an open file: a local one's, or an fsspec object's."""
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return int(f.size)
 
 
 def open_regular(path: str | os.PathLike):
@@ -368,7 +380,7 @@ class _IntactMap:
         arr = np.frombuffer(buf, dtype=np.uint8)
         length = _windows(arr, 8)[cand].copy().view("<u8").ravel() if len(cand) else _EMPTY
         room = len(buf) - cand - HEADER_SIZE - FOOTER_SIZE  # data bytes the chunk has
-        complete = length <= np.maximum(room, 0).astype(np.uint64)
+        complete = (room >= 0) & (length <= np.maximum(room, 0).astype(np.uint64))
         begin = cand[complete] + HEADER_SIZE
         size = length[complete].astype(np.int64)
         stored = _windows(arr, FOOTER_SIZE)[begin + size].copy().view("<u4").ravel()
