@@ -239,7 +239,7 @@ class DataProvider:
                 metrics[key] = _last_value(name, group, tag, runs, below.get(name, ()))
             # The experiment lists the hparams in the order they were logged; the session's map
             # of values has no order of its own (protobuf's differs from one process to the next).
-            names = getattr(experiment, "hparam_names", None) or ()
+            names = (experiment.hparam_names if experiment else None) or ()
             out.append({"run": name, "hparams": _ordered(values, names), "metrics": metrics})
         return out
 

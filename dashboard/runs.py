@@ -72,6 +72,7 @@ class Run:
         self.run_metadata: dict[str, bytes] = {}
         self.hparams: dict | None = None  # name -> str, bool or float, from session_start_info
         self.hparam_metrics: list[tuple[str, str]] | None = None  # (group, tag) of experiment
+        self.hparam_names: list[str] | None = None  # the experiment's hparams, in logged order
         self._hparams_wall = self._metrics_wall = -np.inf  # the newest of each is kept
 
     @property
@@ -227,6 +228,7 @@ class Run:
                             for name, value in data.session_start_info.hparams.items()}
         elif kind == "experiment" and wall >= self._metrics_wall:
             self._metrics_wall = wall
+            self.hparam_names = [h.name for h in data.experiment.hparam_infos]
             self.hparam_metrics = [(m.name.group, m.name.tag)
                                    for m in data.experiment.metric_infos]
 
