@@ -429,7 +429,9 @@ class Graph:
 
     def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
         """Resolve a Tensor, Operation, Variable or name ('op' / 'op:0') to a graph element."""
-        if hasattr(obj, "_as_graph_tensor") and not isinstance(obj, Tensor):
+        if hasattr(obj, "_as_graph_element") and not isinstance(obj, Tensor):
+            obj = obj._as_graph_element() if allow_tensor else obj.op
+        elif hasattr(obj, "_as_graph_tensor") and not isinstance(obj, Tensor):
             obj = obj._as_graph_tensor() if allow_tensor else obj.op
         if isinstance(obj, str):
             if ":" in obj and allow_tensor:

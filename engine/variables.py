@@ -180,6 +180,12 @@ class Variable(OperatorsMixin):
     def _as_graph_tensor(self) -> Tensor:
         return self._snapshot
 
+    def _as_graph_element(self) -> Tensor:
+        # Fetching a variable fetches its ref, as TF1 does: the value after the run's updates
+        # (`sess.run([train_op, w])` shows w as train_op left it), while ops in the graph read
+        # `<name>/read` and so see the value before an update that depends on them.
+        return self._variable
+
     def _ref(self) -> Tensor:
         return self._variable
 
