@@ -40,7 +40,8 @@ def test_table_shows_each_run_with_hparams_and_its_values(page, server):
     assert "plain" not in runs and "odd" in runs
     headers = page.locator("#tab-hparams thead th").all_inner_texts()
     # metrics in the order add_hparams logged them; hparams as the server lists them
-    assert [h.strip() for h in headers] == ["Run", "batch_size", "lr", "optimizer",
+    # hparams in the order add_hparams logged them (lr, batch_size, optimizer), metrics after
+    assert [h.strip() for h in headers] == ["Run", "lr", "batch_size", "optimizer",
                                             "hparam/loss", "hparam/accuracy"]
     row = page.locator('#tab-hparams tr[data-run="sweep/lr=0.01,bs=128,sgd"]')
     assert row.locator('td[data-key="h:lr"]').inner_text() == "0.01"
