@@ -39,7 +39,6 @@ def test_table_shows_each_run_with_hparams_and_its_values(page, server):
     runs = rows.evaluate_all("trs => trs.map(tr => tr.dataset.run)")
     assert "plain" not in runs and "odd" in runs
     headers = page.locator("#tab-hparams thead th").all_inner_texts()
-    # metrics in the order add_hparams logged them; hparams as the server lists them
     # hparams in the order add_hparams logged them (lr, batch_size, optimizer), metrics after
     assert [h.strip() for h in headers] == ["Run", "lr", "batch_size", "optimizer",
                                             "hparam/loss", "hparam/accuracy"]
