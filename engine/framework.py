@@ -309,10 +309,17 @@ class Graph:
         self._gradient_scope_count = 0
 
     # names
-    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
-        """`name` inside the current name scope, suffixed `_1`, `_2`... when already taken."""
+    def unique_name(self, name: str, mark_as_used: bool = True, ignore_case: bool = False) -> str:
+        """`name` inside the current name scope, suffixed `_1`, `_2`... when already taken.
+
+        Names are told apart by case ('Add', then 'add'), as in the TF1 of the tutorials;
+        `ignore_case` compares them as TF 2's `tf.compat.v1` does (summary scopes, whose names
+        are the summaries' tags: a 'Loss' scope makes a 'loss' summary 'loss_1').
+        """
         if self._state.name_stack:
             name = self._state.name_stack + "/" + name
+        if ignore_case:
+            return self._unique_ignoring_case(name, mark_as_used)
         key = name  # case-sensitive, as in the TF1 of the tutorials: 'Add', then 'add'
         i = self._names_in_use.get(key, 0)
         if mark_as_used:
@@ -327,14 +334,30 @@ class Graph:
             name = f"{name}_{i - 1}"
         return name
 
+    def _unique_ignoring_case(self, name: str, mark_as_used: bool) -> str:
+        used: dict[str, int] = {}
+        for key, count in self._names_in_use.items():
+            used[key.lower()] = max(used.get(key.lower(), 0), count)
+        i = used.get(name.lower(), 0)
+        unique = name
+        if i > 0:
+            while f"{name}_{i}".lower() in used:
+                i += 1
+            unique = f"{name}_{i}"
+        if mark_as_used:
+            self._names_in_use[name] = self._names_in_use.get(name, 0) + 1
+            self._names_in_use[unique] = max(self._names_in_use.get(unique, 0), 1)
+        return unique
+
     def get_name_scope(self) -> str:
         return self._state.name_stack
 
     @contextlib.contextmanager
-    def name_scope(self, name: str | None) -> Iterator[str]:
+    def name_scope(self, name: str | None, ignore_case: bool = False) -> Iterator[str]:
         """Open a name scope; yields the scope string ending in '/' ('' at the root).
 
-        A name ending in '/' re-enters that exact scope; a new name is made unique.
+        A name ending in '/' re-enters that exact scope; a new name is made unique (see
+        `unique_name` for `ignore_case`).
         """
         if name:
             pattern = _VALID_SCOPE_NAME if self._state.name_stack else _VALID_OP_NAME
@@ -346,7 +369,7 @@ class Graph:
         elif name.endswith("/"):
             new = name[:-1]
         else:
-            new = self.unique_name(name)
+            new = self.unique_name(name, ignore_case=ignore_case)
         self._state.name_stack = new
         try:
             yield new + "/" if new else ""

@@ -1,7 +1,9 @@
 """`fl.summary`: summary ops returning serialized `Summary` bytes from `Session.run`, and merging.
 
-Tags are the names the user passed, prefixed by the name scopes open at the call (never
-suffixed `_1` the way op names are).
+A summary's tag is the name scope it opens, as in TensorFlow: the name the user passed inside
+the scopes open at the call, made unique against every name in the graph without regard to case
+(a second 'loss' summary, or one after a 'Loss' scope, is tagged 'loss_1'); with a family,
+'family/' before that. The old functions (`scalar_summary`, ...) take their tags as given.
 """
 from __future__ import annotations
 
@@ -74,18 +76,18 @@ def _merge_kernel(*inputs):
     return b"".join(_str(x).encode() if isinstance(x, str) else bytes(x) for x in inputs)
 
 
-def _tag_and_name(name: str, family: str | None) -> tuple[str, str]:
+def _scope_name(name: str, family: str | None) -> str:
     name = _INVALID.sub("_", name).lstrip("/") or "summary"
-    if family:
-        name = f"{_INVALID.sub('_', family)}/{name}"
-    scope = get_default_graph().get_name_scope()
-    return (f"{scope}/{name}" if scope else name), name
+    return f"{_INVALID.sub('_', family)}/{name}" if family else name
 
 
-def _summary_op(op_type: str, tag: str, name: str, inputs: list, attrs=None,
-                collections=None) -> Tensor:
+def _summary_op(op_type: str, tag: str | None, name: str, inputs: list, attrs=None,
+                collections=None, family: str | None = None) -> Tensor:
+    """The summary op in a new scope `name`; tag None takes the scope's name (TF's tags)."""
     g = inputs[0].graph if isinstance(inputs[0], Tensor) else get_default_graph()
-    with g.name_scope(name) as scope:
+    with g.name_scope(name, ignore_case=tag is None) as scope:
+        if tag is None:
+            tag = f"{_INVALID.sub('_', family)}/{scope[:-1]}" if family else scope[:-1]
         tag_t = constant(tag, dtype=dtypes.string, name="tags" if op_type == "ScalarSummary"
                          else "tag")
         out = g.create_op(op_type, [tag_t, *inputs], attrs, name=scope).outputs[0]
@@ -99,9 +101,8 @@ def scalar(name: str, tensor, collections=None, family=None) -> Tensor:
     t = convert_to_tensor(tensor)
     if t.shape.dims is not None and t.shape.num_elements() not in (None, 1):
         raise ValueError(f"Summary scalar '{name}' needs a scalar tensor, got shape {t.shape}")
-    tag, op_name = _tag_and_name(name, family)
-    return _summary_op("ScalarSummary", tag, op_name, [_reshape_scalar(t)],
-                       collections=collections)
+    return _summary_op("ScalarSummary", None, _scope_name(name, family), [_reshape_scalar(t)],
+                       collections=collections, family=family)
 
 
 def _reshape_scalar(t: Tensor) -> Tensor:
@@ -110,16 +111,15 @@ def _reshape_scalar(t: Tensor) -> Tensor:
 
 def histogram(name: str, values, collections=None, family=None) -> Tensor:
     """A summary op holding a histogram of all values of `values` under tag `name`."""
-    tag, op_name = _tag_and_name(name, family)
-    return _summary_op("HistogramSummary", tag, op_name, [convert_to_tensor(values)],
-                       collections=collections)
+    return _summary_op("HistogramSummary", None, _scope_name(name, family),
+                       [convert_to_tensor(values)], collections=collections, family=family)
 
 
 def image(name: str, tensor, max_outputs: int = 3, collections=None, family=None) -> Tensor:
     """A summary op of up to `max_outputs` images of a [batch, height, width, channels] tensor."""
-    tag, op_name = _tag_and_name(name, family)
-    return _summary_op("ImageSummary", tag, op_name, [convert_to_tensor(tensor)],
-                       {"max_images": int(max_outputs)}, collections)
+    return _summary_op("ImageSummary", None, _scope_name(name, family),
+                       [convert_to_tensor(tensor)], {"max_images": int(max_outputs)},
+                       collections, family)
 
 
 def text(name: str, tensor, collections=None) -> Tensor:
@@ -127,9 +127,9 @@ def text(name: str, tensor, collections=None) -> Tensor:
     t = convert_to_tensor(tensor)
     if t.dtype.base_dtype is not dtypes.string:
         raise ValueError(f"Expected tensor {t.name} to have dtype string, got {t.dtype.name}")
-    tag, op_name = _tag_and_name(name, None)
     meta = constant("", dtype=dtypes.string, name="serialized_summary_metadata")
-    return _summary_op("TensorSummaryV2", tag, op_name, [t, meta], collections=collections)
+    return _summary_op("TensorSummaryV2", None, _scope_name(name, None), [t, meta],
+                       collections=collections)
 
 
 def merge(inputs, collections=None, name=None) -> Tensor:

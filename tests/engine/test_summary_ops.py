@@ -25,7 +25,8 @@ def test_scalar_histogram_image_text_values():
     with fl.Session() as sess:
         s, h, i, t = sess.run([scalar, histo, image, text], {x: [1.0, 2.0, 6.0]})
     (value,) = parse(s).value
-    assert (value.tag, value.simple_value) == ("mean", 3.0)
+    # TensorFlow tags it 'mean_1': tags are unique against op names regardless of case ('Mean').
+    assert (value.tag, value.simple_value) == ("mean_1", 3.0)
     (value,) = parse(h).value
     assert value.tag == "values" and (value.histo.min, value.histo.max, value.histo.num) == (
         1.0, 6.0, 3.0)
@@ -37,7 +38,7 @@ def test_scalar_histogram_image_text_values():
     assert value.tensor.string_val == [b"**hello**"]
 
 
-def test_tags_are_what_the_user_passed_within_name_scopes():
+def test_tags_are_unique_scope_names_as_tensorflow_writes_them():
     v = fl.constant(1.0)
     first = fl.summary.scalar("loss", v)
     second = fl.summary.scalar("loss", v * 2)
@@ -48,7 +49,22 @@ def test_tags_are_what_the_user_passed_within_name_scopes():
     assert (first.op.name, second.op.name, first.op.type) == ("loss", "loss_1", "ScalarSummary")
     with fl.Session() as sess:
         tags = [parse(b).value[0].tag for b in sess.run([first, second, scoped, odd, fam])]
-    assert tags == ["loss", "loss", "layer1/w", "a_b_c", "eval/acc"]
+    assert tags == ["loss", "loss_1", "layer1/w", "a_b_c", "eval/eval/acc"]
+    assert fam.op.name == "eval/acc"
+
+
+def test_tags_ignore_case_against_op_names_while_op_names_do_not():
+    with fl.name_scope("Loss"):
+        v = fl.identity(fl.constant(1.0))
+    summary = fl.summary.scalar("loss", v)
+    w = fl.Variable(0.8, name="Weight")
+    weight = fl.summary.histogram("weight", w)
+    lower = fl.identity(v, name="loss_2")  # op names stay case-sensitive, as in TF1
+    assert (summary.op.name, weight.op.name, lower.op.name) == ("loss_1", "weight_1", "loss_2")
+    with fl.Session() as sess:
+        sess.run(w.initializer)
+        assert [parse(b).value[0].tag for b in sess.run([summary, weight])] == [
+            "loss_1", "weight_1"]
 
 
 def test_merge_all_and_collections():

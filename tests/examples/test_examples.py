@@ -39,9 +39,11 @@ def test_hello_neuron(tmp_path):
     assert result["output"] == pytest.approx(0.8 * 0.95 ** 100, rel=1e-4)
     series, graphs = read_run(tmp_path)
     assert graphs == 1
-    assert sorted(series) == ["correct_value", "input", "loss", "output", "weight"]
-    assert [step for step, _ in series["weight"]] == list(range(100))
-    assert series["weight"][1][1] == pytest.approx(0.76)
+    # TensorFlow writes these tags for this program: a summary named after an existing op
+    # (`value.op.name`) opens the scope 'weight_1', and its tag is that scope.
+    assert sorted(series) == ["correct_value_1", "input_1", "loss_1", "output_1", "weight_1"]
+    assert [step for step, _ in series["weight_1"]] == list(range(100))
+    assert series["weight_1"][1][1] == pytest.approx(0.76)
 
 
 def test_linear_regression(tmp_path):
@@ -49,8 +51,9 @@ def test_linear_regression(tmp_path):
     assert result["m"] == pytest.approx(result["true_m"], abs=0.05)
     assert result["b"] == pytest.approx(result["true_b"], abs=0.05)
     series, graphs = read_run(tmp_path)
-    assert graphs == 1 and sorted(series) == ["b", "loss", "m"]
-    assert [step for step, _ in series["loss"]][:3] == [0, 100, 200]
+    # Summaries named after existing ops are tagged '<name>_1', as TensorFlow tags them.
+    assert graphs == 1 and sorted(series) == ["b_1", "loss_1", "m_1"]
+    assert [step for step, _ in series["loss_1"]][:3] == [0, 100, 200]
 
 
 def test_hospital_visits_three_runs(tmp_path):
@@ -72,10 +75,11 @@ def test_digits_mlp_reaches_95_percent(tmp_path):
     train, graphs = read_run(tmp_path / "train")
     test, _ = read_run(tmp_path / "test")
     assert graphs == 1
-    assert sorted(train) == ["accuracy", "hidden/W1", "hidden/b1", "logits/W2", "logits/b2",
-                             "loss"]
-    assert test["accuracy"][-1] == (399, pytest.approx(result["test_accuracy"]))
-    assert train["hidden/W1"][0][1] == 64 * 300  # a histogram of every weight
+    # Summaries named after existing ops are tagged '<name>_1', as TensorFlow tags them.
+    assert sorted(train) == ["accuracy_1", "hidden/W1_1", "hidden/b1_1", "logits/W2_1",
+                             "logits/b2_1", "loss_1"]
+    assert test["accuracy_1"][-1] == (399, pytest.approx(result["test_accuracy"]))
+    assert train["hidden/W1_1"][0][1] == 64 * 300  # a histogram of every weight
     # the test digits it gets wrong, as 8x8 PNGs, and the final report as markdown text
     images, texts = [], []
     for path in sorted((tmp_path / "test").glob("events.out.tfevents.*")):
@@ -83,7 +87,7 @@ def test_digits_mlp_reaches_95_percent(tmp_path):
             for v in event.summary.value:
                 if v.HasField("image"):
                     images.append(v.image)
-                elif v.tag == "report":
+                elif v.tag == "report_1":  # the placeholder 'report' came first
                     texts.append(v.tensor.string_val[0].decode())
     assert images and all(i.encoded_image_string.startswith(b"\x89PNG") for i in images)
     assert {(i.height, i.width) for i in images} == {(8, 8)}
