@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -10,15 +11,21 @@ from flask import Blueprint, Response, current_app, request
 from google.protobuf import text_format
 
 from flowlog.graphdot import build_view
-from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
-from flowlog.graphview import FORMATS, GraphvizNotFound, run_dot, timings_from_run_metadata
+from flowlog.graphmodel import ALL, GraphError, GraphModel, parse_graph_def
+from flowlog.graphview import (
+    FORMATS,
+    GraphvizNotFound,
+    LayoutBusy,
+    run_dot,
+    timings_from_run_metadata,
+)
 
 from .errors import BadRequest, HTTPError, NotFound
 from .util import arg, json_response, provider
 
 bp = Blueprint("graphs", __name__)
 
-PAGE_LAYOUT_TIMEOUT = 120.0
+PAGE_LAYOUT_TIMEOUT = 120.0  # seconds; FLOWBOARD_LAYOUT_TIMEOUT overrides it
 _MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
          "dot": "text/vnd.graphviz; charset=utf-8"}
 NO_GRAPH = ("Run {run!r} has no graph. Write one with fl.summary.FileWriter(logdir, graph=...) "
@@ -64,6 +71,8 @@ class GraphService:
         self.models = _LRU(4)
         self.layouts = _LRU(32)
         self.timings = _LRU(8)
+        self.layout_timeout = float(os.environ.get("FLOWBOARD_LAYOUT_TIMEOUT",
+                                                   PAGE_LAYOUT_TIMEOUT))
 
     def model(self, run: str) -> tuple[str, GraphModel | None]:
         """(content id, model) of the run's newest graph; (\"\", None) when it has none."""
@@ -116,51 +125,89 @@ class GraphService:
             out.append({"run": run, "graph": key, "run_metadata": tags})
         return {"runs": out}
 
-    def _view(self, run, expand, color, tag, fmt):
-        key, model = self.model(run)
-        if model is None:
-            return key, model, None, None, b""
-        tag, times = self.run_timings(run, tag)
-        page = fmt == "page"
-        try:
-            view = build_view(model, expand, timings=times, color=color, legend=not page,
-                              background="transparent" if page else "white")
-        except GraphError as e:
-            raise BadRequest(str(e)) from None
+    def _layout(self, key, model, view, color, tag, fmt) -> bytes:
+        """The laid-out bytes of `view`, cached by content; failures are cached too, so a
+        layout that timed out answers at once the next time instead of running for minutes."""
         cache_key = (key, tuple(view.opened), color, tag, fmt)
         with self.lock:
             body = self.layouts.get(cache_key)
+        if isinstance(body, GraphError):
+            raise body
         if body is None:
             if fmt == "dot":
                 body = view.dot.encode()
             else:
                 try:
-                    body = run_dot(view, "svg" if page else fmt, timeout=PAGE_LAYOUT_TIMEOUT)
+                    body = run_dot(view, "svg" if fmt == "page" else fmt,
+                                   timeout=self.layout_timeout)
                 except GraphvizNotFound as e:
                     raise LayoutUnavailable(str(e)) from None
+                except LayoutBusy:
+                    raise  # transient: not remembered
                 except GraphError as e:
-                    raise GraphUnreadable(f"the graph of run {run!r}: {e}") from None
+                    body = e
             with self.lock:
                 self.layouts.put(cache_key, body)
-        return key, model, view, tag, body
+            if isinstance(body, GraphError):
+                raise body
+        return body
 
-    def view(self, run: str, expand=None, color: str = "op", tag: str | None = None) -> dict:
-        """The page's picture (SVG text) of a run with the boxes and clusters it shows."""
-        key, model, view, tag, svg = self._view(run, expand, color, tag, "page")
+    def _view(self, run, expand, color, tag, fmt, reveal=None):
+        key, model = self.model(run)
+        if model is None:
+            return key, model, None, None, b"", ""
+        tag, times = self.run_timings(run, tag)
+        page = fmt == "page"
+        try:
+            if reveal:
+                opened = model.normalize_expand(expand)
+                opened = set(model.scopes) if opened == ALL else set(opened)
+                expand = sorted(opened | set(model.reveal(reveal)))
+            views = [expand]
+            if page:  # coarser views to fall back to when a layout takes too long
+                views += [v for v in (None, []) if v != expand]
+            notice = ""
+            for i, attempt in enumerate(views):
+                view = build_view(model, attempt, timings=times, color=color, legend=not page,
+                                  background="transparent" if page else "white")
+                try:
+                    body = self._layout(key, model, view, color, tag, fmt)
+                except GraphError as e:
+                    if i + 1 == len(views):
+                        raise GraphUnreadable(f"the graph of run {run!r}: {e}") from None
+                    notice = (f"Laying out that view took over {self.layout_timeout:.0f} s, "
+                              "so a coarser one is shown. Open fewer scopes, or export it as "
+                              "DOT and lay it out offline.")
+                    continue
+                return key, model, view, tag, body, notice
+        except GraphError as e:
+            raise BadRequest(str(e)) from None
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def view(self, run: str, expand=None, color: str = "op", tag: str | None = None,
+             reveal: str | None = None) -> dict:
+        """The page's picture (SVG text) of a run with the boxes and clusters it shows.
+
+        `reveal` opens the scopes holding that op; `notice` says when a coarser view than the
+        one asked for is shown (its layout took longer than the server allows).
+        """
+        key, model, view, tag, svg, notice = self._view(run, expand, color, tag, "page",
+                                                        reveal)
         if model is None:
             return {"run": run, "graph": None, "message": NO_GRAPH.format(run=run)}
         return {"run": run, "graph": key, "op_count": len(model), "svg": svg.decode(),
                 "units": view.units, "clusters": view.clusters, "edges": view.edges,
-                "legend": view.legend,
-                "expanded": view.opened, "tag": tag,
-                "tags": self.data.run_metadata_tags(run)}
+                "legend": view.legend, "notice": notice,
+                "expanded": view.opened,
+                "parents": {p: model.parent(p) for p in view.opened},
+                "tag": tag, "tags": self.data.run_metadata_tags(run)}
 
     def export(self, run: str, fmt: str, expand=None, color: str = "op",
                tag: str | None = None) -> bytes:
         """The current view as a file: svg, png (2x), pdf or dot."""
         if fmt not in FORMATS:
             raise BadRequest(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        _, model, _, _, body = self._view(run, expand, color, tag, fmt)
+        _, model, _, _, body, _ = self._view(run, expand, color, tag, fmt)
         if model is None:
             raise NotFound(NO_GRAPH.format(run=run))
         return body
@@ -203,7 +250,9 @@ def _options() -> dict:
     color = request.args.get("color", "op")
     if color not in ("op", "time"):
         raise BadRequest(f"color must be 'op' or 'time', got {color!r}")
-    return {"expand": request.args.get("expand") or None, "color": color,
+    # No `expand` is the default view; `expand=` (empty) keeps every scope closed.
+    expand = request.args.get("expand")
+    return {"expand": None if expand is None else (expand or []), "color": color,
             "tag": request.args.get("tag") or None}
 
 
@@ -216,7 +265,8 @@ def info():
 @bp.route("/data/plugin/graphs/view")
 def view():
     """SVG of a run's graph with `expand` open (comma-separated scopes or "all")."""
-    return json_response(service().view(arg("run"), **_options()))
+    return json_response(service().view(arg("run"), reveal=request.args.get("reveal") or None,
+                                        **_options()))
 
 
 @bp.route("/data/plugin/graphs/export")

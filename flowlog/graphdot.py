@@ -1,10 +1,11 @@
 """DOT text for one view of a `GraphModel`: open scopes as clusters, closed ones as boxes."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flowlog.graphedges import QUIET_EDGE, QUIET_TEXT, aggregate_edges, edge_statements
+from flowlog.graphformat import printable, shorten
 from flowlog.graphmodel import ALL, GraphModel, is_quiet
 
 FONT = "Helvetica,Arial,sans-serif"
@@ -37,7 +38,7 @@ COLORS = {
     "math": "#ddd6fe", "nn": "#fbcfe8", "array": "#a5f3fc", "random": "#fed7aa",
     "training": "#fecaca", "summary": "#fef3c7", "control": "#f1f5f9", "scope": "#e2e8f0",
 }
-SCOPE_BORDER, EDGE, QUIET_EDGE, QUIET_TEXT = "#64748b", "#64748b", "#cbd5e1", "#94a3b8"
+SCOPE_BORDER, EDGE = "#64748b", "#64748b"
 
 
 def category(op: str) -> str:
@@ -53,14 +54,19 @@ def category(op: str) -> str:
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT double-quoted string (characters XML cannot carry shown as escapes)."""
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def html(text: str) -> str:
-    """Text escaped for a DOT HTML-like label."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text escaped for a DOT HTML-like label (characters XML cannot carry shown as escapes)."""
+    return (printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
+
+
+def label_text(text: str) -> str:
+    """A box's name as shown: shortened in the middle when long, '""' when empty."""
+    return shorten(text) if text else '""'
 
 
 def heat(fraction: float) -> str:
@@ -85,24 +91,12 @@ class View:
     opened: list[str] = field(default_factory=list)
 
 
-def _shape_label(shapes: list[str], count: int) -> str:
-    if count == 1:  # scalars go unlabelled: they are most edges of small graphs
-        return shapes[0] if shapes and shapes[0] != "()" else ""
-    if shapes and len(shapes) == count and len(set(shapes)) == 1:
-        return f"{shapes[0]} ×{count}" if shapes[0] != "()" else f"×{count}"
-    return f"{count} tensors"
-
-
 def _legend_label(cats: Iterable[str]) -> str:
     cells = "".join(f'<td bgcolor="{COLORS[c]}" border="1" color="#94a3b8"> {c} </td>'
                     for c in cats)
     return f'<<table border="0" cellspacing="4" cellpadding="2"><tr>{cells}</tr></table>>'
 
 
-# A box linked to this many other boxes is a hub (`init`, `gradients`, `Adam`, a learning rate
-# read by every update): its edges become short stubs naming the other end, as TensorBoard
-# extracts such nodes. Long edges across a deep picture are what make `dot` slow and cluttered.
-HUB_DEGREE = 10
 # Views with more boxes than this also cut model-to-training edges into stubs, and dot's
 # crossing minimisation and network simplex get iteration caps: the picture stays readable
 # and big open views lay out in seconds, not many minutes.
@@ -118,74 +112,54 @@ HUGE_VIEW = 3000
 HUGE_LAYOUT = "nslimit=0.05 nslimit1=2 mclimit=0.2 searchsize=20 remincross=false"
 
 
-def layout_settings(boxes: int) -> str:
-    """The graph attributes that bound dot's work for a view of `boxes` boxes."""
+def layout_settings(boxes: int, pack: bool = False) -> str:
+    """The graph attributes that bound dot's work for a view of `boxes` boxes.
+
+    `pack` packs pieces with no edge between them (auxiliary boxes, separate subgraphs) into a
+    block rather than one long row. dot 2.43 crashes packing a graph ranked with `newrank`,
+    so packed views rank clusters one by one.
+    """
+    if pack:
+        limits = HUGE_LAYOUT if boxes > HUGE_VIEW else BIG_LAYOUT.replace("newrank=true ", "")
+        return f'pack=12 packmode="graph" {limits if boxes > BIG_VIEW else ""}'.strip()
     if boxes > HUGE_VIEW:
         return HUGE_LAYOUT
     return BIG_LAYOUT if boxes > BIG_VIEW else "newrank=true"
 
 
-def _aggregate_edges(model: GraphModel, unit_of: dict, ids: dict) -> dict:
-    """(src id, dst id, control) -> [tensor count, shapes] for edges between different boxes."""
-    edges: dict[tuple[str, str, bool], list] = {}
-    for dst, inputs in model.inputs.items():
-        dst_id = ids[unit_of[dst]]
-        for src, index, control in inputs:
-            src_key = unit_of.get(src)
-            if src_key is None or ids[src_key] == dst_id:
-                continue
-            entry = edges.setdefault((ids[src_key], dst_id, control), [0, []])
-            entry[0] += 1
-            if not control:
-                shape = model.output_shape(src, index)
-                if shape:
-                    entry[1].append(shape)
-    return edges
-
-
-def _hubs(edges: dict) -> set[str]:
-    """Boxes feeding HUB_DEGREE others or fed by twice as many (wide ops like ApplyAdam stay)."""
-    outs: dict[str, set[str]] = {}
-    ins: dict[str, set[str]] = {}
-    for src, dst, _ in edges:
-        outs.setdefault(src, set()).add(dst)
-        ins.setdefault(dst, set()).add(src)
-    return ({u for u, ns in outs.items() if len(ns) >= HUB_DEGREE}
-            | {u for u, ns in ins.items() if len(ns) >= 2 * HUB_DEGREE})
-
-
-def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of) -> tuple[str, dict]:
-    """The DOT statement of one box and its facts for the page."""
-    quiet = is_quiet(name)
+def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of,
+               aux: bool) -> tuple[str, dict]:
+    """The DOT statement of one box and its facts for the page (auxiliary boxes are quiet)."""
+    quiet = aux or is_quiet(name)
     if kind == "op":
         node = model.nodes[name]
         cat = category(node.op)
-        leaf = name.rsplit("/", 1)[-1]
+        leaf = model.tree.leaf[name]
         small = node.op == "Const"
         plain = small or leaf.rstrip("_0123456789").lower() == node.op.lower()
-        label = (f"<{html(leaf)}>" if plain else
-                 f'<{html(leaf)}<br/><font point-size="8" color="#475569">{html(node.op)}'
+        text = html(label_text(leaf))
+        label = (f"<{text}>" if plain else
+                 f'<{text}<br/><font point-size="8" color="#475569">{html(shorten(node.op))}'
                  "</font>>")
         facts = {"name": name, "kind": "op", "op": node.op, "category": cat}
         style, extra, cls = "rounded,filled", f" fontsize={8 if small else 10}", f"op cat-{cat}"
-        ident = name
     else:
-        cat, leaf = "scope", name.rsplit("/", 1)[-1]
-        if kind == "group":
-            members = model.series()[name][1]
-            n = sum(model.scopes[m] for m in members)
-            quiet = all(is_quiet(m) for m in members)
-            title = f"{leaf} ({len(members)})"
+        cat, n = "scope", model.scopes[name]
+        leaf = model.leaf(name)
+        # A series or block is a scope to the page: a click puts its path in `expand`.
+        facts = {"name": name, "kind": "scope", "count": n}
+        if kind == "series":
+            members = model.tree.members[name]
+            quiet = aux or all(is_quiet(m) for m in members)
+            title = f"{label_text(leaf)} ({len(members)})"
+            facts["members"] = members
         else:
-            n, title = model.scopes[name], leaf
+            title = label_text(leaf)
+        if kind != "scope":
+            facts["covers"] = model.tree.covers[name]
         label = (f'<<b>{html(title)}</b><br/><font point-size="8">{n} op'
                  f'{"s" if n != 1 else ""}</font>>')
-        # A series is a scope to the page: a click puts its name in `expand`.
-        facts = {"name": name, "kind": "scope", "count": n}
-        if kind == "group":
-            facts["members"] = members
         style, extra, cls = "rounded,filled,bold", " fontsize=11", "scope"
-        ident = name + "/"
     fill = fill_of(uid, COLORS[cat])
     border = "#94a3b8" if kind == "op" else SCOPE_BORDER
     if quiet:
@@ -193,38 +167,48 @@ def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of) -> tu
         border, cls = QUIET_EDGE, cls + " quiet"
         extra += f' fontcolor="{QUIET_TEXT}"'
     facts["quiet"] = quiet
-    stmt = (f'{quote(ident)} [id={uid} class="{cls}" label={label} style="{style}" '
+    stmt = (f'{{ident}} [id={uid} class="{cls}" label={label} style="{style}" '
             f'fillcolor="{fill}" color="{border}"{extra}]')
     return stmt, facts
 
 
-def _stub(sid: str, text: str, target: str) -> tuple[str, dict]:
-    stmt = (f'{sid} [id={sid} class="stub" shape=plain fontsize=8 fontcolor="{QUIET_TEXT}" '
-            f"label={quote(text)}]")
-    return stmt, {"kind": "stub", "target": target, "name": text}
+def _idents(units: dict) -> dict[str, str]:
+    """DOT node names: the op name, or the scope path plus '/', shortened; unique."""
+    out, used = {}, set()
+    for uid, facts in units.items():
+        text = facts["name"] if facts["kind"] == "op" else facts["name"] + "/"
+        text = shorten(text, 200)
+        if text in used:  # `a/` the op and `a` the scope, or two names shortened alike
+            text += f" #{uid}"
+        used.add(text)
+        out[uid] = quote(text)
+    return out
+
+
+def _cluster_parent(model: GraphModel, path: str) -> str:
+    """The nearest scope or block holding `path` that draws as a cluster (series do not)."""
+    while path and model.kind(path) == "series":
+        path = model.parent(path)
+    return path
 
 
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
                edge_labels: bool | None = None) -> View:
-    """The DOT text of `model` with `expand` open (None: top-level scopes closed).
+    """The DOT text of `model` with `expand` open (None: the default view, see
+    `GraphModel.default_open`; [] keeps every top-level scope closed).
 
     `color="time"` fills boxes by compute time from `timings` (op name -> microseconds).
     `legend` adds the colour key under the picture (for exported images).
     """
     opened = model.normalize_expand(expand)
     unit_of = {name: model.unit_of(name, opened) for name in model.nodes}
-    grouped = model.grouped_scopes(opened)
-    if grouped:  # members of a closed series share its box (and so its edges)
-        unit_of = {name: ("group", grouped[key[1]]) if key[1] in grouped else key
-                   for name, key in unit_of.items()}
     ids: dict[tuple[str, str], str] = {}
     for key in unit_of.values():
         if key not in ids:
             ids[key] = f"u{len(ids)}"
-    edges = _aggregate_edges(model, unit_of, ids)
-    hubs = _hubs(edges)
+    edges = aggregate_edges(model, unit_of, ids)
 
     unit_time: dict[str, float] = {}
     for name, us in (timings or {}).items():
@@ -240,37 +224,38 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
         return heat(unit_time[uid] / max_time) if uid in unit_time else "#f8fafc"
 
     view = View("")
-    members: dict[str, list[str]] = {}  # cluster scope -> statements
+    stmts: dict[str, str] = {}
     parent_of: dict[str, str] = {}
     cats: set[str] = set()
+    aux = model.auxiliary() if model.split_auxiliary() else frozenset()
     for (kind, name), uid in ids.items():
-        stmt, facts = _unit_stmt(model, kind, name, uid, fill_of)
+        top = model.top_of(name)
+        stmts[uid], facts = _unit_stmt(model, kind, name, uid, fill_of, top in aux)
         cats.add(facts.get("category", "scope"))
         if uid in unit_time:
             facts["time_us"] = unit_time[uid]
         if show_time:
             facts["heat"] = fill_of(uid, "")
-        if kind == "op":
-            parent = model.chain[name][-1] if model.chain[name] else ""
-        elif kind == "group":
-            parent = model.series()[name][0]
-        else:
-            parent = name.rpartition("/")[0]
-        parent_of[uid] = parent
+        up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
+            model.parent(name)
+        parent_of[uid] = _cluster_parent(model, up)
+        facts["top"] = top
+        if top in aux:
+            facts["aux"] = True
         view.units[uid] = facts
-        members.setdefault(parent, []).append(stmt)
+    ident = _idents(view.units)
+    members: dict[str, list[str]] = {}  # cluster scope -> statements
+    for uid, stmt in stmts.items():
+        members.setdefault(parent_of[uid], []).append(stmt.replace("{ident}", ident[uid], 1))
 
-    ident = {uid: quote(f["name"] if f["kind"] == "op" else f["name"] + "/")
-             for uid, f in view.units.items()}
     if edge_labels is None:
         edge_labels = len(ids) <= 400  # labels double the ranks dot must order
-    edge_lines, stub_lines = _edge_lines(view, edges, hubs, ident, edge_labels, members,
-                                         parent_of, cut_long=len(ids) > BIG_VIEW)
-
+    edge_lines, stub_lines = edge_statements(view, edges, ident, edge_labels, members,
+                                             parent_of, cut_long=len(ids) > BIG_VIEW)
     lines = [
         "digraph G {",
         (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
-         f'bgcolor="{background}" pad=0.2 {layout_settings(len(view.units))}]'),
+         f'bgcolor="{background}" pad=0.2 {layout_settings(len(view.units), bool(aux))}]'),
         f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
         (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
          f'color="{EDGE}"]'),
@@ -288,85 +273,24 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     return view
 
 
-def _crosses_into_training(view: View, src: str, dst: str) -> bool:
-    a, b = view.units[src], view.units[dst]
-    return (a["quiet"] or b["quiet"]) and a["name"].split("/")[0] != b["name"].split("/")[0]
-
-
-def _edge_lines(view: View, edges: dict, hubs: set[str], ident: dict, edge_labels: bool,
-                members: dict, parent_of: dict, cut_long: bool) -> tuple[list[str], list[str]]:
-    """Edge statements; edges touching a hub become stubs placed beside each end.
-
-    With `cut_long`, edges from the model into gradient or optimizer scopes (and back) become
-    stubs too: in a big open view they would span the whole picture.
-    """
-    lines, stub_edges = [], []
-    stubs: dict[tuple[str, str, str], str] = {}  # (box, other end, "in"/"out") -> stub id
-    hub_fan: dict[tuple[str, str], set[str]] = {}  # (hub, "in"/"out") -> other ends
-
-    def stub(box: str, other: str, way: str, text: str, group: str | None = None) -> None:
-        key = (box, group or other, way)
-        if key in stubs:
-            return
-        sid = stubs[key] = f"s{len(stubs)}"
-        stmt, facts = _stub(sid, text, other)
-        view.units[sid] = facts
-        members.setdefault(parent_of[box], []).append(stmt)
-        pair = f"{ident[box]} -> {sid}" if way == "out" else f"{sid} -> {ident[box]}"
-        view.edges[f"e{sid}"] = [box, sid] if way == "out" else [sid, box]
-        stub_edges.append(f'{pair} [id=e{sid} style=dotted arrowhead=none '
-                          f'color="{QUIET_EDGE}"]')
-
-    def top(uid: str) -> str:
-        return view.units[uid]["name"].split("/")[0]
-
-    for i, ((src, dst, control), (count, shapes)) in enumerate(edges.items()):
-        if cut_long and _crosses_into_training(view, src, dst):
-            # One stub per box and far scope keeps wide ops (ApplyAdam) narrow.
-            stub(src, dst, "out", f"→ {top(dst)}", group=top(dst))
-            stub(dst, src, "in", f"← {top(src)}", group=top(src))
-            continue
-        if src in hubs or dst in hubs:
-            hub, other = (src, dst) if src in hubs else (dst, src)
-            way = "out" if hub == src else "in"
-            hub_fan.setdefault((hub, way), set()).add(other)
-            if other not in hubs:
-                name = view.units[hub]["name"].rsplit("/", 1)[-1]
-                stub(other, hub, "in" if way == "out" else "out",
-                     f"← {name}" if way == "out" else f"→ {name}")
-            continue
-        quiet = view.units[src]["quiet"] or view.units[dst]["quiet"]
-        attrs = [f"id=e{i}"]
-        view.edges[f"e{i}"] = [src, dst]
-        if control:
-            attrs.append("style=dashed")
-        if quiet or control:
-            attrs.append(f'color="{QUIET_EDGE if quiet else QUIET_TEXT}"')
-        else:
-            attrs.append("weight=4")  # keep the model's own data flow straight
-        if count > 1:
-            attrs.append(f"penwidth={1 + min(2.5, math.log2(count) / 2):.2f}")
-        label = _shape_label(shapes, count) if edge_labels and not control else ""
-        if label:
-            attrs.append(f"label={quote(' ' + label)}")
-        lines.append(f'{ident[src]} -> {ident[dst]} [{" ".join(attrs)}]')
-    for (hub, way), others in hub_fan.items():
-        if len(others) == 1:  # name the one box; a click on the stub goes there
-            (target,) = others
-            text = view.units[target]["name"].rsplit("/", 1)[-1]
-        else:
-            target, text = hub, f"{len(others)} boxes"
-        stub(hub, target, way, f"← {text}" if way == "in" else f"→ {text}")
-    return lines, stub_edges
-
-
 def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list[str]:
-    """Open scopes as nested clusters, in tree order (a stack keeps deep scopes safe)."""
+    """Open scopes and blocks as nested clusters, in tree order (a stack keeps deep scopes
+    safe); open series draw no cluster of their own."""
     children: dict[str, list[str]] = {}
     scopes = model.scopes if opened == ALL else opened
-    for scope in sorted(s for s in scopes if s in model.scopes and s):  # open series: no cluster
-        children.setdefault(scope.rpartition("/")[0], []).append(scope)
+    for scope in sorted(scopes):
+        if scope and model.kind(scope) != "series":
+            children.setdefault(_cluster_parent(model, model.parent(scope)), []).append(scope)
     lines = list(members.get("", []))
+    names: set[str] = set()
+
+    def cluster_name(scope: str, cid: str) -> str:
+        name = "cluster_" + shorten(scope, 200)
+        if name in names:  # two long paths shortened alike must stay two clusters
+            name += f" #{cid}"
+        names.add(name)
+        return quote(name)
+
     stack: list[tuple[str, bool]] = [(s, True) for s in reversed(children.get("", []))]
     while stack:
         scope, entering = stack.pop()
@@ -376,9 +300,10 @@ def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list
         cid = f"c{len(view.clusters)}"
         view.clusters[cid] = scope
         quiet = is_quiet(scope)
+        title = label_text(model.leaf(scope))
         lines.append(
-            f'subgraph {quote("cluster_" + scope)} {{ id={cid} class="cluster-scope'
-            f'{" quiet" if quiet else ""}" label=<<b>{html(scope.rsplit("/", 1)[-1])}</b>> '
+            f'subgraph {cluster_name(scope, cid)} {{ id={cid} class="cluster-scope'
+            f'{" quiet" if quiet else ""}" label=<<b>{html(title)}</b>> '
             f'labeljust=l labelloc=t style="rounded,filled" fillcolor="#64748b0f" '
             f'color="{QUIET_EDGE if quiet else "#94a3b8"}" '
             f'fontcolor="{QUIET_TEXT if quiet else "#334155"}"')

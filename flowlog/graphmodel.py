@@ -5,11 +5,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.events import decode_tensor
-from flowlog.proto import graph_pb2, types_pb2
+from flowlog.graphformat import (  # noqa: F401 -- importable from here as before
+    format_attr,
+    format_dtype,
+    format_shape,
+    format_tensor,
+    printable,
+    shorten,
+)
+from flowlog.graphseries import SERIES_MIN, blocks_of, series_of  # noqa: F401
+from flowlog.graphtree import build_tree
+from flowlog.proto import graph_pb2
 
 ALL = "all"  # `expand=ALL` opens every scope
 
@@ -17,11 +25,6 @@ ALL = "all"  # `expand=ALL` opens every scope
 _QUIET = re.compile(
     r"(gradients|GradientDescent|Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl|"
     r"ProximalAdagrad|ProximalGradientDescent|beta1_power|beta2_power|train|save|init)(_\d+)?")
-
-
-# Sibling scopes `<prefix><N>` this many or more are drawn as one series box, as TensorBoard does.
-SERIES_MIN = 3
-_NUMBERED = re.compile(r"(.+?)(\d+)")
 
 
 class GraphError(ValueError):
@@ -50,129 +53,180 @@ def parse_input(text: str) -> tuple[str, int, bool]:
     return text, 0, False
 
 
-def series_of(names: Iterable[str]) -> dict[str, list[str]]:
-    """Numbered sibling names grouped: `"layer_[0-9]"` -> members in number order.
-
-    `layer_0 .. layer_9` or TF's uniquified `dense, dense_1, dense_2` (the unnumbered one counts
-    as 0); only families of SERIES_MIN or more members form a series.
-    """
-    names = list(names)
-    families: dict[str, dict[int, str]] = {}
-    for name in names:
-        m = _NUMBERED.fullmatch(name)
-        if m:
-            families.setdefault(m[1], {}).setdefault(int(m[2]), name)
-    for name in names:
-        family = families.get(name + "_")
-        if family is not None and not _NUMBERED.fullmatch(name):
-            family.setdefault(0, name)
-    out = {}
-    for prefix, family in families.items():
-        if len(family) >= SERIES_MIN:
-            numbers = sorted(family)
-            out[f"{prefix}[{numbers[0]}-{numbers[-1]}]"] = [family[n] for n in numbers]
-    return out
-
-
 def is_quiet(path: str) -> bool:
     """True for gradient, optimizer and bookkeeping scopes (and everything inside them)."""
     return any(_QUIET.fullmatch(part) for part in path.split("/"))
 
 
+
+# Op types of variables and their bookkeeping: a top-level scope of only these (and its
+# initialisers) is a variable scope, as Keras makes one per layer.
+_VARIABLE_OPS = frozenset(
+    ["VariableV2", "Variable", "VarHandleOp", "ReadVariableOp", "Assign", "AssignVariableOp", "VarIsInitializedOp", "IsVariableInitialized", "Identity", "Const"])
+_VARIABLE = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+# With this many variable scopes at the top level (Keras: one per layer), they are auxiliary.
+MANY_VARIABLE_SCOPES = 8
+# A top level with more boxes than this draws auxiliary boxes apart, without their edges.
+SPLIT_TOP = 24
+# The default view opens a scope holding at least this share of the model's ops, down to this
+# many levels: the model scope of a Keras model, not a box among a hundred variable scopes.
+DOMINANT_SHARE, DOMINANT_DEPTH = 0.5, 4
+
+
 class GraphModel:
-    """Ops of a GraphDef grouped in name scopes.
+    """Ops of a GraphDef grouped in name scopes, series of repeated scopes, and blocks.
 
     An op whose name is also a scope (TF's `weight` beside `weight/read`) lives inside that
-    scope, as in TensorBoard. `scopes` maps each scope path ('' is the root) to its op count.
+    scope, as in TensorBoard. `scopes` maps each scope path ('' is the root) to its op count;
+    `chain[op]` lists the scopes (and series and blocks) holding the op, outermost first.
     """
 
     def __init__(self, graph: graph_pb2.GraphDef):
         self.graph = graph
         self.nodes = {n.name: n for n in graph.node}
         self.inputs = {n.name: [parse_input(i) for i in n.input] for n in graph.node}
-        scopes: set[str] = set()
-        for name in self.nodes:
-            parts = name.split("/")
-            for k in range(1, len(parts)):
-                scopes.add("/".join(parts[:k]))
-        # chain[op]: the scopes holding the op, outermost first.
-        self.chain: dict[str, tuple[str, ...]] = {}
-        count: Counter[str] = Counter()
-        for name in self.nodes:
-            parts = name.split("/")
-            depth = len(parts) if name in scopes else len(parts) - 1
-            chain = tuple("/".join(parts[:k]) for k in range(1, depth + 1))
-            self.chain[name] = chain
-            count.update(chain)
-        count[""] = len(self.nodes)
-        self.scopes = dict(count)
+        self.tree = build_tree(self.nodes)
+        self.chain = self.tree.chain
+        self.scopes = self.tree.count
         self._consumers: dict[str, list[tuple[str, int, bool]]] | None = None
-        self._series: dict[str, tuple[str, list[str]]] | None = None
+        self._aux: frozenset[str] | None = None
+        self._many_variables = False
+        self._children: dict[str, list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
 
+    def kind(self, path: str) -> str:
+        """"scope", "series" (of repeated scopes or blocks) or "block" (names sharing a number)."""
+        return self.tree.kind[path]
+
+    def parent(self, path: str) -> str:
+        """The scope, series or block holding `path` ('' at the top)."""
+        return self.tree.parent.get(path, "")
+
+    def leaf(self, path: str) -> str:
+        """A scope's own name: its path after the nearest enclosing scope it is named in
+        (series and blocks hold scopes named in their parent, not in them)."""
+        up = self.parent(path)
+        while up and not path.startswith(up + "/"):
+            up = self.parent(up)
+        return path[len(up) + 1:] if up else path
+
+    def children(self, path: str) -> list[str]:
+        """Scopes, series and blocks directly inside `path`."""
+        if self._children is None:
+            kids: dict[str, list[str]] = {}
+            for child, up in self.tree.parent.items():
+                kids.setdefault(up, []).append(child)
+            self._children = kids
+        return self._children.get(path, [])
+
     def normalize_expand(self, expand: str | Iterable[str] | None) -> frozenset[str] | str:
-        """The set of open scopes (with their ancestors), or ALL; unknown names are an error."""
+        """The set of open scopes (with their ancestors), or ALL; unknown names are an error.
+
+        None is the default view (see `default_open`); an empty list keeps everything closed.
+        """
         if expand is None:
-            return frozenset()
+            return self.default_open()
         if isinstance(expand, str):
             if expand.strip() == ALL:
                 return ALL
-            expand = [s for s in expand.split(",")]
+            expand = expand.split(",")
         opened: set[str] = set()
         for scope in expand:
             scope = scope.strip().strip("/")
             if not scope:
                 continue
-            if scope not in self.scopes and scope not in self.series():
-                raise GraphError(f"no name scope '{scope}' in the graph; expected one of: "
-                                 + ", ".join(sorted(self.top_scopes())[:20]))
-            parts = scope.split("/")
-            opened.update("/".join(parts[:k]) for k in range(1, len(parts) + 1))
+            if scope not in self.scopes:
+                raise GraphError(
+                    f"no name scope '{printable(shorten(scope, 200))}' in the graph; expected "
+                    "one of: " + ", ".join(printable(shorten(s)) for s in self.top_scopes()[:20]))
+            while scope and scope not in opened:
+                opened.add(scope)
+                scope = self.parent(scope)
         return frozenset(opened)
 
+    def reveal(self, name: str) -> list[str]:
+        """The scopes to open so op `name` shows as itself."""
+        if name not in self.nodes:
+            raise GraphError(f"no op named '{printable(shorten(name, 200))}' in the graph")
+        return list(self.chain[name])
+
     def series(self) -> dict[str, tuple[str, list[str]]]:
-        """Series of numbered sibling scopes by path (`gradients/layer_[0-9]`): (parent, members)."""
-        if self._series is None:
-            children: dict[str, list[str]] = {}
-            for scope in self.scopes:
-                if scope:
-                    parent, _, leaf = scope.rpartition("/")
-                    children.setdefault(parent, []).append(leaf)
-            self._series = {}
-            for parent, leaves in children.items():
-                base = parent + "/" if parent else ""
-                for label, members in series_of(leaves).items():
-                    self._series[base + label] = (parent, [base + m for m in members])
-        return self._series
-
-    def grouped_scopes(self, opened: frozenset[str] | str) -> dict[str, str]:
-        """Closed scopes a view draws inside a series box: scope -> series path.
-
-        A series groups while its parent is open and neither it nor any member is.
-        """
-        if opened == ALL:
-            return {}
-        out: dict[str, str] = {}
-        for path, (parent, members) in self.series().items():
-            if (parent and parent not in opened) or path in opened or not opened.isdisjoint(members):
-                continue
-            out.update(dict.fromkeys(members, path))
-        return out
+        """Series by path (`gradients/layer_[0-9]`): (parent, member boxes)."""
+        return {p: (self.parent(p), m) for p, m in self.tree.members.items()}
 
     def top_scopes(self) -> list[str]:
-        """Top-level scope names."""
-        return [s for s in self.scopes if s and "/" not in s]
+        """Top-level scope, series and block paths."""
+        return self.children("")
 
     def unit_of(self, name: str, opened: frozenset[str] | str) -> tuple[str, str]:
-        """What stands for op `name` in a view: ("op", name) or ("scope", collapsed scope)."""
+        """What stands for op `name` in a view: ("op", name) or (kind, closed scope path)."""
         if opened == ALL:
             return "op", name
         for scope in self.chain[name]:
             if scope not in opened:
-                return "scope", scope
+                return self.tree.kind[scope], scope
         return "op", name
+
+    def top_of(self, path: str) -> str:
+        """The top-level box or op holding `path` (a scope path or an op name)."""
+        chain = self.chain.get(path)
+        if chain is not None:
+            return chain[0] if chain else path
+        while self.parent(path):
+            path = self.parent(path)
+        return path
+
+    def auxiliary(self) -> frozenset[str]:
+        """Top-level boxes drawn apart: training, saving and init scopes, and (Keras' one per
+        layer) variable scopes when there are many of them."""
+        if self._aux is None:
+            ops: Counter[str] = Counter()
+            var_ish: Counter[str] = Counter()
+            has_var: set[str] = set()
+            for name, node in self.nodes.items():
+                chain = self.chain[name]
+                real = next((p for p in chain if self.tree.kind[p] == "scope"), name)
+                top = real.split("/", 1)[0] if chain else name
+                ops[top] += 1
+                if node.op in _VARIABLE_OPS or "/Initializer/" in name:
+                    var_ish[top] += 1
+                if node.op in _VARIABLE:
+                    has_var.add(top)
+            variables = {t for t in has_var if var_ish[t] >= 0.9 * ops[t]}
+            many = self._many_variables = len(variables) >= MANY_VARIABLE_SCOPES
+            aux = set()
+            for top in self.children("") + [n for n, c in self.chain.items() if not c]:
+                reals = self.tree.covers.get(top, [top])
+                if all(is_quiet(r) or (many and r in variables) for r in reals):
+                    aux.add(top)
+            self._aux = frozenset(aux)
+        return self._aux
+
+    def split_auxiliary(self) -> bool:
+        """Whether views draw auxiliary boxes apart (a crowded top level, or Keras' scopes)."""
+        tops = len(self.children("")) + sum(1 for c in self.chain.values() if not c)
+        return bool(self.auxiliary()) and (tops > SPLIT_TOP or self._many_variables)
+
+    def default_open(self) -> frozenset[str]:
+        """Scopes the first view opens: the model's scope when one holds most of its ops."""
+        aux = self.auxiliary()  # training machinery is never the model, drawn apart or not
+        opened: set[str] = set()
+        path = ""
+        for _ in range(DOMINANT_DEPTH):
+            kids = [k for k in self.children(path) if k not in aux]
+            if not kids:
+                break
+            direct = self.scopes[path] - sum(self.scopes[k] for k in self.children(path))
+            main = sum(self.scopes[k] for k in kids) + direct
+            best = max(kids, key=lambda k: self.scopes[k])
+            if (self.tree.kind[best] != "scope" or self.scopes[best] < DOMINANT_SHARE * main
+                    or len(self.children(best)) + 1 < 2):
+                break
+            opened.add(best)
+            path = best
+        return frozenset(opened)
 
     def consumers(self, name: str) -> list[tuple[str, int, bool]]:
         """Ops reading `name`: (consumer, output index, is control)."""
@@ -220,79 +274,3 @@ class GraphModel:
         if timings and name in timings:
             info["time_us"] = timings[name]
         return info
-
-
-_DTYPE_NAMES = {types_pb2.DT_FLOAT: "float32", types_pb2.DT_DOUBLE: "float64",
-                types_pb2.DT_HALF: "float16"}
-
-
-def format_dtype(dtype: int) -> str:
-    """`DT_FLOAT` -> 'float32', `DT_INT32` -> 'int32', `DT_FLOAT_REF` -> 'float32_ref'."""
-    if dtype in _DTYPE_NAMES:
-        return _DTYPE_NAMES[dtype]
-    try:
-        name = types_pb2.DataType.Name(dtype)[3:].lower()
-    except ValueError:
-        return f"dtype {dtype}"
-    if name.endswith("_ref"):
-        base = getattr(types_pb2, "DT_" + name[:-4].upper(), None)
-        return (format_dtype(base) if base is not None else name[:-4]) + "_ref"
-    return name
-
-
-def format_shape(shape) -> str:
-    """A TensorShapeProto as TF prints it: '(?, 784)', '()' or '<unknown>'."""
-    if shape.unknown_rank:
-        return "<unknown>"
-    dims = ["?" if d.size < 0 else str(d.size) for d in shape.dim]
-    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-
-
-def format_tensor(tensor, limit: int = 10) -> str:
-    """Small constants show their values; bigger ones their dtype and shape."""
-    head = f"{format_dtype(tensor.dtype)} {format_shape(tensor.tensor_shape)}"
-    n = int(np.prod([d.size for d in tensor.tensor_shape.dim])) if tensor.tensor_shape.dim else 1
-    if n > limit:
-        return head
-    try:
-        value = decode_tensor(tensor)
-    except ValueError:
-        return head
-    return f"{_nested(value.tolist())} ({head})"
-
-
-def _nested(x) -> str:
-    if isinstance(x, list):
-        return "[" + ", ".join(_nested(v) for v in x) + "]"
-    if isinstance(x, bytes):
-        return repr(x.decode("utf-8", "replace"))
-    if isinstance(x, float):
-        return f"{x:.1f}" if x.is_integer() and abs(x) < 1e16 else f"{x:.6g}"
-    return str(x)
-
-
-def format_attr(value) -> str:
-    """An AttrValue as short text for the side panel."""
-    kind = value.WhichOneof("value")
-    if kind == "type":
-        return format_dtype(value.type)
-    if kind == "shape":
-        return format_shape(value.shape)
-    if kind == "tensor":
-        return format_tensor(value.tensor)
-    if kind == "s":
-        return value.s.decode("utf-8", "replace")
-    if kind in ("i", "f", "b"):
-        return str(getattr(value, kind))
-    if kind == "func":
-        return value.func.name
-    if kind == "placeholder":
-        return "$" + value.placeholder
-    if kind == "list":
-        lst = value.list
-        items = ([format_dtype(t) for t in lst.type] + [format_shape(s) for s in lst.shape]
-                 + [str(x) for x in (*lst.i, *lst.f, *lst.b)]
-                 + [s.decode("utf-8", "replace") for s in lst.s]
-                 + [format_tensor(t) for t in lst.tensor] + [f.name for f in lst.func])
-        return "[" + ", ".join(items) + "]"
-    return ""

@@ -1,15 +1,18 @@
 """Graph pictures: a `GraphDef` laid out by graphviz `dot` as SVG, PNG, PDF or DOT; `export_graph`."""
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import shutil
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from flowlog.graphdot import View, build_view
 from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
+from flowlog.graphsvg import lean_svg
 from flowlog.proto import graph_pb2, step_stats_pb2
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -18,6 +21,10 @@ INSTALL_HINT = ("the graphviz 'dot' program was not found on PATH; install graph
                 "conda: conda install -c conda-forge graphviz) and try again")
 PNG_DPI = 192  # twice the 96 CSS pixels per inch the page shows the SVG at
 LAYOUT_TIMEOUT = 600.0
+# dot runs at most this many at once in a process (FLOWLOG_MAX_LAYOUTS): four open views of a
+# huge graph must not start four processes that each take minutes.
+MAX_LAYOUTS = max(1, int(os.environ.get("FLOWLOG_MAX_LAYOUTS", "2")))
+_slots = threading.BoundedSemaphore(MAX_LAYOUTS)
 
 
 class GraphvizNotFound(RuntimeError):
@@ -25,6 +32,10 @@ class GraphvizNotFound(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(INSTALL_HINT)
+
+
+class LayoutBusy(GraphError):
+    """Every dot slot stayed taken while this layout waited (worth retrying, not caching)."""
 
 
 def model_of(graph) -> GraphModel:
@@ -77,24 +88,23 @@ def run_dot(view: View, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
     if fmt == "png":
         # Huge pictures are scaled to at most 16 384 px a side: bigger bitmaps take minutes.
         args += [f"-Gdpi={PNG_DPI}", f"-Gsize={16384 / PNG_DPI:.0f},{16384 / PNG_DPI:.0f}"]
+    if not _slots.acquire(timeout=timeout):
+        raise LayoutBusy(f"{MAX_LAYOUTS} other layouts kept dot busy for {timeout:.0f} s; "
+                         "try again")
     try:
         proc = subprocess.run(args, input=view.dot.encode(), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise GraphError(f"laying out {len(view.units)} boxes took over {timeout:.0f} s; "
                          "collapse some scopes") from None
+    finally:
+        _slots.release()
     if proc.returncode != 0 or not proc.stdout:
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise GraphError(f"dot could not lay out the graph: {err or 'no output'}")
-    return standalone_svg(proc.stdout) if fmt == "svg" else proc.stdout
+    return lean_svg(proc.stdout, len(view.units)) if fmt == "svg" else proc.stdout
 
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
-
-
-def standalone_svg(svg: bytes) -> bytes:
-    """dot's SVG without the DOCTYPE that points at w3.org (so nothing outside is fetched)."""
-    return _DOCTYPE.sub(b"", svg, count=1)
 
 
 def render(graph, fmt: str = "svg", expand: str | Iterable[str] | None = None, *,
@@ -125,7 +135,15 @@ def export_graph(graph, path: str | os.PathLike, expand: str | Iterable[str] | N
         raise ValueError(f"cannot tell the image format from '{path.name}'; expected a name "
                          f"ending in {', '.join('.' + f for f in FORMATS)}")
     data = render(graph, fmt, expand)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    # A fresh name created exclusively beside the output: a file or symlink planted under a
+    # predictable name (`OUT.part`) is never followed or overwritten.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path

@@ -8,7 +8,8 @@
   const q = new URLSearchParams(location.search);
   const state = {
     run: q.get("g_run") || "",
-    expand: q.get("g_expand") || "",       // "all" or comma-separated scopes
+    // null: the server's default view; "": every scope closed; "all"; or comma-separated scopes
+    expand: q.has("g_expand") ? q.get("g_expand") : null,
     selected: q.get("g_sel") || "",        // op name in the side panel
     query: q.get("g_q") || "",
     color: q.get("g_color") === "time" ? "time" : "op",
@@ -24,12 +25,17 @@
   let loading = 0;        // request counter: late answers of old requests are dropped
   let matchIndex = -1;
   let fitted = false;     // the view still shows the whole picture (no zoom or pan since)
+  let pending = null;     // {ctl, timer, expand}: the view request under way (cancellable)
+  let anchor = null;      // {name, x, y}: a box to keep at this screen spot across a re-layout
+  let lastExpand = null;  // state.expand of the picture shown (Cancel goes back to it)
+  let minimap = null;
+  const SVGNS = "http://www.w3.org/2000/svg";
 
   function saveState() {
     const p = new URLSearchParams(location.search);
     ["g_run", "g_expand", "g_sel", "g_q", "g_color", "g_tag", "g_trace"].forEach((k) => p.delete(k));
     if (state.run) p.set("g_run", state.run);
-    if (state.expand) p.set("g_expand", state.expand);
+    if (state.expand !== null) p.set("g_expand", state.expand);
     if (state.selected) p.set("g_sel", state.selected);
     if (state.query) p.set("g_q", state.query);
     if (state.color !== "op") p.set("g_color", state.color);
@@ -41,8 +47,8 @@
 
   function el(tag, attrs, ...kids) { return window.flowboard.el(tag, attrs, ...kids); }
 
-  async function get(path, params) {
-    return window.flowboard.api("plugin/graphs/" + path, params);
+  async function get(path, params, init) {
+    return window.flowboard.api("plugin/graphs/" + path, params, init);
   }
 
   // ---- DOM ----------------------------------------------------------------------------------
@@ -65,15 +71,20 @@
       color, exports);
     const canvas = el("div", { class: "g-canvas", tabindex: "0" },
       el("div", { class: "g-stage" }), el("div", { class: "g-legend" }),
-      el("div", { class: "g-message", hidden: true }), el("div", { class: "g-busy", hidden: true, text: "Laying out…" }));
+      el("div", { class: "g-message", hidden: true }), el("div", { class: "g-busy", hidden: true }, el("span", { class: "g-busy-text", text: "Laying out…" }),
+        el("button", { class: "g-btn g-cancel", text: "Cancel", title: "Stop waiting and keep the current picture" })),
+      el("div", { class: "g-notice", hidden: true }));
     const panel = el("aside", { class: "g-panel", hidden: true });
     root.replaceChildren(bar, el("div", { class: "g-body" }, canvas, panel));
     ui = { runSel, search, color, bar, canvas, panel, stage: canvas.querySelector(".g-stage"),
       legend: canvas.querySelector(".g-legend"), message: canvas.querySelector(".g-message"),
-      busy: canvas.querySelector(".g-busy"), count: bar.querySelector(".g-count") };
+      busy: canvas.querySelector(".g-busy"), count: bar.querySelector(".g-count"),
+      notice: canvas.querySelector(".g-notice"), busyText: canvas.querySelector(".g-busy-text") };
+    ui.busy.querySelector(".g-cancel").addEventListener("click", (e) => { e.stopPropagation(); cancel(); });
+    minimap = window.flowboardGraphMinimap.make(canvas, (cx, cy) => { fitted = false; setViewBox(cx, cy, scale()); });
 
     runSel.addEventListener("change", () => {
-      state.run = runSel.value; state.expand = ""; state.selected = ""; state.trace = false; state.tag = "";
+      state.run = runSel.value; state.expand = null; state.selected = ""; state.trace = false; state.tag = "";
       saveState(); loadView(true);
     });
     search.addEventListener("input", () => { state.query = search.value; matchIndex = -1; saveState(); markMatches(); });
@@ -81,6 +92,8 @@
     color.addEventListener("change", () => { state.color = color.value; saveState(); loadView(false); });
     bar.querySelector(".g-fit").addEventListener("click", fit);
     bar.querySelector(".g-collapse").addEventListener("click", () => { state.expand = ""; saveState(); loadView(true); });
+    bar.querySelector(".g-fit").insertAdjacentElement("afterend", el("button", { class: "g-btn g-default", text: "Default view", title: "The model's scope open, auxiliary scopes apart" }));
+    bar.querySelector(".g-default").addEventListener("click", () => { state.expand = null; saveState(); loadView(true); });
     bar.querySelector(".g-expand-all").addEventListener("click", () => { state.expand = "all"; saveState(); loadView(true); });
     exports.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => download(b.dataset.format)));
     bindPanZoom(canvas);
@@ -119,29 +132,43 @@
     }
   }
 
-  async function loadView(refit) {
+  // Ask for the picture of the current state; `reveal` also opens the scopes holding that op.
+  // The page stays usable meanwhile: the badge counts seconds and Cancel drops the request.
+  async function loadView(refit, reveal) {
     if (!ui) build();
     if (!state.run) return;
     const ticket = ++loading;
+    if (pending) { pending.ctl.abort(); clearInterval(pending.timer); }
+    const ctl = new AbortController();
+    const started = performance.now();
+    pending = { ctl, timer: setInterval(() => {
+      ui.busyText.textContent = `Laying out… ${Math.round((performance.now() - started) / 1000)} s`;
+    }, 500) };
+    ui.busyText.textContent = "Laying out…";
     ui.busy.hidden = false;
     let answer;
     try {
-      answer = await get("view", { run: state.run, expand: state.expand || undefined,
-        color: state.color, tag: state.tag || undefined });
+      answer = await get("view", { run: state.run, expand: state.expand === null ? undefined : state.expand,
+        color: state.color, tag: state.tag || undefined, reveal: reveal || undefined }, { signal: ctl.signal });
     } catch (e) {
       if (ticket !== loading) return;
-      ui.busy.hidden = true;
+      endPending();
+      if (e.name === "AbortError") return;
       view = null; clearPicture();
       return showMessage("error", e.message);
     }
     if (ticket !== loading) return;
-    ui.busy.hidden = true;
+    endPending();
     view = answer;
     if (!view.graph) {
       clearPicture();
       return showMessage("empty", view.message);
     }
+    if (reveal || view.notice) { state.expand = view.expanded.join(","); saveState(); }
+    lastExpand = state.expand;
     ui.message.hidden = true;
+    ui.notice.hidden = !view.notice;
+    ui.notice.textContent = view.notice || "";
     draw(refit);
     if (!names || names.graph !== view.graph || names.run !== view.run) {
       const n = await get("nodes", { run: view.run });
@@ -156,6 +183,22 @@
     }
   }
 
+  function endPending() {
+    if (pending) clearInterval(pending.timer);
+    pending = null;
+    ui.busy.hidden = true;
+  }
+
+  function cancel() {
+    if (!pending) return;
+    loading++;  // the answer, if any, is dropped
+    pending.ctl.abort();
+    endPending();
+    anchor = null;
+    state.expand = lastExpand;
+    saveState();
+  }
+
   function showMessage(kind, text) {
     ui.message.hidden = false;
     ui.message.className = "g-message g-" + kind;
@@ -165,6 +208,8 @@
 
   function clearPicture() {
     ui.stage.replaceChildren(); ui.legend.replaceChildren(); ui.count.textContent = ""; hidePanel(); vb = null;
+    ui.notice.hidden = true;
+    if (minimap) minimap.clear();
   }
 
   // ---- drawing ------------------------------------------------------------------------------
@@ -180,15 +225,51 @@
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     svg.classList.add("g-svg");
     if (state.color === "time" && view.tags.length) svg.classList.add("g-heat-mode");
-    svg.querySelectorAll("title").forEach((t) => {  // browser tooltips: the full name only for boxes
-      const g = t.parentNode;
-      if (!g.classList || !g.classList.contains("node")) t.remove();
+    svg.querySelectorAll("title").forEach((t) => t.remove());
+    // The SVG's own <style> would apply to the whole page; graph.css holds the same rules scoped.
+    svg.querySelectorAll("style").forEach((t) => t.remove());
+    // Browser tooltips: a box's full name (the lean SVG leaves titles out).
+    svg.querySelectorAll("g.node").forEach((g) => {
+      const u = view.units[g.id];
+      if (!u || u.kind === "stub") return;
+      const t = document.createElementNS(SVGNS, "title");
+      t.textContent = u.kind === "scope" ? u.name + "/" : u.name;
+      g.prepend(t);
     });
     ui.stage.replaceChildren(svg);
-    if (refit || !old || fitted) fit(); else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
+    view.lookup = null;
+    minimap.load(svg, box);
+    const keep = anchor;
+    anchor = null;
+    if (refit || !old) fit();
+    else if (keep && placeAnchor(keep, old)) fitted = false;
+    else if (fitted) fit();
+    else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
     drawLegend();
     ui.count.textContent = `${view.op_count} ops`;
     if (state.trace && state.selected) trace(state.selected);
+  }
+
+  // After a re-layout, put the box (or the cluster it opened into) where it was on screen, at
+  // the same zoom, so expanding or collapsing a scope does not lose the user's place.
+  function placeAnchor(keep, old) {
+    const s = old.w / Math.max(1, ui.canvas.clientWidth);
+    const cid = Object.keys(view.clusters).find((c) => view.clusters[c] === keep.name);
+    const uid = Object.keys(view.units).find((u) => view.units[u].kind !== "stub" && view.units[u].name === keep.name);
+    const g = document.getElementById(cid || uid || "");
+    if (!g) return false;
+    setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
+    const r = g.getBoundingClientRect();
+    const p = toUser(r.left, r.top);
+    const c = ui.canvas.getBoundingClientRect();
+    setViewBox(p.x - (keep.x - c.left - c.width / 2) * s, p.y - (keep.y - c.top - c.height / 2) * s, s);
+    return true;
+  }
+
+  function remember(name, g) {
+    if (!g || !vb) return;
+    const r = g.getBoundingClientRect();
+    anchor = { name, x: r.left, y: r.top };
   }
 
   function drawLegend() {
@@ -220,6 +301,7 @@
     const cw = Math.max(1, ui.canvas.clientWidth), ch = Math.max(1, ui.canvas.clientHeight);
     vb = { x: cx - (cw * s) / 2, y: cy - (ch * s) / 2, w: cw * s, h: ch * s };
     svg.setAttribute("viewBox", `${vb.x} ${vb.y} ${vb.w} ${vb.h}`);
+    if (minimap) minimap.update(vb);
   }
 
   function fit() {
@@ -284,17 +366,20 @@
     const node = e.target.closest("g.node");
     if (node && view.units[node.id]) {
       const u = view.units[node.id];
-      if (u.kind === "scope") return expand(u.name);
+      if (u.kind === "scope") { remember(u.name, node); return expand(u.name); }
       if (u.kind === "stub") return focusUnit(u.target);
       return select(u.name, false);
     }
     const cluster = e.target.closest("g.cluster");
-    if (cluster && e.target.nodeName === "text" && view.clusters[cluster.id]) return collapse(view.clusters[cluster.id]);
+    if (cluster && e.target.nodeName === "text" && view.clusters[cluster.id]) {
+      remember(view.clusters[cluster.id], cluster);
+      return collapse(view.clusters[cluster.id]);
+    }
     if (!e.target.closest(".g-panel")) { state.selected = ""; state.trace = false; saveState(); hidePanel(); clearMarks("g-selected"); untrace(); }
   }
 
   function expandedList() {
-    if (state.expand === "all") return view ? view.expanded.slice() : [];
+    if (state.expand === null || state.expand === "all") return view ? view.expanded.slice() : [];
     return state.expand ? state.expand.split(",").filter(Boolean) : [];
   }
 
@@ -307,32 +392,35 @@
   }
 
   function collapse(scope) {
-    const keep = expandedList().filter((s) => s !== scope && !s.startsWith(scope + "/"));
+    // Series and blocks are not path prefixes of what they hold: walk the server's parents.
+    const parents = (view && view.parents) || {};
+    const inside = (s) => { for (let p = s; p; p = parents[p]) if (p === scope) return true; return false; };
+    const keep = expandedList().filter((s) => !inside(s));
     state.expand = keep.join(",");
     saveState();
     return loadView(false);
   }
 
-  // The box that stands for op `name` now: the op itself or the closed scope holding it.
+  // The box that stands for op `name` now: the op itself, the closed scope holding it, or the
+  // series or block covering one of its scopes.
   function unitOf(name) {
-    const byName = {};
-    Object.entries(view.units).forEach(([id, u]) => { if (u.kind !== "stub") byName[u.kind + ":" + u.name] = id; });
+    if (!view.lookup) {
+      view.lookup = {};
+      Object.entries(view.units).forEach(([id, u]) => {
+        if (u.kind === "stub") return;
+        view.lookup[u.kind + ":" + u.name] = id;
+        (u.covers || []).forEach((c) => { view.lookup["cover:" + c] = id; });
+      });
+    }
+    const byName = view.lookup;
     if (byName["op:" + name]) return byName["op:" + name];
     const parts = name.split("/");
     for (let k = parts.length; k > 0; k--) {
-      const id = byName["scope:" + parts.slice(0, k).join("/")];
+      const path = parts.slice(0, k).join("/");
+      const id = byName["scope:" + path] || byName["cover:" + path];
       if (id) return id;
     }
     return null;
-  }
-
-  function scopesOf(name) {
-    // Scopes to open so the op shows: its parents, plus itself when it is also a scope.
-    const parts = name.split("/");
-    const out = [];
-    for (let k = 1; k < parts.length; k++) out.push(parts.slice(0, k).join("/"));
-    if (names && names.names.some((n) => n.startsWith(name + "/"))) out.push(name);
-    return out;
   }
 
   async function select(name, centre) {
@@ -340,11 +428,8 @@
     saveState();
     const id = unitOf(name);
     if (!id || view.units[id].kind !== "op") {
-      const set = new Set(expandedList());
-      scopesOf(name).forEach((s) => set.add(s));
-      state.expand = [...set].join(",");
-      saveState();
-      await loadView(false);
+      state.expand = expandedList().join(",");
+      await loadView(false, name);  // the server opens the scopes, series and blocks holding it
     }
     highlightSelected();
     if (centre) centreOn(unitOf(name));
@@ -485,7 +570,7 @@
   function download(format) {
     if (!view || !view.graph) return;
     const p = new URLSearchParams({ run: state.run, format, color: state.color });
-    if (state.expand) p.set("expand", state.expand);
+    if (state.expand !== null) p.set("expand", state.expand);
     if (state.tag) p.set("tag", state.tag);
     const a = el("a", { href: "data/plugin/graphs/export?" + p, download: "" });
     document.body.append(a);
