@@ -19,6 +19,11 @@ _spec = importlib.util.spec_from_file_location("tf_random_fixtures",
 programs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(programs)
 FIXTURES = np.load(programs.FIXTURES)
+
+
+@pytest.fixture
+def graph():
+    return fl.get_default_graph()
 CASES = list(programs.cases())
 
 
@@ -38,3 +43,78 @@ def test_values_equal_tensorflows(key, builder, shape, dtype, seeds):
         np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == "float32" else 1e-13)
     else:
         np.testing.assert_array_equal(got, want)
+
+
+# --- the generator and the seed rules ---------------------------------------------------------
+
+
+def test_philox_known_answers():
+    # The Philox4x32-10 test vectors of Random123, which TensorFlow's generator passes.
+    from flowlog.engine.philox import philox_blocks
+
+    vectors = [((0, 0), (0, 0, 0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+               ((0xFFFFFFFF,) * 2, (0xFFFFFFFF,) * 4,
+                (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+               ((0xA4093822, 0x299F31D0), (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+                (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1))]
+    for key, counter, want in vectors:
+        words = [np.array([c], dtype=np.uint64) for c in counter]
+        assert philox_blocks(key, words)[0].tolist() == list(want)
+
+
+def test_a_stream_carries_into_the_high_counter_words():
+    from flowlog.engine.philox import PhiloxStream
+
+    stream = PhiloxStream(1, 5)
+    stream.counter = (5 << 64) + 2**64 - 1  # the last counter before word 2 grows
+    start = stream.reserve(2)
+    assert stream.counter == (6 << 64) + 1
+    blocks = stream.at(start, np.arange(2, dtype=np.uint64))
+    fresh = PhiloxStream(1, 6)  # starts at counter 6 << 64: the second block above
+    assert blocks[1].tolist() == fresh.at(fresh.reserve(1), np.zeros(1, np.uint64))[0].tolist()
+
+
+def _seeds(t):
+    op = t.op if t.op.type.startswith("Random") else t.op.inputs[0].op.inputs[0].op
+    return op.get_attr("seed"), op.get_attr("seed2")
+
+
+def test_seed_rules_of_tf1(graph):
+    unseeded = fl.random_normal([2])
+    assert _seeds(unseeded) == (0, 0)
+    op_only = fl.random_normal([2], seed=9)
+    assert _seeds(op_only) == (87654321, 9)
+    fl.set_random_seed(2**31 + 4)  # seeds are taken modulo 2**31 - 1
+    ops_before = len(graph.get_operations()) + 3  # the new op's shape, mean and stddev
+    graph_only = fl.random_normal([2])
+    assert _seeds(graph_only) == (5, ops_before)
+    fl.set_random_seed(0)
+    assert _seeds(fl.random_normal([2], seed=0)) == (0, 2**31 - 1)  # (0, 0) would mean unseeded
+
+
+def test_seed_rule_of_tf2_counts_graph_seeded_ops(graph):
+    from flowlog.engine.random_ops import op_seed_rule
+
+    fl.set_random_seed(7)
+    with op_seed_rule("tf2"):
+        first, _ = fl.random_normal([2]), fl.random_normal([2], seed=1)
+        second = fl.random_uniform([3])
+    assert (_seeds(first), _seeds(second)) == ((7, 0), (7, 1))
+    with pytest.raises(ValueError, match="op_seed_rule must be one of"), op_seed_rule("tf3"):
+        pass
+
+
+def test_unseeded_ops_differ_between_sessions_and_seeded_ones_repeat(graph):
+    free, seeded = fl.random_uniform([50]), fl.random_uniform([50], seed=4)
+    with fl.Session() as a, fl.Session() as b:
+        assert not np.array_equal(a.run(free), b.run(free))
+        first = a.run(seeded)
+        assert not np.array_equal(first, a.run(seeded))  # the stream moves on each run
+        np.testing.assert_array_equal(first, b.run(seeded))  # and restarts in a new session
+
+
+def test_uniform_int_needs_a_range(graph):
+    bad = fl.random_uniform([2], 3, 3, dtype=fl.int32, seed=1)
+    with fl.Session() as sess, pytest.raises(fl.errors.InvalidArgumentError,
+                                             match="Need minval < maxval: 3 >= 3"):
+        sess.run(bad)
