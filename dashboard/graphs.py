@@ -71,6 +71,7 @@ class GraphService:
         self.models = _LRU(4)
         self.layouts = _LRU(32)
         self.timings = _LRU(8)
+        self.failures = _LRU(64)
         self.layout_timeout = float(os.environ.get("FLOWBOARD_LAYOUT_TIMEOUT",
                                                    PAGE_LAYOUT_TIMEOUT))
 
@@ -125,14 +126,11 @@ class GraphService:
             out.append({"run": run, "graph": key, "run_metadata": tags})
         return {"runs": out}
 
-    def _layout(self, key, model, view, color, tag, fmt) -> bytes:
-        """The laid-out bytes of `view`, cached by content; failures are cached too, so a
-        layout that timed out answers at once the next time instead of running for minutes."""
+    def _layout(self, key, view, color, tag, fmt) -> bytes:
+        """The laid-out bytes of `view` in `fmt` ("page" is the page's SVG), cached by content."""
         cache_key = (key, tuple(view.opened), color, tag, fmt)
         with self.lock:
             body = self.layouts.get(cache_key)
-        if isinstance(body, GraphError):
-            raise body
         if body is None:
             if fmt == "dot":
                 body = view.dot.encode()
@@ -142,14 +140,8 @@ class GraphService:
                                    timeout=self.layout_timeout)
                 except GraphvizNotFound as e:
                     raise LayoutUnavailable(str(e)) from None
-                except LayoutBusy:
-                    raise  # transient: not remembered
-                except GraphError as e:
-                    body = e
             with self.lock:
                 self.layouts.put(cache_key, body)
-            if isinstance(body, GraphError):
-                raise body
         return body
 
     def _view(self, run, expand, color, tag, fmt, reveal=None):
@@ -168,18 +160,35 @@ class GraphService:
                 views += [v for v in (None, []) if v != expand]
             notice = ""
             for i, attempt in enumerate(views):
-                view = build_view(model, attempt, timings=times, color=color, legend=not page,
-                                  background="transparent" if page else "white")
-                try:
-                    body = self._layout(key, model, view, color, tag, fmt)
-                except GraphError as e:
-                    if i + 1 == len(views):
-                        raise GraphUnreadable(f"the graph of run {run!r}: {e}") from None
-                    notice = (f"Laying out that view took over {self.layout_timeout:.0f} s, "
-                              "so a coarser one is shown. Open fewer scopes, or export it as "
-                              "DOT and lay it out offline.")
-                    continue
-                return key, model, view, tag, body, notice
+                opened = model.normalize_expand(attempt)
+                # A layout that failed (timed out) fails for every format: remembered without
+                # the format, and looked up before the view is even built, so asking again
+                # answers at once instead of running dot for minutes.
+                failed_key = (key, opened if opened == ALL else tuple(sorted(opened)), color, tag)
+                with self.lock:
+                    error = self.failures.get(failed_key)
+                if fmt == "dot":  # DOT text needs no layout, whatever failed before
+                    view = build_view(model, attempt, timings=times, color=color, legend=True,
+                                      background="white")
+                    return key, model, view, tag, view.dot.encode(), notice
+                if error is None:
+                    view = build_view(model, attempt, timings=times, color=color,
+                                      legend=not page,
+                                      background="transparent" if page else "white")
+                    try:
+                        return key, model, view, tag, self._layout(key, view, color, tag, fmt), \
+                            notice
+                    except LayoutBusy as e:  # transient: not remembered
+                        error = e
+                    except GraphError as e:
+                        error = e
+                        with self.lock:
+                            self.failures.put(failed_key, e)
+                if i + 1 == len(views):
+                    raise GraphUnreadable(f"the graph of run {run!r}: {error}") from None
+                notice = (f"Laying out that view took over {self.layout_timeout:g} s, "
+                          "so a coarser one is shown. Open fewer scopes, or export it as "
+                          "DOT and lay it out offline.")
         except GraphError as e:
             raise BadRequest(str(e)) from None
         raise AssertionError("unreachable")  # the loop returns or raises

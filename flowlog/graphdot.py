@@ -185,6 +185,31 @@ def _idents(units: dict) -> dict[str, str]:
     return out
 
 
+# A view of this many separate pieces (no edge or open scope joins them) is packed into a block;
+# dot would put them in one row, 16 000 pixels wide for a hundred boxes.
+PACK_PIECES = 8
+
+
+def _pieces(view: View, parent_of: dict[str, str]) -> int:
+    """How many separate pieces dot will lay out: boxes joined by edges or by a top-level
+    cluster count as one."""
+    root: dict[str, str] = {}
+
+    def find(u: str) -> str:
+        while root.get(u, u) != u:
+            root[u] = root.get(root[u], root[u])
+            u = root[u]
+        return u
+
+    for uid, up in parent_of.items():  # everything in one top-level cluster is one piece
+        top = up.split("/", 1)[0] if up else ""
+        if top:
+            root[find(uid)] = find("cluster:" + top)
+    for a, b in view.edges.values():
+        root[find(a)] = find(b)
+    return len({find(u) for u in view.units})
+
+
 def _cluster_parent(model: GraphModel, path: str) -> str:
     """The nearest scope or block holding `path` that draws as a cluster (series do not)."""
     while path and model.kind(path) == "series":
@@ -255,7 +280,8 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     lines = [
         "digraph G {",
         (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
-         f'bgcolor="{background}" pad=0.2 {layout_settings(len(view.units), bool(aux))}]'),
+         f'bgcolor="{background}" pad=0.2 '
+         f'{layout_settings(len(view.units), bool(aux) or _pieces(view, parent_of) >= PACK_PIECES)}]'),
         f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
         (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
          f'color="{EDGE}"]'),

@@ -89,13 +89,13 @@ def run_dot(view: View, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
         # Huge pictures are scaled to at most 16 384 px a side: bigger bitmaps take minutes.
         args += [f"-Gdpi={PNG_DPI}", f"-Gsize={16384 / PNG_DPI:.0f},{16384 / PNG_DPI:.0f}"]
     if not _slots.acquire(timeout=timeout):
-        raise LayoutBusy(f"{MAX_LAYOUTS} other layouts kept dot busy for {timeout:.0f} s; "
+        raise LayoutBusy(f"{MAX_LAYOUTS} other layouts kept dot busy for {timeout:g} s; "
                          "try again")
     try:
         proc = subprocess.run(args, input=view.dot.encode(), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise GraphError(f"laying out {len(view.units)} boxes took over {timeout:.0f} s; "
+        raise GraphError(f"laying out {len(view.units)} boxes took over {timeout:g} s; "
                          "collapse some scopes") from None
     finally:
         _slots.release()
