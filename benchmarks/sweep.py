@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -228,11 +229,12 @@ def bench_tensorboard(logdir: Path, runs: int, steps: int) -> dict:
     try:
         base = f"http://localhost:{port}/"
         t0 = time.time()
-        # Loaded once every run lists its tags and the last run's last tag has every point.
+        # Loaded once every run lists its tags and the last run's last tag reaches the last
+        # step (TensorBoard keeps a sample of 1 000 points per series, the last one always).
         last = max(run_names(runs))
         wait_http(base + "data/plugin/scalars/tags", lambda b: b.count(b'"lr"') >= runs)
         wait_http(base + "data/plugin/scalars/scalars?tag=lr&run=" + urllib.parse.quote(last),
-                  lambda b: b.count(b"[") > steps)
+                  lambda b: json.loads(b)[-1][1] == steps - 1)
         out["load"] = time.time() - t0
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -269,10 +271,12 @@ def _children(pid: int) -> list[str]:
 
 
 class Appender:
-    """A tensorboardX writer adding a point to one run every 100 ms while in use."""
+    """A tensorboardX writer adding a point to one run every 100 ms while in use, after the
+    run's last step; its file is removed afterwards so the logdir stays as written."""
 
-    def __init__(self, logdir: Path, run: str):
+    def __init__(self, logdir: Path, run: str, steps: int):
         self.path = logdir / run
+        self.steps = steps
         self.stop = threading.Event()
 
     def __call__(self):
@@ -281,21 +285,23 @@ class Appender:
     def __enter__(self):
         from tensorboardX import SummaryWriter
 
-        self.writer = SummaryWriter(str(self.path), flush_secs=1)
+        self.writer = SummaryWriter(str(self.path), flush_secs=1, filename_suffix=".appending")
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         return self
 
     def _run(self):
-        step = 100_000
+        step = self.steps
         while not self.stop.wait(0.1):
-            step += 1
             self.writer.add_scalar("train/loss", 0.1, step)
+            step += 1
 
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join()
         self.writer.close()
+        for f in self.path.glob("*.appending"):
+            f.unlink()
 
 
 def fmt(v) -> str:
@@ -320,7 +326,7 @@ def main() -> None:
     write_sweep(logdir, args.runs, args.steps, procs=os.cpu_count() or 2)
     print(f"logdir {logdir}: {args.runs} runs x 4 tags x {args.steps} steps (tensorboardX), "
           f"ready in {time.time() - t0:.0f} s", flush=True)
-    appender = Appender(logdir, run_names(args.runs)[3])
+    appender = Appender(logdir, run_names(args.runs)[3], args.steps)
     fb = bench_flowboard(logdir, args.runs, appender)
     tb = {} if args.skip_tensorboard else bench_tensorboard(logdir, args.runs, args.steps)
     rows = [("server loaded the logdir", "load", None),

@@ -9,6 +9,22 @@
   const ROW = 26;              // px per row of the runs list: fixed, so it can be virtualised
   const FILTER_DELAY = 120;    // ms of quiet typing before a filter applies
 
+  // Runs in natural order: numbers inside names compare as numbers, decimals included, so
+  // seed=2 comes before seed=10 and lr=0.0003 before lr=0.001.
+  function naturalSort(names) {
+    const key = new Map(names.map((n) => [n, n.split(/(\d+(?:\.\d+)?(?:e-?\d+)?)/i)]));
+    return names.sort((a, b) => {
+      const p = key.get(a), q = key.get(b);
+      for (let i = 0; i < Math.min(p.length, q.length); i++) {
+        if (p[i] === q[i]) continue;
+        const x = i % 2 ? parseFloat(p[i]) : NaN, y = i % 2 ? parseFloat(q[i]) : NaN;
+        if (x !== y && !Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+        return p[i] < q[i] ? -1 : 1;
+      }
+      return p.length - q.length;
+    });
+  }
+
   const state = {
     tab: "scalars",
     off: new Set(),            // runs unticked by the user
@@ -344,7 +360,7 @@
       state.scalarsClock = status.scalars_clock;
       // The runs list is fetched when the count moves (or once a minute), not every few seconds.
       if (status.runs !== runsSeen || Date.now() - runsFetched > 60000) {
-        state.runs = await api("runs");
+        state.runs = naturalSort(await api("runs"));
         runsSeen = status.runs;
         runsFetched = Date.now();
         noteRuns(state.runs);

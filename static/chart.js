@@ -8,7 +8,7 @@
   const fb = window.flowboard;
   const { el } = fb;
   const PLOTLY_LINES = 40;   // up to this many lines are plotly traces (SVG, native hover)
-  const TIP_ROWS = 30;       // the tooltip lists this many lines, then says how many more
+  const TIP_ROWS = 20;       // the tooltip lists this many lines around the hovered one
   const DASHES = ["solid", "dash", "dot", "dashdot", "longdash"];
   const CANVAS_DASHES = [[], [6, 4], [2, 3], [8, 3, 2, 3], [12, 4]];
 
@@ -189,14 +189,22 @@
       return ctx;
     }
 
+    // data -> pixel as plotly maps it (pixel = _b + _m * linearized value), without a function
+    // call per point: a thousand runs are hundreds of thousands of points.
+    static mapper(ax) {
+      const m = ax._m, b = ax._b;
+      if (!Number.isFinite(m) || !Number.isFinite(b)) return (v) => ax.c2p(v);
+      return ax.type === "log" ? (v) => b + m * Math.log10(v) : (v) => b + m * v;
+    }
+
     // Hairlines of one device pixel: the fast path of a software canvas (a thousand runs of a
     // few hundred points in tens of milliseconds).
     path(ctx, a, xs, ys) {
-      const { xa, ya } = a;
+      const fx = Chart.mapper(a.xa), fy = Chart.mapper(a.ya);
       let pen = false;
       ctx.beginPath();
       for (let i = 0; i < xs.length; i++) {
-        const px = xa.c2p(xs[i]), py = ya.c2p(ys[i]);
+        const px = fx(xs[i]), py = fy(ys[i]);
         if (!Number.isFinite(px) || !Number.isFinite(py)) { pen = false; continue; }
         if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
         pen = true;
@@ -293,8 +301,10 @@
       const byValue = fb.state.tipSort !== "near";
       const key = (r) => { const v = r.line.y[r.i]; return Number.isFinite(v) ? v : -Infinity; };
       rows.sort(byValue ? (p, q) => key(q) - key(p) : (p, q) => p.dist - q.dist);
-      const shown = rows.slice(0, TIP_ROWS);
-      if (hot && !shown.includes(hot)) shown[shown.length - 1] = hot;
+      // Many lines: a window of the sorted rows around the hovered line.
+      const at = Math.max(0, rows.indexOf(hot));
+      const start = Math.max(0, Math.min(at - (TIP_ROWS >> 1), rows.length - TIP_ROWS));
+      const shown = rows.slice(start, start + TIP_ROWS);
       const t0 = (l) => (l.wall.length ? l.wall[0] : 0);
       const body = shown.map((r) => {
         const l = r.line, i = r.i;
@@ -307,13 +317,13 @@
           el("td", { class: "num", text: l.wall.length ? fb.duration(l.wall[i] - t0(l)) : "" }),
           el("td", { class: "num", text: l.wall.length ? new Date(l.wall[i] * 1000).toLocaleString() : "" }));
       });
-      const more = rows.length - shown.length;
-      this.tip.replaceChildren(el("table", {},
+      const above = start, below = rows.length - start - shown.length;
+      this.tip.replaceChildren(above ? el("div", { class: "more", text: `+ ${above} more above` }) : "", el("table", {},
         el("thead", {}, el("tr", {}, el("th"), el("th", { text: "Run" }), el("th", { class: "num", text: "Smoothed" }),
           el("th", { class: "num", text: "Value" }), el("th", { class: "num", text: "Step" }),
           el("th", { class: "num", text: "Relative" }), el("th", { class: "num", text: "Time" }))),
         el("tbody", {}, body)),
-      more > 0 ? el("div", { class: "more", text: `+ ${more} more` }) : "");
+      below ? el("div", { class: "more", text: `+ ${below} more below` }) : "");
       this.tip.hidden = false;
       const w = this.tip.offsetWidth, h = this.tip.offsetHeight;
       let left = this.hover.clientX + 18, top = this.hover.clientY + 18;

@@ -59,6 +59,7 @@
 
     // Bring the chart up to date for `runs`: nothing is asked if it holds them all and the
     // server's clock has not moved; otherwise one request for every run, new ones last.
+    // True when something new arrived.
     async sync(runs, width, zoom) {
       if (this.busy) { this.again = true; return this.busy; }
       const params = width + ":" + (zoom ? zoom.join(",") : "");
@@ -70,13 +71,14 @@
         known: known.length, bucket: this.bucket };
       if (zoom) { body.min_step = zoom[0]; body.max_step = zoom[1]; }
       this.busy = this.fetch(body);
+      let news;
       try {
-        await this.busy;
+        news = await this.busy;
       } finally {
         this.busy = null;
       }
-      if (this.again) { this.again = false; await this.sync(runs, width, zoom); }
-      return true;
+      if (this.again) { this.again = false; news = (await this.sync(runs, width, zoom)) || news; }
+      return news;
     }
 
     async fetch(body) {
@@ -87,7 +89,11 @@
       if (head.bucket !== this.bucket) {  // buckets changed: the answer holds every series afresh
         this.series.forEach((s, k) => { if (!head.series.some((x) => key(x.run, x.tag) === k)) this.series.delete(k); });
       }
-      head.missing.forEach(([run, tag]) => this.series.set(key(run, tag), EMPTY));
+      let news = head.series.length > 0;
+      head.missing.forEach(([run, tag]) => {
+        if (this.series.get(key(run, tag)) !== EMPTY) news = true;
+        this.series.set(key(run, tag), EMPTY);
+      });
       head.series.forEach((s) => {
         const old = this.series.get(key(s.run, s.tag));
         let step = s.step, wall = s.wall, value = s.value;
@@ -101,6 +107,7 @@
       });
       this.clock = head.clock;
       this.bucket = head.bucket;
+      return news;
     }
   }
 

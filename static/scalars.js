@@ -10,6 +10,7 @@
   let tags = {};                       // run -> [tag]
   const cards = new Map();             // key -> card
   let layoutKey = "";
+  let observed = false;                // the charts' visibility is known since the last layout
   let observer = null;
   let frameQueued = false, fetchQueued = false;
   let gen = 0;                         // bumped by every change the charts must show
@@ -105,12 +106,17 @@
     return c;
   }
 
+  function currentLayoutKey() {
+    return JSON.stringify([allTags().filter(fb.tagMatches), combinedTags(), [...state.pinned], state.loaded,
+      Object.keys(tags).length > 0]);
+  }
+
   // -- layout: rebuilt only when the set of charts changes; otherwise charts just update --------
   function render() {
     const container = document.getElementById("tab-scalars");
     const shown = allTags().filter(fb.tagMatches);
     const combined = combinedTags();
-    const key = JSON.stringify([shown, combined, [...state.pinned], state.loaded, Object.keys(tags).length > 0]);
+    const key = currentLayoutKey();
     if (key !== layoutKey || !container.firstChild) {
       layoutKey = key;
       layout(container, shown, combined);
@@ -121,7 +127,9 @@
 
   function layout(container, shown, combined) {
     if (observer) observer.disconnect();
+    observed = false;
     observer = new IntersectionObserver((entries) => entries.forEach((e) => {
+      observed = true;
       const c = cards.get(e.target.dataset.key);
       if (!c) return;
       c.visible = e.isIntersecting;
@@ -161,17 +169,20 @@
   // -- data and drawing ------------------------------------------------------------------
   function plotWidth(c) { return Math.max(100, Math.round((c.host.clientWidth || 600) - 64)); }
 
-  // Fetch what the chart lacks (nothing, when the server's clock has not moved), then draw.
-  async function update(c) {
+  // Fetch what the chart lacks (nothing, when the server's clock has not moved), then draw;
+  // `quiet`: draw only if something new arrived (a timed refresh).
+  async function update(c, quiet) {
     if (!c.visible || c.node.offsetParent === null) { c.dirty = true; return; }
     c.dirty = false;
     const runs = runsWith(c);
+    let news = true;
     try {
-      await c.data.sync(runs, plotWidth(c), state.xaxis === "step" ? c.zoom : null);
+      news = await c.data.sync(runs, plotWidth(c), state.xaxis === "step" ? c.zoom : null);
       c.error = null;
     } catch (e) {
       c.error = e.message;
     }
+    if (quiet && !news && !c.error) return;
     draw(c);
   }
 
@@ -289,18 +300,21 @@
 
   // Whether every chart in view shows the latest state (for tests and the benchmark).
   function settled() {
-    if (frameQueued || fb.pending) return false;
+    if (frameQueued || fb.pending || (cards.size && !observed)) return false;
     return [...cards.values()].every((c) => !c.visible || c.node.offsetParent === null || c.doneGen === gen);
   }
 
+  // A timed refresh: nothing at all unless the server's scalars changed; then the tags, and
+  // the charts in view fetch what changed and redraw only if something did.
   async function refresh(changed) {
-    if (changed !== false || !Object.keys(tags).length) {
-      const fresh = await fb.api("plugin/scalars/tags");
-      tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
-      if (state.colorBy.startsWith("hparam:") || state.groupBy.startsWith("hparam:")) await fb.loadHparams();
-      fillKeyChoices();
-    }
-    render();
+    const first = !Object.keys(tags).length;
+    if (changed === false && !first && layoutKey) return;
+    const fresh = await fb.api("plugin/scalars/tags");
+    tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
+    if (state.colorBy.startsWith("hparam:") || state.groupBy.startsWith("hparam:")) await fb.loadHparams();
+    fillKeyChoices();
+    if (currentLayoutKey() !== layoutKey || first || changed === undefined) { render(); return; }
+    cards.forEach((c) => { if (c.visible) update(c, true); else c.dirty = true; });
   }
 
   function refreshVisible() { scheduleRedraw(true); }

@@ -1,0 +1,216 @@
+"""Comparing the runs of a sweep in the real page: real flowboard on a free port, real Chromium."""
+from __future__ import annotations
+
+import json
+import struct
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+from dashboard_events import append, new_file, scalar
+from playwright.sync_api import expect
+
+RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0", "lr=1,seed=1"]
+MANY = [f"many/run_{i:02d}" for i in range(30)]  # only an "other" tag: never on the train charts
+LONG = 5000  # steps of the "long" run, enough to be drawn in buckets
+
+
+def loss(run: str, step: int) -> float:
+    lr, seed = float(run.split(",")[0][3:]), int(run[-1])
+    return 2.0 / (1 + lr * step) + seed * 0.25
+
+
+def acc(run: str, step: int) -> float:
+    return 1.0 - loss(run, step) / 4
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, flowboard_server):
+    logdir = tmp_path_factory.mktemp("sweep")
+    files = {run: new_file(logdir / run, [e for s in range(50) for e in (
+        scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)))])
+        for run in RUNS}
+    for run in MANY:
+        new_file(logdir / run, [scalar("other", s, s) for s in range(3)])
+    new_file(logdir / "long", [scalar("wave", s, np.sin(s / 50) + (s % 97 == 0)) for s in range(LONG)])
+    url = flowboard_server(logdir, "--reload-interval", "1")
+    return {"url": url, "files": files}
+
+
+@pytest.fixture
+def page(checked_page):
+    return checked_page
+
+
+def settle(page):
+    page.wait_for_function("""() => window.flowboard && flowboard.state.loaded && flowboard.views.scalars
+        && document.querySelector('#tab-scalars .card') && flowboard.views.scalars.settled()""")
+
+
+def traces(page, key, kind="smoothed"):
+    """[(meta, x, y)] of one kind of trace of the chart of `key` (a tag, or "" for combined)."""
+    return page.evaluate("""([key, kind]) => {
+        const gd = document.querySelector(`.card[data-tag="${key}"] .chart`);
+        return (gd.data || []).filter(t => t.meta.kind === kind)
+            .map(t => [t.meta, Array.from(t.x), Array.from(t.y)]);
+    }""", [key, kind])
+
+
+def hover_step(page, tag, step, run):
+    """Move the mouse onto the chart of `tag` at `step`, on the line of `run`."""
+    x, y = page.evaluate("""([tag, step, run]) => {
+        const gd = document.querySelector(`.card[data-tag="${tag}"] .chart`);
+        const l = gd._fullLayout, r = gd.getBoundingClientRect();
+        const t = gd.data.find(t => t.meta.kind === "smoothed" && t.meta.run === run);
+        const i = Array.from(t.x).indexOf(step);
+        return [r.left + l._size.l + l.xaxis.c2p(step), r.top + l._size.t + l.yaxis.c2p(t.y[i])];
+    }""", [tag, step, run])
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
+
+
+def test_tooltip_lists_every_visible_run_at_the_hovered_step(page, server):
+    page.goto(server["url"] + "?smooth=0&off=" + quote(RUNS[3]))
+    settle(page)
+    hover_step(page, "train/loss", 20, RUNS[2])
+    tip = page.locator('.card[data-tag="train/loss"] .tip')
+    expect(tip).to_be_visible()
+    rows = tip.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    got = rows.evaluate_all("""rs => rs.map(r => [r.dataset.run,
+        ...[...r.querySelectorAll('td')].slice(2, 5).map(td => td.textContent)])""")
+    # sorted by value, highest first; every row at step 20 with its raw and smoothed value
+    want = sorted(RUNS[:3], key=lambda r: -loss(r, 20))
+    assert [r[0] for r in got] == want
+    for run, smoothed, raw, step in got:
+        assert step == "20" and float(raw) == pytest.approx(loss(run, 20), rel=1e-5)
+        assert float(smoothed) == pytest.approx(loss(run, 20), rel=1e-5)  # smoothing 0
+    expect(tip.locator("tr.hot")).to_have_attribute("data-run", RUNS[2])  # the hovered run
+    # the other chart of the "train" group shows a cursor at the same step
+    cursor = page.evaluate("""() => flowboard.views.scalars.cards.get("train/acc").chart.cursor""")
+    assert cursor == pytest.approx(20, abs=0.5)
+    page.mouse.move(5, 5)
+    expect(tip).to_be_hidden()
+
+
+def test_colour_by_a_capture_group_shares_colours(page, server):
+    page.goto(server["url"] + "?color=" + quote("lr=([^,]+)"))
+    settle(page)
+    colours = {meta["run"]: meta_colour for meta, meta_colour in page.evaluate("""() => {
+        const gd = document.querySelector('.card[data-tag="train/loss"] .chart');
+        return gd.data.filter(t => t.meta.kind === "smoothed").map(t => [t.meta, t.line.color]); }""")}
+    assert colours[RUNS[0]] == colours[RUNS[1]] != colours[RUNS[2]] == colours[RUNS[3]]
+    chips = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#run-list li.run-row')]
+        .map(li => [li.querySelector('input').dataset.run, li.querySelector('.chip').style.background]))""")
+    assert chips[RUNS[0]] == chips[RUNS[1]] != chips[RUNS[2]]
+    # without colour-by, a run keeps one colour of its own, whatever else is ticked
+    page.goto(server["url"])
+    settle(page)
+    before = page.evaluate("() => flowboard.runColor('lr=1,seed=1')")
+    page.uncheck(f'input[data-run="{RUNS[0]}"]')
+    settle(page)
+    assert page.evaluate("() => flowboard.runColor('lr=1,seed=1')") == before
+    assert len({page.evaluate(f"() => flowboard.runColor('{r}')") for r in RUNS + MANY}) == 34
+
+
+def test_grouping_draws_the_mean_of_each_group_with_a_band(page, server):
+    page.goto(server["url"] + "?smooth=0&band=minmax&group=" + quote("lr=([^,]+)"))
+    settle(page)
+    means = traces(page, "train/loss", "mean")
+    assert sorted(m["group"] for m, _, _ in means) == ["0.1", "1"]
+    for meta, x, y in means:
+        members = [r for r in RUNS if r.startswith(f"lr={meta['group']},")]
+        want = [np.mean([loss(r, s) for r in members]) for s in x]
+        assert x == list(range(50)) and y == pytest.approx(want, rel=1e-5)
+    bands = traces(page, "train/loss", "band")
+    assert sorted(m["group"] for m, _, _ in bands) == ["0.1", "0.1", "1", "1"]  # lower, upper
+    low = next(y for m, _, y in bands if m["group"] == "1")
+    assert low[10] == pytest.approx(min(loss(r, 10) for r in RUNS[2:]), rel=1e-5)
+    assert traces(page, "train/loss", "smoothed") == []  # members are drawn as their group
+
+
+def test_tags_combined_on_one_chart_give_a_trace_per_run_and_tag(page, server):
+    page.goto(server["url"] + "?combine=" + quote("^train/"))
+    settle(page)
+    got = traces(page, "")
+    assert sorted((m["run"], m["tag"]) for m, _, _ in got) == sorted(
+        (r, t) for r in RUNS for t in ("train/acc", "train/loss"))
+    expect(page.locator('.card[data-tag=""] .card-title')).to_contain_text("2 tags")
+
+
+def test_back_returns_to_the_previous_tab(page, server):
+    page.goto(server["url"])
+    settle(page)
+    page.click('.tabs button[data-tab="text"]')
+    page.click('.tabs button[data-tab="histograms"]')
+    assert "tab=histograms" in page.url
+    page.go_back()
+    expect(page.locator('.tabs button[data-tab="text"]')).to_have_attribute("aria-selected", "true")
+    assert page.is_visible("#tab-text") and not page.is_visible("#tab-histograms")
+    page.go_back()
+    expect(page.locator('.tabs button[data-tab="scalars"]')).to_have_attribute("aria-selected", "true")
+    assert page.url.startswith(server["url"])  # still inside flowboard
+    settle(page)
+    assert len(traces(page, "train/loss")) == 4
+
+
+def decode_header(body: bytes) -> dict:
+    (size,) = struct.unpack_from("<I", body)
+    return json.loads(body[4:4 + size])
+
+
+def test_an_unchanged_series_is_not_sent_again_and_appends_come_as_deltas(page, server):
+    answers = []
+    page.on("response", lambda r: answers.append(r) if "scalars/chart" in r.url else None)
+    page.goto(server["url"] + "?tags=loss")
+    settle(page)
+    page.wait_for_timeout(500)
+    first = len(answers)
+    assert first >= 1 and {s["run"] for a in answers for s in decode_header(a.body())["series"]} \
+        == set(RUNS)
+    page.wait_for_timeout(3500)  # three refreshes of a server reloading every second
+    assert len(answers) == first  # nothing changed: not even a request
+    append(server["files"][RUNS[1]], [scalar("train/loss", 50 + s, 0.5) for s in range(5)])
+    page.wait_for_function("""() => { const gd = document.querySelector('.card[data-tag="train/loss"] .chart');
+        const t = gd.data.find(t => t.meta.kind === "smoothed" && t.meta.run === "lr=0.1,seed=1");
+        return t && t.x[t.x.length - 1] === 54; }""", timeout=20_000)
+    later = [decode_header(a.body()) for a in answers[first:]]
+    sent = [s for h in later for s in h["series"]]
+    assert [s["run"] for s in sent] == [RUNS[1]]  # only the run that grew
+    assert sent[0]["from"] is not None and sent[0]["n"] <= 6  # the new points, not the series
+    x = next(x for m, x, _ in traces(page, "train/loss") if m["run"] == RUNS[1])
+    assert x == list(range(55))  # spliced onto what the page held
+
+
+def test_a_zoomed_chart_refetches_its_window_at_full_resolution(page, server):
+    page.goto(server["url"] + "?tags=wave&off=" + "&off=".join(quote(r) for r in RUNS))
+    settle(page)
+    _, x, _ = traces(page, "wave", "raw")[0]
+    assert len(x) < LONG / 4 and x[-1] == LONG - 1  # the whole range, in buckets
+    with page.expect_request(lambda r: "scalars/chart" in r.url
+                             and json.loads(r.post_data).get("min_step") == 1000) as req:
+        page.evaluate("""() => Plotly.relayout(document.querySelector('.card[data-tag="wave"] .chart'),
+            {"xaxis.range": [1000, 1100]})""")
+    assert json.loads(req.value.post_data)["max_step"] == 1100
+    page.wait_for_function("""() => { const gd = document.querySelector('.card[data-tag="wave"] .chart');
+        return gd.data[0].x[0] === 999; }""")
+    _, x, y = traces(page, "wave", "raw")[0]
+    assert x == list(range(999, 1102))  # every step, one beyond each end
+    assert y == pytest.approx([np.sin(s / 50) + (s % 97 == 0) for s in x], rel=1e-5, abs=1e-6)
+
+
+def test_select_runs_and_a_compact_url_for_many_runs(page, server):
+    page.goto(server["url"])
+    settle(page)
+    page.evaluate(f"() => flowboard.selectRuns({json.dumps(MANY[:25] + RUNS[:1])})")
+    settle(page)
+    assert [m["run"] for m, _, _ in traces(page, "train/loss")] == [RUNS[0]]
+    page.wait_for_function("() => location.search.includes('onz=')")
+    assert "on=" not in page.url and len(page.url) < 400  # one packed parameter, not 26
+    page.reload()
+    settle(page)
+    assert sorted(page.evaluate("() => flowboard.selectedRuns()")) == sorted(MANY[:25] + RUNS[:1])
+    page.evaluate("() => flowboard.selectRuns(null)")
+    settle(page)
+    assert len(traces(page, "train/loss")) == 4
+    page.wait_for_function("() => !location.search.includes('on')")
