@@ -63,9 +63,11 @@ def group(*inputs, name: str | None = None) -> Operation:
 def with_dependencies(dependencies, output_tensor, name: str | None = None) -> Tensor:
     """`output_tensor` (as an Identity) that is produced only after `dependencies` ran."""
     values = list(dependencies) + [output_tensor]
+    output_tensor = convert_to_tensor(output_tensor)
     with name_scope(name, "control_dependency", values) as scope, \
-            control_dependencies(dependencies):
-        return build1("Identity", [convert_to_tensor(output_tensor)], name=scope)
+            output_tensor.graph.colocate_with(output_tensor), \
+            control_dependencies(dependencies):  # lives with its tensor, as in TF1
+        return build1("Identity", [output_tensor], name=scope)
 
 
 def tuple(tensors, name: str | None = None, control_inputs=None) -> list:

@@ -260,12 +260,21 @@ class Operation:
     def values(self) -> tuple[Tensor, ...]:
         return tuple(self.outputs)
 
+    def colocation_groups(self) -> list[bytes]:
+        """The colocation groups of this op, as TF1 lists them: `[b"loc:@name"]`."""
+        return [g.encode() for g in colocation_groups(self)]
+
     def run(self, feed_dict=None, session=None) -> None:
         """Run this operation in `session` or the default session."""
         _run_in(session, self, feed_dict, "run operation")
 
     def __repr__(self) -> str:
         return f"<fl.Operation '{self.name}' type={self.type}>"
+
+
+def colocation_groups(op: Operation) -> list[str]:
+    """The `loc:@<name>` groups `op` belongs to: its `_class`, else its own name."""
+    return list(op.attrs.get("_class") or [f"loc:@{op.name}"])
 
 
 def _run_in(session, fetch, feed_dict, what: str):
@@ -291,6 +300,7 @@ class _GraphState:
     name_stack: str = ""
     control_stack: list = field(default_factory=list)
     device: str = ""
+    colocation: tuple = ()  # the `loc:@<op>` groups new ops join
 
 
 class Graph:
@@ -395,6 +405,24 @@ class Graph:
             self._state.control_stack = old
 
     @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing: bool = False) -> Iterator[None]:
+        """Ops created inside join the colocation groups of `op` (a tensor's op, a variable's
+        VariableV2), which GraphDefs record as `_class: ["loc:@<name>"]`, as TF1's."""
+        if op is None:
+            groups = ()
+        elif isinstance(op, str):  # a group by name, for ops made before their anchor exists
+            groups = (op,)
+        else:
+            op = self.as_graph_element(op, allow_tensor=True, allow_operation=True)
+            groups = tuple(colocation_groups(op.op if isinstance(op, Tensor) else op))
+        old = self._state.colocation
+        self._state.colocation = groups if ignore_existing or op is None else old + groups
+        try:
+            yield
+        finally:
+            self._state.colocation = old
+
+    @contextlib.contextmanager
     def device(self, device_name: str | None) -> Iterator[None]:
         old = self._state.device
         self._state.device = device_name or ""
@@ -429,8 +457,15 @@ class Graph:
             for c in self._state.control_stack:
                 if c not in input_ops and c not in control:
                     control.append(c)
-            op = Operation(self, op_type, name, inputs, dict(attrs or {}), control,
-                           self._state.device)
+            attrs = dict(attrs or {})
+            # As TF's op library: an op taking a variable by reference lives with it.
+            groups = list(self._state.colocation)
+            for t in inputs:
+                if t.dtype.is_ref_dtype:
+                    groups.extend(colocation_groups(t.op))
+            if groups:
+                attrs["_class"] = sorted(set(groups))
+            op = Operation(self, op_type, name, inputs, attrs, control, self._state.device)
             for i, (dtype, shape) in enumerate(opdef.infer(op)):
                 op.outputs.append(Tensor(op, i, dtype, shape))
             self._ops.append(op)
@@ -590,6 +625,11 @@ def device(device_name: str | None):
     return get_default_graph().device(device_name)
 
 
+def colocate_with(op, ignore_existing: bool = False):
+    """Ops created inside join `op`'s colocation groups (in `op`'s graph)."""
+    return _graph_of(op).colocate_with(op, ignore_existing)
+
+
 def add_to_collection(name: str, value) -> None:
     get_default_graph().add_to_collection(name, value)
 
@@ -663,10 +703,12 @@ def constant(value, dtype=None, shape=None, name: str = "Const") -> Tensor:
     """A tensor whose value is fixed in the graph (floats become float32, ints int32)."""
     dtype = dtypes.as_dtype(dtype) if dtype is not None else _infer_dtype(value)
     arr = to_numpy(value, dtype)
+    filled = False
     if shape is not None:
         shape = tuple(as_shape(shape).as_list())
         if arr.size == 1:
             arr = np.full(shape, arr.reshape(()), dtype=arr.dtype)
+            filled = arr.size != 1
         elif arr.size == int(np.prod(shape)):
             arr = arr.reshape(shape)
         else:
@@ -674,7 +716,9 @@ def constant(value, dtype=None, shape=None, name: str = "Const") -> Tensor:
     arr = np.array(arr, copy=True)
     arr.setflags(write=False)  # kernels share it; nothing may change a constant
     g = get_default_graph()
-    return g.create_op("Const", [], {"dtype": dtype, "value": arr}, name=name).outputs[0]
+    op = g.create_op("Const", [], {"dtype": dtype, "value": arr}, name=name)
+    op._filled = filled  # one value repeated: TF's TensorProto stores that value once
+    return op.outputs[0]
 
 
 def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:

@@ -29,8 +29,44 @@ def _text(message) -> str:
 graph_pb2.NodeDef.__str__ = _text
 graph_pb2.GraphDef.__str__ = _text
 
-# Ops whose inputs do not share one element type `T`.
-_NO_T = frozenset({"NoOp", "MergeSummary", "Cast", "Print"})
+# Ops whose op definitions have no element type `T` (their inputs do not share one).
+_NO_T = frozenset({"NoOp", "MergeSummary", "Cast", "Print", "LogicalAnd", "LogicalOr",
+                   "LogicalNot", "Range", "All", "Any", "GatherV2"})
+
+# Type attributes of TF's op definitions that name one input's dtype (attr: input position),
+# and attribute defaults TF writes into every NodeDef of the type: a NodeDef we write carries
+# the attrs TensorFlow's does, whatever the constructor recorded.
+_REDUCTIONS = ("Sum", "Mean", "Prod", "Max", "Min", "All", "Any")
+_INPUT_TYPES = {
+    **{t: {"Tidx": 1} for t in (*_REDUCTIONS, "ArgMax", "ArgMin", "BroadcastTo", "Cumsum")},
+    "ConcatV2": {"Tidx": -1}, "Range": {"Tidx": 0}, "Reshape": {"Tshape": 1},
+    "ExpandDims": {"Tdim": 1}, "Tile": {"Tmultiples": 1}, "Fill": {"index_type": 0},
+    "Slice": {"Index": 1}, "StridedSlice": {"Index": 1}, "Transpose": {"Tperm": 1},
+    "GatherV2": {"Tparams": 0, "Tindices": 1, "Taxis": 2}, "OneHot": {"TI": 0},
+    "Pad": {"Tpaddings": 1}, "UnsortedSegmentSum": {"Tindices": 1, "Tnumsegments": 2},
+    "SparseSoftmaxCrossEntropyWithLogits": {"Tlabels": 1},
+    "Select": {"T": 1}, "SelectV2": {"T": 1},
+}
+_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+_DEFAULTS = {
+    **{t: {"keep_dims": False} for t in _REDUCTIONS},
+    "Cast": {"Truncate": False}, "Equal": {"incompatible_shape_error": True},
+    "NotEqual": {"incompatible_shape_error": True}, "Pack": {"axis": 0},
+    "MatMul": {"transpose_a": False, "transpose_b": False},
+    "StridedSlice": dict.fromkeys(_MASKS, 0), "BiasAdd": {"data_format": "NHWC"},
+    "ApplyGradientDescent": {"use_locking": False},
+    "ApplyAdam": {"use_locking": False, "use_nesterov": False},
+    "AssignAdd": {"use_locking": False}, "AssignSub": {"use_locking": False},
+}
+
+
+def _schema_attrs(op: Operation) -> dict:
+    """The attrs TF's definition of `op.type` gives it that `op.attrs` leaves out."""
+    out = dict(_DEFAULTS.get(op.type, {}))
+    for attr, index in _INPUT_TYPES.get(op.type, {}).items():
+        if op.inputs and -len(op.inputs) <= index < len(op.inputs):
+            out[attr] = op.inputs[index].dtype.base_dtype
+    return {k: v for k, v in out.items() if k not in op.attrs}
 
 
 def shape_proto(shape) -> tensor_shape_pb2.TensorShapeProto:
@@ -43,8 +79,12 @@ def shape_proto(shape) -> tensor_shape_pb2.TensorShapeProto:
     return tensor_shape_pb2.TensorShapeProto(dim=dims)
 
 
-def tensor_proto(value, dtype=None) -> tensor_pb2.TensorProto:
-    """A TensorProto of an array: one value in its typed field, several as `tensor_content`."""
+def tensor_proto(value, dtype=None, filled: bool = False) -> tensor_pb2.TensorProto:
+    """A TensorProto of an array: one value in its typed field, several as `tensor_content`.
+
+    `filled` (a constant made from one value and a shape) stores that value once, with the
+    shape, as TF's make_tensor_proto does.
+    """
     arr = np.asarray(value) if dtype is None or dtype is not dtypes.string else \
         np.asarray(value, dtype=object)
     dtype = dtypes.as_dtype(dtype if dtype is not None else arr.dtype).base_dtype
@@ -54,8 +94,8 @@ def tensor_proto(value, dtype=None) -> tensor_pb2.TensorProto:
         proto.string_val.extend(x.encode() if isinstance(x, str) else bytes(x) for x in arr.flat)
     elif dtype is dtypes.float16:
         proto.half_val.extend(arr.astype(np.float16).reshape(-1).view(np.uint16).tolist())
-    elif arr.size == 1:
-        getattr(proto, _VALUE_FIELD[enum]).extend(arr.reshape(-1).tolist())
+    elif arr.size == 1 or (filled and arr.size):
+        getattr(proto, _VALUE_FIELD[enum]).extend(arr.reshape(-1)[:1].tolist())
     elif arr.size:
         little = np.dtype(dtype.as_numpy_dtype).newbyteorder("<")
         proto.tensor_content = np.ascontiguousarray(arr, dtype=little).tobytes()
@@ -115,11 +155,13 @@ def node_def(op: Operation, add_shapes: bool = False) -> graph_pb2.NodeDef:
     node = graph_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     node.input.extend(_input_name(t) for t in op.inputs)
     node.input.extend("^" + c.name for c in op.control_inputs)
-    for key, value in op.attrs.items():
+    for key, value in {**op.attrs, **_schema_attrs(op)}.items():
         av = attr_value(value)
+        if key == "value" and getattr(op, "_filled", False):
+            av = attr_value_pb2.AttrValue(tensor=tensor_proto(value, filled=True))
         if av is not None:
             node.attr[key].CopyFrom(av)
-    if op.inputs and "T" not in op.attrs and op.type not in _NO_T:
+    if op.inputs and "T" not in node.attr and op.type not in _NO_T:
         typed = [t for t in op.inputs if t.dtype.base_dtype is not dtypes.string]
         if typed:
             node.attr["T"].type = typed[0].dtype.base_dtype.as_datatype_enum

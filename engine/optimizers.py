@@ -136,8 +136,9 @@ class Optimizer:
                 name = g.unique_name(f"{var.op.name}/{op_name}", mark_as_used=False)
             shape = var.shape.as_list()
             dtype = var.dtype.base_dtype
-            named[var] = Variable(lambda: init(shape, dtype=dtype), trainable=False,
-                                  name=name + "/", dtype=dtype)
+            with g.colocate_with(var.op):  # a slot lives with its variable, as in TF1
+                named[var] = Variable(lambda: init(shape, dtype=dtype), trainable=False,
+                                      name=name + "/", dtype=dtype)
         return named[var]
 
     def _zeros_slot(self, var: Variable, slot: str, op_name: str) -> Variable:
@@ -146,7 +147,8 @@ class Optimizer:
     def _non_slot(self, name: str, initial_value, first_var: Variable) -> Variable:
         key = (name, first_var.graph)
         if key not in self._non_slots:
-            self._non_slots[key] = Variable(initial_value, name=name, trainable=False)
+            with first_var.graph.colocate_with(first_var.op):
+                self._non_slots[key] = Variable(initial_value, name=name, trainable=False)
         return self._non_slots[key]
 
     def _constant(self, value, name: str) -> Tensor:
@@ -250,8 +252,9 @@ class AdamOptimizer(Optimizer):
     def _finish(self, update_ops, name):
         with control_dependencies(update_ops):
             b1p, b2p = self._powers()
-            update_beta1 = b1p.assign(b1p * self._beta1_t)
-            update_beta2 = b2p.assign(b2p * self._beta2_t)
+            with b1p.graph.colocate_with(b1p.op):
+                update_beta1 = b1p.assign(b1p * self._beta1_t)
+                update_beta2 = b2p.assign(b2p * self._beta2_t)
         return ops.group(*update_ops, update_beta1, update_beta2, name=name)
 
 

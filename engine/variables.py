@@ -1,6 +1,8 @@
 """Variables: TF1's four-op `Variable`, the state ops that change it, and variable collections."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from flowlog.engine import dtypes, errors, initializers, ops
 from flowlog.engine.framework import (
@@ -131,21 +133,26 @@ class Variable(OperatorsMixin):
         g = initial_value.graph if isinstance(initial_value, Tensor) else get_default_graph()
         dtype = dtypes.as_dtype(dtype).base_dtype if dtype is not None else None
         with g.control_dependencies(None), g.name_scope(name or "Variable") as scope:
-            if callable(initial_value):
-                with g.name_scope("Initializer"):
-                    init = convert_to_tensor(initial_value(), dtype=dtype, name="initial_value")
-            else:
-                init = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
-            static = init.shape if validate_shape else TensorShape(None)
-            if shape is not None:
-                static = as_shape(shape)
-            attrs = {"shape": static, "dtype": init.dtype.base_dtype, "container": "",
-                     "shared_name": ""}
-            self._variable = g.create_op("VariableV2", [], attrs, name=scope).outputs[0]
+            # From an initializer function, the initial value's ops and the variable share its
+            # colocation group before it exists (TF1's `loc:@<name>`), unless a colocation
+            # in force already decides (a slot: its primary variable).
+            own_group = callable(initial_value) and not g._state.colocation
+            group = g.colocate_with(f"loc:@{scope[:-1]}") if own_group \
+                else contextlib.nullcontext()
+            with group:
+                if callable(initial_value):
+                    with g.name_scope("Initializer"):
+                        init = convert_to_tensor(initial_value(), dtype=dtype,
+                                                 name="initial_value")
+                else:
+                    init = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+                var_op = self._variable_op(g, init, scope, validate_shape, shape)
+            self._variable = var_op.outputs[0]
             self._initial_value = init
             self._initializer_op = assign(self._variable, init, validate_shape=validate_shape,
                                           name="Assign").op
-            self._snapshot = _identity(self._variable, "read")
+            with g.colocate_with(var_op):
+                self._snapshot = _identity(self._variable, "read")
         self._trainable = bool(trainable)
         self.constraint = constraint
         collections = list(collections) if collections is not None else [
@@ -154,6 +161,15 @@ class Variable(OperatorsMixin):
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         for key in dict.fromkeys(collections):
             g.add_to_collection(key, self)
+
+    @staticmethod
+    def _variable_op(g, init: Tensor, scope: str, validate_shape, shape):
+        static = init.shape if validate_shape else TensorShape(None)
+        if shape is not None:
+            static = as_shape(shape)
+        attrs = {"shape": static, "dtype": init.dtype.base_dtype, "container": "",
+                 "shared_name": ""}
+        return g.create_op("VariableV2", [], attrs, name=scope)
 
     # identity
     name = property(lambda self: self._variable.name, doc="'Variable:0'")

@@ -103,3 +103,52 @@ def test_tensorboard_reads_and_prepares_the_graph(tmp_path):
     assert by_name["Adam/update_w/ApplyAdam"].input[0] == "w"
     (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
     assert any(e.HasField("graph_def") for e in EventFileReader(path).read())
+
+
+# --- as TensorFlow writes them: colocation groups, op-definition attrs, filled constants ------
+
+
+def _groups(node) -> list[str]:
+    return [s.decode() for s in node.attr["_class"].list.s]
+
+
+def test_colocation_groups_as_tensorflow_writes_them():
+    # The `_class` attrs below are those TensorFlow 2's tf.compat.v1 writes for this program.
+    x = fl.placeholder(fl.float32, [None, 4])
+    with fl.variable_scope("hidden"):
+        w = fl.get_variable("W", [4, 3])
+    w2 = fl.Variable(fl.zeros([3, 2]), name="W2")
+    loss = fl.reduce_sum(fl.matmul(fl.matmul(x, w), w2))
+    fl.train.AdamOptimizer(0.1).minimize(loss)
+    n = nodes()
+    for name in ("hidden/W/Initializer/random_uniform/shape", "hidden/W/Initializer/random_uniform",
+                 "hidden/W", "hidden/W/Assign", "hidden/W/read", "hidden/W/Adam",
+                 "hidden/W/Adam/Assign", "Adam/update_hidden/W/ApplyAdam"):
+        assert _groups(n[name]) == ["loc:@hidden/W"], name
+    assert "_class" not in n["W2"].attr and "_class" not in n["zeros"].attr
+    assert _groups(n["W2/Assign"]) == _groups(n["W2/read"]) == ["loc:@W2"]
+    # Adam's step counters live with the first variable by name ('W2' < 'hidden/W').
+    for name in ("beta1_power/initial_value", "beta1_power", "beta1_power/Assign", "Adam/mul"):
+        assert _groups(n[name]) == ["loc:@W2"], name
+    assert fl.get_default_graph().get_operation_by_name("W2/read").colocation_groups() == [
+        b"loc:@W2"]
+
+
+def test_op_definition_attrs_and_filled_constants():
+    x = fl.placeholder(fl.float32, [None, 3])
+    total = fl.reduce_sum(x, 1)
+    flat = fl.reshape(x, [-1])
+    as_int = fl.cast(x, fl.int32)
+    r = fl.range(5)
+    eq = fl.equal(x, x)
+    zeros = fl.zeros([16])
+    n = nodes()
+    assert n[total.op.name].attr["Tidx"].type == types_pb2.DT_INT32
+    assert n[total.op.name].attr["keep_dims"].b is False
+    assert n[flat.op.name].attr["Tshape"].type == types_pb2.DT_INT32
+    assert n[as_int.op.name].attr["Truncate"].b is False
+    assert "T" not in n[r.op.name].attr and n[r.op.name].attr["Tidx"].type == types_pb2.DT_INT32
+    assert n[eq.op.name].attr["incompatible_shape_error"].b is True
+    value = n[zeros.op.name].attr["value"].tensor  # TF stores a filled constant's value once
+    assert list(value.float_val) == [0.0] and [d.size for d in value.tensor_shape.dim] == [16]
+    assert not value.tensor_content
