@@ -16,7 +16,8 @@ TensorFlow lays it out, so that a seeded op draws exactly TensorFlow's numbers:
   (a new stream) starts again from the seed.
 
 Conversions (TF's random_distributions.h):
-- float32 uniform: 23 low bits of one uint32 as the mantissa of a float in [1, 2), minus 1.
+- float32 uniform: 23 low bits of one uint32 as the mantissa of a float in [1, 2), minus 1;
+  float16 the same with 10 bits. Half normals are float32 normals rounded to half.
 - float64 uniform: 20 low bits of x0 then 32 bits of x1 as the mantissa, minus 1.
 - Box-Muller: u1 = max(uniform(x0), 1e-7), v1 = 2 pi uniform(x1),
   r = sqrt(-2 log u1), giving (r sin v1, r cos v1), in float32 (float32 uniforms, float32
@@ -94,6 +95,12 @@ def uint32_to_float(x: np.ndarray) -> np.ndarray:
     """Uniform float32 in [0, 1) from the 23 low bits of each uint32."""
     bits = (x.astype(np.uint32) & np.uint32(0x7FFFFF)) | np.uint32(127 << 23)
     return bits.view(np.float32) - np.float32(1.0)
+
+
+def uint16_to_half(x: np.ndarray) -> np.ndarray:
+    """Uniform float16 in [0, 1) from the 10 low bits of each uint32."""
+    bits = (x.astype(np.uint16) & np.uint16(0x3FF)) | np.uint16(15 << 10)
+    return bits.view(np.float16) - np.float16(1.0)
 
 
 def uint64_to_double(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:

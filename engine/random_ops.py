@@ -33,6 +33,7 @@ from flowlog.engine.op_util import (
 from flowlog.engine.philox import (
     box_muller_double,
     box_muller_float,
+    uint16_to_half,
     uint32_to_float,
     uint64_to_double,
 )
@@ -140,6 +141,8 @@ def _uniform(shape, *, dtype, rng):
     if _is_double(dtype):
         b = _blocks(rng, n, 2)
         out = uint64_to_double(b[:, 0::2], b[:, 1::2])
+    elif dtype.base_dtype is dtypes.float16:
+        out = uint16_to_half(_blocks(rng, n, 4))
     else:
         out = uint32_to_float(_blocks(rng, n, 4))
     return out.reshape(-1)[:n].astype(dtype.as_numpy_dtype).reshape(dims)

@@ -108,9 +108,9 @@ def _dense(tf, shape, dtype, seed):
 
 
 KINDS = {
-    "normal": (_normal, ["float32", "float64"], [(1000,), (7, 3)]),
-    "truncated_normal": (_truncated, ["float32", "float64"], [(1000,), (7, 3)]),
-    "uniform": (_uniform, ["float32", "float64"], [(1000,), (7, 3)]),
+    "normal": (_normal, ["float32", "float64", "float16"], [(1000,), (7, 3)]),
+    "truncated_normal": (_truncated, ["float32", "float64", "float16"], [(1000,), (7, 3)]),
+    "uniform": (_uniform, ["float32", "float64", "float16"], [(1000,), (7, 3)]),
     "unit_uniform": (_unit_uniform, ["float32"], [(5,), (2, 3)]),
     "uniform_int": (_uniform_int, ["int32", "int64"], [(1000,), (7, 3)]),
     "shuffle": (_shuffle, ["int32"], [(50,), (6, 2)]),
