@@ -210,9 +210,12 @@ def _pieces(view: View, parent_of: dict[str, str]) -> int:
     return len({find(u) for u in view.units})
 
 
-def _cluster_parent(model: GraphModel, path: str) -> str:
-    """The nearest scope or block holding `path` that draws as a cluster (series do not)."""
-    while path and model.kind(path) == "series":
+def _cluster_parent(model: GraphModel, path: str, everything: bool = False) -> str:
+    """The nearest scope or block holding `path` that draws as a cluster (series do not; nor do
+    blocks when `everything` is open: a cluster per block slows dot down twofold on big graphs
+    and the real scopes already frame every op)."""
+    skip = ("series", "block") if everything else ("series",)
+    while path and model.kind(path) in skip:
         path = model.parent(path)
     return path
 
@@ -263,7 +266,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
             facts["heat"] = fill_of(uid, "")
         up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
             model.parent(name)
-        parent_of[uid] = _cluster_parent(model, up)
+        parent_of[uid] = _cluster_parent(model, up, opened == ALL)
         facts["top"] = top
         if top in aux:
             facts["aux"] = True
@@ -305,8 +308,10 @@ def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list
     children: dict[str, list[str]] = {}
     scopes = model.scopes if opened == ALL else opened
     for scope in sorted(scopes):
-        if scope and model.kind(scope) != "series":
-            children.setdefault(_cluster_parent(model, model.parent(scope)), []).append(scope)
+        kind = model.kind(scope) if scope else "series"
+        if kind == "scope" or (kind == "block" and opened != ALL):
+            children.setdefault(_cluster_parent(model, model.parent(scope), opened == ALL),
+                                []).append(scope)
     lines = list(members.get("", []))
     names: set[str] = set()
 
