@@ -9,6 +9,7 @@ from flowlog.engine import errors
 from flowlog.engine import math_ops as _m
 from flowlog.engine import random_ops as _rand
 from flowlog.engine import reduction_ops as _r
+from flowlog.engine import shape_ops as _s
 from flowlog.engine.framework import Tensor, convert_to_tensor, name_scope, register_op
 from flowlog.engine.op_util import (
     FLOATS,
@@ -173,7 +174,11 @@ def _named_only(fn_name: str, sentinel) -> None:
 
 def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, axis=None,
                                          name: str | None = None, dim=None) -> Tensor:
-    """Cross-entropy between `labels` (distributions) and softmax(`logits`), per row."""
+    """Cross-entropy between `labels` (distributions) and softmax(`logits`), per row.
+
+    Built as TensorFlow builds it: both inputs flattened to matrices, the op, and the cost
+    reshaped to the input's shape without its last dimension (the same ops, names and count).
+    """
     _named_only("softmax_cross_entropy_with_logits_v2", _sentinel)
     axis = dim if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
@@ -183,13 +188,34 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
                 not x.shape.is_compatible_with(y.shape):
             raise ValueError(f"Both labels and logits must have the same shape, got labels shape "
                              f"{y.shape} and logits shape {x.shape}")
+        input_rank = _a.rank(x)
+        shape = x.shape
         if axis not in (None, -1) and axis != (x.shape.ndims or 0) - 1:
             from flowlog.engine.shape_ops import transpose
 
             perm = list(range(x.shape.ndims))
             perm[axis], perm[-1] = perm[-1], perm[axis]
             x, y = transpose(x, perm), transpose(y, perm)
-        return build("SoftmaxCrossEntropyWithLogits", [x, y], name=scope).outputs[0]
+            shape = x.shape
+        input_shape = _a.shape(x)
+        x, y = _flatten_outer_dims(x), _flatten_outer_dims(y)
+        cost = build("SoftmaxCrossEntropyWithLogits", [x, y], name=scope).outputs[0]
+        output_shape = _s.slice(input_shape, [0], [_m.subtract(input_rank, 1)])
+        cost = _a.reshape(cost, output_shape)
+        if shape.dims is not None:
+            cost.set_shape(shape.dims[:-1])
+        return cost
+
+
+def _flatten_outer_dims(x: Tensor) -> Tensor:
+    """`x` as a matrix [product of the other dims, last dim], built with TF's ops."""
+    rank = _a.rank(x)
+    last_dim = _s.slice(_a.shape(x), [_m.subtract(rank, 1)], [1])
+    out = _a.reshape(x, _s.concat([[-1], last_dim], 0))
+    dims = x.shape.dims
+    if dims is not None and all(d is not None for d in dims[:-1]):
+        out.set_shape([int(np.prod(dims[:-1], dtype=np.int64)), dims[-1]])
+    return out
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
