@@ -12,9 +12,11 @@ import time
 import warnings
 from typing import Any
 
+from flowlog.objects import ObjectParts
 from flowlog.proto import event_pb2
 from flowlog.records import frame
 from flowlog.scalars import frame_scalars
+from flowlog.storage import is_url, local
 
 FILE_VERSION = "brain.Event:2"
 # Events pending in memory before the writer thread is woken to write them in one batch.
@@ -135,12 +137,19 @@ class EventFileWriter:
         max_queue: int = DEFAULT_MAX_QUEUE,
         flush_secs: float = 120,
         filename_suffix: str = "",
+        storage_options: dict | None = None,
     ):
         if int(max_queue) < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
         self._logdir = os.fspath(logdir)
         self._suffix = filename_suffix or ""
-        self._fd, self._path = _open_event_file(self._logdir, self._suffix)
+        # A local file we append to, or the parts of one on an object store (see objects.py).
+        self._parts: ObjectParts | None = None
+        if is_url(self._logdir):
+            self._parts = ObjectParts(self._logdir, self._suffix, storage_options)
+            self._fd, self._path = -1, self._parts.url
+        else:
+            self._fd, self._path = _open_event_file(local(self._logdir), self._suffix)
         self._max_queue = int(max_queue)
         self._bound = max(8 * self._max_queue, 8192)
         # The hot path calls `_overflow` once `_pending` reaches `_limit`; errors and close
@@ -158,9 +167,9 @@ class EventFileWriter:
         self._drained = threading.Condition()
         version = event_pb2.Event(wall_time=time.time(), file_version=FILE_VERSION)
         try:
-            self._write(frame(version.SerializeToString()))
+            self._write(frame(version.SerializeToString()), force=False)
         except OSError:
-            os.close(self._fd)
+            self._close_file()
             raise self._take_error() from None
         self._thread = threading.Thread(target=self._run, name="flowlog-writer", daemon=True)
         self._thread.start()
@@ -242,15 +251,18 @@ class EventFileWriter:
         self._stopping = True
         self._wake.set()
         self._thread.join()
-        self._drain()  # anything a racing add_* appended after the thread's last batch
-        os.close(self._fd)
+        self._drain(force=True)  # anything a racing add_* appended after the thread's last batch
+        if self._parts is not None and self._parts.buffer and self._error is None:
+            self._write(b"", force=True)  # the last part, if the thread's try failed
+        self._close_file()
         with _open_lock:
             _open_writers.discard(self)
         error = self._take_error()
         if error is not None:
             raise error
-        if self._unwritten:
-            raise OSError(f"{len(self._unwritten)} bytes could not be written to {self._path}")
+        unwritten = len(self._unwritten) + (len(self._parts.buffer) if self._parts else 0)
+        if unwritten:
+            raise OSError(f"{unwritten} bytes could not be written to {self._path}")
 
     def __enter__(self):
         return self
@@ -272,16 +284,20 @@ class EventFileWriter:
             warnings.warn(f"event file {old} was deleted while being written; writing on "
                           f"into {self._path}", stacklevel=2)
 
+    def _close_file(self) -> None:
+        if self._parts is None:
+            os.close(self._fd)
+
     def _run(self) -> None:
         while True:
-            self._wake.wait(self._flush_secs)
+            timed_out = not self._wake.wait(self._flush_secs)
             self._wake.clear()
             stopping = self._stopping
-            self._drain()
+            self._drain(force=timed_out or stopping)
             if stopping:
                 return
 
-    def _drain(self) -> None:
+    def _drain(self, force: bool = False) -> None:
         """Write every pending item (in the writer thread, or at close)."""
         pending = self._pending
         n = len(pending)
@@ -295,7 +311,9 @@ class EventFileWriter:
         markers = []
         try:
             data, markers = encode_batch(items)
-            self._write(self._unwritten + data if self._unwritten else data)
+            # A flush, the flush interval or closing store a part; a full queue may not.
+            self._write(self._unwritten + data if self._unwritten else data,
+                        force=force or bool(markers))
         except OSError:
             pass  # recorded by _write; raised on the next add/flush
         except Exception as e:  # noqa: BLE001  (a bug must not stop the thread silently)
@@ -306,12 +324,17 @@ class EventFileWriter:
         for marker in markers:
             marker.done.set()
 
-    def _write(self, data: bytes) -> None:
-        """Hand `data` to the OS; on failure keep what was not written and record the error."""
+    def _write(self, data: bytes, force: bool = True) -> None:
+        """Hand `data` to the OS (or the object store, when a part is due: see `ObjectParts`);
+        on failure keep what was not written and record the error."""
         view = memoryview(data)
         done = 0
         try:
-            if os.fstat(self._fd).st_nlink == 0:
+            if self._parts is not None:
+                self._parts.buffer += data
+                done = len(view)
+                self._parts.ship(force)
+            elif os.fstat(self._fd).st_nlink == 0:
                 self._recreate()
             while done < len(view):
                 done += os.write(self._fd, view[done:])
@@ -323,6 +346,6 @@ class EventFileWriter:
         except OSError as e:
             self._unwritten = bytes(view[done:])
             with self._error_lock:
-                self._error = _named_error(e, self._path, "writing event file")
+                self._error = e if self._parts else _named_error(e, self._path, "writing event file")
                 self._limit = 0
             raise

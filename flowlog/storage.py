@@ -134,6 +134,7 @@ def _list_local(root: str, on_error) -> dict[str, RunFiles]:
 def _list_url(url: str, storage_options, on_error) -> dict[str, RunFiles]:
     fs, root = filesystem(url, storage_options)
     root = root.rstrip("/")
+    fs.invalidate_cache()  # what was listed before may have changed: list it all anew
     try:
         listing = fs.find(root, withdirs=False, detail=True)
     except FileNotFoundError:

@@ -86,10 +86,12 @@ class SummaryWriter(PluginMethods):
         filename_suffix: str = "",
         *,
         log_dir: str | os.PathLike | None = None,
+        storage_options: dict | None = None,
     ):
         logdir = logdir if logdir is not None else log_dir
         self._logdir = os.fspath(logdir) if logdir is not None else _default_logdir(comment)
-        self._options = (max_queue, flush_secs, filename_suffix)
+        # `storage_options` go to the filesystem of a URL logdir (s3://..., see flowlog.storage)
+        self._options = (max_queue, flush_secs, filename_suffix, storage_options)
         self._tag_ids: dict[str, int] = {}
         self._subwriters: dict[str, EventFileWriter] = {}
         self._lock = threading.Lock()

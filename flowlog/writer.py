@@ -37,8 +37,10 @@ class FileWriter:
         flush_secs: float = 120,
         filename_suffix: str | None = None,
         graph_def: Any = None,
+        storage_options: dict | None = None,
     ):
-        self._writer = EventFileWriter(logdir, max_queue, flush_secs, filename_suffix or "")
+        self._writer = EventFileWriter(logdir, max_queue, flush_secs, filename_suffix or "",
+                                       storage_options)
         self._seen_tags: set[str] = set()
         self._run_metadata_tags: set[str] = set()
         self._lock = threading.Lock()
