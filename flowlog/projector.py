@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from google.protobuf import text_format
 
+from flowlog import storage
 from flowlog.builders import _as_array, _to_hwc
 from flowlog.png import encode_png
 from flowlog.proto import extra_plugins_pb2
@@ -78,9 +79,9 @@ def sprite_sheet(label_img: Any) -> tuple[np.ndarray, tuple[int, int]]:
 
 def _read_config(path: str) -> extra_plugins_pb2.ProjectorConfig:
     config = extra_plugins_pb2.ProjectorConfig()
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            text_format.Parse(f.read(), config)
+    data = storage.read_bytes(path)
+    if data is not None:
+        text_format.Parse(data.decode("utf-8"), config)
     return config
 
 
@@ -99,7 +100,7 @@ def write_embedding(
     if not isinstance(tag, str) or not tag:
         raise TypeError(f"add_embedding: tag must be a non-empty str, got {tag!r}")
     subdir = f"{global_step:05d}/{_escape(tag)}"
-    target = os.path.join(run_dir, *subdir.split("/"))
+    target = storage.join(run_dir, *subdir.split("/"))
     lines = None if metadata is None else _metadata_lines(metadata, metadata_header, len(arr))
     sheet = None
     if label_img is not None:
@@ -109,36 +110,31 @@ def write_embedding(
                 f"add_embedding: label_img has {len(_as_array(label_img))} images for "
                 f"{len(arr)} points"
             )
-    if os.path.isdir(target):
+    if storage.exists(storage.join(target, "tensors.tsv")):
         warnings.warn(
             f"embedding directory {target} exists: give each add_embedding its own "
             "global_step or tag", stacklevel=3,
         )
-    os.makedirs(target, exist_ok=True)
-    with open(os.path.join(target, "tensors.tsv"), "w", encoding="utf-8") as f:
-        f.writelines("\t".join(_tsv_field(x) for x in row) + "\n" for row in arr)
+    rows = "".join("\t".join(_tsv_field(x) for x in row) + "\n" for row in arr)
+    storage.write_bytes(storage.join(target, "tensors.tsv"), rows.encode("utf-8"))
     info = extra_plugins_pb2.EmbeddingInfo(
         tensor_name=f"{tag}:{global_step:05d}", tensor_path=f"{subdir}/tensors.tsv"
     )
     if lines is not None:
-        with open(os.path.join(target, "metadata.tsv"), "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
+        storage.write_bytes(storage.join(target, "metadata.tsv"),
+                            ("\n".join(lines) + "\n").encode("utf-8"))
         info.metadata_path = f"{subdir}/metadata.tsv"
     if sheet is not None:
-        with open(os.path.join(target, "sprite.png"), "wb") as f:
-            f.write(encode_png(sheet))
+        storage.write_bytes(storage.join(target, "sprite.png"), encode_png(sheet))
         info.sprite.image_path = f"{subdir}/sprite.png"
         info.sprite.single_image_dim.extend(dims)
-    config_path = os.path.join(run_dir, CONFIG_NAME)
+    config_path = storage.join(run_dir, CONFIG_NAME)
     with _config_lock:  # kept, not overwritten: earlier writers' embeddings stay listed
         config = _read_config(config_path)
         kept = [e for e in config.embeddings if e.tensor_name != info.tensor_name]
         del config.embeddings[:]
         config.embeddings.extend([*kept, info])
-        tmp = config_path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text_format.MessageToString(config))
-        os.replace(tmp, config_path)
+        storage.write_bytes(config_path, text_format.MessageToString(config).encode("utf-8"))
 
 
 class Embedding(NamedTuple):
@@ -154,32 +150,33 @@ class Embedding(NamedTuple):
 
 
 def _read_tsv(path: str) -> list[list[str]]:
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n").split("\t") for line in f if line.rstrip("\n")]
+    data = storage.read_bytes(path)
+    if data is None:
+        raise FileNotFoundError(f"no such projector file: {path!r}")
+    return [line.split("\t") for line in data.decode("utf-8").split("\n") if line]
 
 
 def read_embedding_config(run_dir: str) -> list[Embedding]:
     """The embeddings listed in `run_dir`'s projector config, with their files read."""
     from flowlog.png import decode_png
 
-    config = _read_config(os.path.join(run_dir, CONFIG_NAME))
+    config = _read_config(storage.join(run_dir, CONFIG_NAME))
     out = []
     for info in config.embeddings:
         name = info.tensor_name or os.path.basename(info.tensor_path)
         tag, _, step = name.rpartition(":")
         if not tag or not step.isdigit():
             tag, step = name, "0"
-        rows = _read_tsv(os.path.join(run_dir, info.tensor_path))
+        rows = _read_tsv(storage.join(run_dir, info.tensor_path))
         tensor = np.array([[float(x) for x in row] for row in rows], dtype=np.float32)
         metadata = header = None
         if info.metadata_path:
-            metadata = _read_tsv(os.path.join(run_dir, info.metadata_path))
+            metadata = _read_tsv(storage.join(run_dir, info.metadata_path))
             if metadata and len(metadata[0]) > 1:  # the projector's rule for a header line
                 header, metadata = metadata[0], metadata[1:]
         sprite = dims = None
         if info.sprite.image_path:
-            with open(os.path.join(run_dir, info.sprite.image_path), "rb") as f:
-                sprite = decode_png(f.read())
+            sprite = decode_png(storage.read_bytes(storage.join(run_dir, info.sprite.image_path)))
             dims = tuple(info.sprite.single_image_dim) or None
         out.append(Embedding(tag, int(step), tensor, metadata, header, sprite, dims))
     return out

@@ -170,3 +170,38 @@ def opener(path: str, storage_options: dict | None = None):
         return lambda: open_regular(local(path))
     fs, inner = filesystem(path, storage_options)
     return lambda: fs.open(inner, "rb", cache_type="none")
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Store `data` at `path` (a local path, its directories made, or a URL), replacing it
+    whole: readers see the old content or the new, never half of it."""
+    if is_url(path):
+        fs, inner = filesystem(path)
+        fs.pipe_file(inner, data)
+        return
+    path = local(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def read_bytes(path: str) -> bytes | None:
+    """The content at `path` (a local path or a URL), or None if there is none."""
+    try:
+        if is_url(path):
+            fs, inner = filesystem(path)
+            return fs.cat_file(inner)
+        with open(local(path), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def exists(path: str) -> bool:
+    """Whether anything is at `path` (a local path or a URL)."""
+    if is_url(path):
+        fs, inner = filesystem(path)
+        return fs.exists(inner)
+    return os.path.exists(local(path))
