@@ -40,19 +40,19 @@ _REDUCTIONS = ("Sum", "Mean", "Prod", "Max", "Min", "All", "Any")
 _INPUT_TYPES = {
     **{t: {"Tidx": 1} for t in (*_REDUCTIONS, "ArgMax", "ArgMin", "BroadcastTo", "Cumsum")},
     "ConcatV2": {"Tidx": -1}, "Range": {"Tidx": 0}, "Reshape": {"Tshape": 1},
-    "ExpandDims": {"Tdim": 1}, "Tile": {"Tmultiples": 1}, "Fill": {"index_type": 0},
+    "ExpandDims": {"Tdim": 1}, "Tile": {"Tmultiples": 1},
     "Slice": {"Index": 1}, "StridedSlice": {"Index": 1}, "Transpose": {"Tperm": 1},
     "GatherV2": {"Tparams": 0, "Tindices": 1, "Taxis": 2}, "OneHot": {"TI": 0},
     "Pad": {"Tpaddings": 1}, "UnsortedSegmentSum": {"Tindices": 1, "Tnumsegments": 2},
     "SparseSoftmaxCrossEntropyWithLogits": {"Tlabels": 1},
-    "Select": {"T": 1}, "SelectV2": {"T": 1},
+    "Select": {"T": 1}, "SelectV2": {"T": 1}, "Fill": {"index_type": 0, "T": 1},
 }
 _MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 _DEFAULTS = {
     **{t: {"keep_dims": False} for t in _REDUCTIONS},
     "Cast": {"Truncate": False}, "Equal": {"incompatible_shape_error": True},
     "NotEqual": {"incompatible_shape_error": True}, "Pack": {"axis": 0},
-    "MatMul": {"transpose_a": False, "transpose_b": False},
+    "MatMul": {"transpose_a": False, "transpose_b": False, "grad_a": False, "grad_b": False},
     "StridedSlice": dict.fromkeys(_MASKS, 0), "BiasAdd": {"data_format": "NHWC"},
     "ApplyGradientDescent": {"use_locking": False},
     "ApplyAdam": {"use_locking": False, "use_nesterov": False},

@@ -142,7 +142,12 @@ def test_op_definition_attrs_and_filled_constants():
     r = fl.range(5)
     eq = fl.equal(x, x)
     zeros = fl.zeros([16])
+    filled = fl.fill([2, 2], 3.0)
+    product = fl.matmul(x, fl.ones([3, 1]))
     n = nodes()
+    assert n[filled.op.name].attr["T"].type == types_pb2.DT_FLOAT  # the value's type
+    assert n[filled.op.name].attr["index_type"].type == types_pb2.DT_INT32
+    assert n[product.op.name].attr["grad_a"].b is False
     assert n[total.op.name].attr["Tidx"].type == types_pb2.DT_INT32
     assert n[total.op.name].attr["keep_dims"].b is False
     assert n[flat.op.name].attr["Tshape"].type == types_pb2.DT_INT32
