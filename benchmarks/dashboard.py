@@ -92,15 +92,18 @@ def get(url: str, timeout: float = 60):
 
 
 def time_to_serve(cmd: list[str], port: int, runs: int, tags: int, steps: int,
-                  limit: float) -> float:
-    """Seconds from starting `cmd` until every (run, tag) serves `steps` points."""
+                  limit: float, proc: subprocess.Popen | None = None) -> float:
+    """Seconds from starting `cmd` until every (run, tag) serves `steps` points (or, given
+    a server `proc` already started, until it does: that server is left running)."""
     base = f"http://127.0.0.1:{port}/data/plugin/scalars/"
 
     def count(run: str, tag: str) -> int:
         return len(get(base + "scalars?" + urllib.parse.urlencode({"run": run, "tag": tag})))
 
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ours = proc is None
+    if ours:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         todo = listed = None
         while time.perf_counter() - start < limit:
@@ -124,8 +127,9 @@ def time_to_serve(cmd: list[str], port: int, runs: int, tags: int, steps: int,
                 continue  # not listening yet
         return float("inf")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        if ours:
+            proc.terminate()
+            proc.wait(30)
 
 
 def flowboard_cmd(logdir: Path, port: int) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ class FaultyProxy(http.server.ThreadingHTTPServer):
         self.refused = 0
         self.put_bytes = 0
         self.puts = 0
+        self.requests = 0  # passed on
+        self.bytes_out = 0  # of the answers passed back
         self.lock = threading.Lock()
 
     @property
@@ -47,8 +50,9 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if self.command == "PUT":
-            with server.lock:
+        with server.lock:
+            server.requests += 1
+            if self.command == "PUT":
                 server.puts += 1
                 server.put_bytes += len(body)
         conn = http.client.HTTPConnection(*server.target, timeout=60)
@@ -56,6 +60,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body or None, headers=headers)
         r = conn.getresponse()
         data = r.read()
+        with server.lock:
+            server.bytes_out += len(data)
         self.send_response(r.status)
         head = self.command == "HEAD"  # its Content-Length is the object's, with no body
         for k, v in r.getheaders():
@@ -77,6 +83,7 @@ def s3_endpoint():
     environment points every S3 client (s3fs, boto3, TensorBoard) at the proxy."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     proxy = FaultyProxy(server.get_host_and_port())
