@@ -87,6 +87,14 @@ def _dropout(tf, shape, dtype, seed):
     return tf.nn.dropout(x, keep_prob=0.6, seed=seed)
 
 
+def _dropout_tensor_rate(tf, shape, dtype, seed):
+    """keep_prob as a tensor (a division by it) and a mask shared along the last axis."""
+    x = tf.constant(np.arange(1, np.prod(shape) + 1).reshape(shape), dtype=dtype)
+    noise_shape = [shape[0]] + [1] * (len(shape) - 1)
+    return tf.nn.dropout(x, keep_prob=tf.constant(0.7, dtype=dtype), noise_shape=noise_shape,
+                         seed=seed)
+
+
 def _multinomial(tf, shape, dtype, seed):
     logits = tf.constant(np.log(np.arange(1, shape[1] + 1, dtype=np.float32))[None, :])
     return tf.multinomial(logits, shape[0], seed=seed)
@@ -115,6 +123,7 @@ KINDS = {
     "uniform_int": (_uniform_int, ["int32", "int64"], [(1000,), (7, 3)]),
     "shuffle": (_shuffle, ["int32"], [(50,), (6, 2)]),
     "dropout": (_dropout, ["float32", "float64"], [(1000,), (7, 3)]),
+    "dropout_tensor_rate": (_dropout_tensor_rate, ["float32"], [(1000,), (7, 3)]),
     "multinomial": (_multinomial, ["int64"], [(20, 4), (7, 10)]),
     "dense": (_dense, ["float32", "float64"], [(4, 3), (10, 6)]),
 }
