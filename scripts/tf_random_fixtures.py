@@ -115,6 +115,19 @@ def _dense(tf, shape, dtype, seed):
     return tf.matmul(tf.nn.relu(tf.matmul(x, kernel) + bias), hidden)
 
 
+def _initializers(tf, shape, dtype, seed):
+    """get_variable with each random initializer of TF1, flattened into one vector."""
+    inits = [tf.variance_scaling_initializer(2.0, "fan_in", "normal", seed=seed),
+             tf.variance_scaling_initializer(1.0, "fan_out", "uniform", seed=seed),
+             tf.variance_scaling_initializer(1.0, "fan_avg", "untruncated_normal", seed=seed),
+             tf.random_uniform_initializer(-0.1, 0.1, seed=seed),
+             tf.truncated_normal_initializer(stddev=0.02, seed=seed),
+             tf.random_normal_initializer(1.0, 0.5, seed=seed)]
+    values = [tf.reshape(tf.get_variable(f"v{i}", shape, dtype=dtype, initializer=init), [-1])
+              for i, init in enumerate(inits)]
+    return tf.concat(values, 0)
+
+
 KINDS = {
     "normal": (_normal, ["float32", "float64", "float16"], [(1000,), (7, 3)]),
     "truncated_normal": (_truncated, ["float32", "float64", "float16"], [(1000,), (7, 3)]),
@@ -125,6 +138,7 @@ KINDS = {
     "dropout": (_dropout, ["float32", "float64"], [(1000,), (7, 3)]),
     "dropout_tensor_rate": (_dropout_tensor_rate, ["float32"], [(1000,), (7, 3)]),
     "multinomial": (_multinomial, ["int64"], [(20, 4), (7, 10)]),
+    "initializers": (_initializers, ["float32", "float64"], [(30, 20), (3, 3, 4, 8)]),
     "dense": (_dense, ["float32", "float64"], [(4, 3), (10, 6)]),
 }
 

@@ -29,7 +29,7 @@ CASES = list(programs.cases())
 
 def test_every_fixture_has_a_case():
     assert sorted(key for key, *_ in CASES) == sorted(FIXTURES.files)
-    assert len(CASES) == 152
+    assert len(CASES) == 168
 
 
 @pytest.mark.parametrize(("key", "builder", "shape", "dtype", "seeds"), CASES,
