@@ -233,8 +233,9 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
     """Cross-entropy of softmax(`logits`) against integer class `labels`, per row."""
     _named_only("sparse_softmax_cross_entropy_with_logits", _sentinel)
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
-        (x,) = convert_args("SparseSoftmaxCrossEntropyWithLogits", [("features", logits)], FLOATS)
         (y,) = convert_args("SparseSoftmaxCrossEntropyWithLogits", [("labels", labels)], INDEX)
+        (x,) = convert_args("SparseSoftmaxCrossEntropyWithLogits", [("features", logits)], FLOATS)
+        _a.shape(y)  # TF takes the labels' shape here, an op in its graph even when unused
         lr, xr = y.shape.ndims, x.shape.ndims
         if lr is not None and xr is not None and lr != xr - 1:
             raise ValueError(f"Rank mismatch: Rank of labels (received {lr}) should equal rank "
