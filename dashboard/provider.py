@@ -30,10 +30,14 @@ LOADERS = min(2, os.cpu_count() or 1)
 class DataProvider:
     """All runs of a logdir, kept up to date by a background thread; knows nothing of HTTP."""
 
-    def __init__(self, logdir: str | os.PathLike, reload_interval: float = 5,
+    def __init__(self, logdir: str | os.PathLike | dict, reload_interval: float = 5,
                  workers: int = LOADERS):
-        logdir = os.fspath(logdir)
-        self.logdir = logdir if is_url(logdir) else os.path.abspath(local(logdir))
+        # Several logdirs come as {name: logdir}; their runs are called "name/run" ("name" for
+        # the logdir itself), so every run name shows where it came from.
+        named = logdir if isinstance(logdir, dict) else {"": logdir}
+        self.logdirs = {name: _absolute(d) for name, d in named.items()}
+        self.logdir = (self.logdirs[""] if "" in self.logdirs
+                       else ",".join(f"{n}:{d}" for n, d in self.logdirs.items()))
         self.reload_interval = reload_interval
         self._runs: dict[str, Run] = {}
         self._workers = workers
@@ -93,7 +97,10 @@ class DataProvider:
     def _discover(self) -> None:
         """List the whole logdir once (one listing, not one per run) and hand each run its
         files."""
-        found = list_runs(self.logdir, self._unreadable)
+        found = {}
+        for prefix, logdir in self.logdirs.items():
+            for name, files in list_runs(logdir, self._unreadable).items():
+                found[_joined(prefix, name)] = files
         for name, files in found.items():
             if name not in self._runs:
                 self._runs[name] = Run(name, files.directory)
@@ -247,6 +254,18 @@ class DataProvider:
         """(bytes allocated for scalar columns, scalar points stored)."""
         series = [s for r in list(self._runs.values()) for s in list(r.scalars.values())]
         return sum(s.nbytes for s in series), sum(len(s) for s in series)
+
+
+def _absolute(logdir: str | os.PathLike) -> str:
+    logdir = os.fspath(logdir)
+    return logdir if is_url(logdir) else os.path.abspath(local(logdir))
+
+
+def _joined(prefix: str, run: str) -> str:
+    """Run `run` of the logdir called `prefix`: "a" + "." -> "a", "a" + "x/y" -> "a/x/y"."""
+    if not prefix:
+        return run
+    return prefix if run == "." else f"{prefix}/{run}"
 
 
 def _merge_buckets(buckets: np.ndarray, most: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from flask import Flask, jsonify, request
 
@@ -32,6 +33,39 @@ SECURITY_HEADERS = {
     # Other sites may not embed our JSON, images or scripts in their pages.
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+
+# What `--allow-framing-by` takes: 'self', a scheme (`vscode-webview:`) or an origin whose host
+# and port may be `*` (`http://localhost:*`); never a bare `*`, which would let any site frame it.
+_FRAMING_SOURCE = re.compile(
+    r"'self'|[a-z][a-z0-9+.-]*:|[a-z][a-z0-9+.-]*://((\*\.)?[a-z0-9.-]+|\[[0-9a-f:]+\])(:(\d+|\*))?")
+
+
+def framing_sources(origins: list[str]) -> list[str]:
+    """`origins` checked as CSP frame-ancestors sources (lower case); ValueError names a bad one."""
+    out = []
+    for origin in origins:
+        source = origin.strip().lower().rstrip("/")
+        if not _FRAMING_SOURCE.fullmatch(source):
+            raise ValueError(
+                f"cannot allow framing by {origin!r}: expected an origin such as "
+                "http://localhost:8888 or http://localhost:*, a scheme such as vscode-webview:, "
+                "or 'self'")
+        out.append(source)
+    return out
+
+
+def headers(frame_ancestors: list[str] | None = None) -> dict[str, str]:
+    """The security headers of every response. By default no page may frame flowboard;
+    `frame_ancestors` (checked by `framing_sources`) lets those pages show it in an iframe, as
+    a notebook does, and drops X-Frame-Options, which cannot name them."""
+    if not frame_ancestors:
+        return dict(SECURITY_HEADERS)
+    ancestors = "frame-ancestors " + " ".join(framing_sources(frame_ancestors))
+    csp = "; ".join(ancestors if d.startswith("frame-ancestors ") else d for d in CSP_DIRECTIVES)
+    out = {k: v for k, v in SECURITY_HEADERS.items() if k != "X-Frame-Options"}
+    out["Content-Security-Policy"] = csp
+    return out
 
 
 def host_name(host: str) -> str:
@@ -76,6 +110,7 @@ def init_app(
     allowed_hosts: list[str] | None = None,
     bind_all: bool = False,
     host: str = "127.0.0.1",
+    frame_ancestors: list[str] | None = None,
 ) -> None:
     """Reject requests for foreign host names (403) and add security headers to every response.
 
@@ -84,7 +119,9 @@ def init_app(
     the `Host` header, so only requests naming `host`, `localhost`, `127.0.0.1` or `[::1]` (or a
     name in `allowed_hosts`) are served. `bind_all`, or binding to a wildcard address such as
     `0.0.0.0`, turns the check off: the user asked for the server to be reached by any name.
+    `frame_ancestors` names the pages allowed to show flowboard in a frame (see `headers`).
     """
+    response_headers = headers(frame_ancestors)
     check = not bind_all and host_name(host) not in WILDCARD_HOSTS
     names = allowed_host_names(host, allowed_hosts)
     app.config["FLOWBOARD_ALLOWED_HOSTS"] = sorted(names) if check else None
@@ -123,6 +160,6 @@ def init_app(
 
     @app.after_request
     def _security_headers(response):
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in response_headers.items():
             response.headers.setdefault(key, value)
         return response
