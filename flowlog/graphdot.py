@@ -128,13 +128,19 @@ def layout_settings(boxes: int, pack: bool = False) -> str:
 
 
 def _unit_stmt(model: GraphModel, kind: str, name: str, uid: str, fill_of,
-               aux: bool) -> tuple[str, dict]:
-    """The DOT statement of one box and its facts for the page (auxiliary boxes are quiet)."""
+               aux: bool, within: str) -> tuple[str, dict]:
+    """The DOT statement of one box and its facts for the page (auxiliary boxes are quiet).
+
+    An op drawn in cluster `within` rather than in its own scope's is labelled from there.
+    """
     quiet = aux or is_quiet(name)
     if kind == "op":
         node = model.nodes[name]
         cat = category(node.op)
         leaf = model.tree.leaf[name]
+        scope_len = len(name) - len(leaf) - 1  # -1: the op is at the top
+        if scope_len > len(within) and (not within or name.startswith(within + "/")):
+            leaf = name[len(within) + 1:] if within else name
         small = node.op == "Const"
         plain = small or leaf.rstrip("_0123456789").lower() == node.op.lower()
         text = html(label_text(leaf))
@@ -213,11 +219,52 @@ def _pieces(view: View, parent_of: dict[str, str]) -> int:
 def _cluster_parent(model: GraphModel, path: str, everything: bool = False) -> str:
     """The nearest scope or block holding `path` that draws as a cluster (series do not; nor do
     blocks when `everything` is open: a cluster per block slows dot down twofold on big graphs
-    and the real scopes already frame every op)."""
+    and the real scopes already frame every op; nor, then, scopes of a single op, whose box
+    names the scope instead)."""
     skip = ("series", "block") if everything else ("series",)
-    while path and model.kind(path) in skip:
+    while path and (model.kind(path) in skip or (everything and model.scopes[path] < 2)):
         path = model.parent(path)
     return path
+
+
+def _source_anchors(model: GraphModel, view: View, parent_of: dict[str, str], ident: dict,
+                    everything: bool) -> list[str]:
+    """Invisible edges that rank a cluster's source boxes (constants, shapes, weights read from
+    an auxiliary scope) below what feeds the cluster from outside.
+
+    dot puts a source one rank above its consumer, so a layer's constants reach up beside the
+    previous layer; clusters whose ranks overlap cannot stack and step sideways instead: a
+    ResNet's layers became a diagonal staircase ten times wider than tall.
+    """
+    chains: dict[str, tuple[str, ...]] = {}
+
+    def chain(uid: str) -> tuple[str, ...]:
+        if uid not in chains:
+            out, c = [], parent_of.get(uid, "")
+            while c:
+                out.append(c)
+                c = _cluster_parent(model, model.parent(c), everything)
+            chains[uid] = tuple(out)
+        return chains[uid]
+
+    fed: set[str] = set()
+    feeders: dict[str, str] = {}  # cluster -> one box outside it that feeds it
+    for src, dst in view.edges.values():
+        fed.add(dst)
+        if view.units[src]["kind"] == "stub" or view.units[dst]["kind"] == "stub":
+            continue
+        outside = set(chain(src))
+        for c in chain(dst):
+            if c not in outside:
+                feeders.setdefault(c, src)
+    lines = []
+    for uid, facts in view.units.items():
+        if uid in fed or facts["kind"] == "stub":
+            continue
+        feeder = next((feeders[c] for c in chain(uid) if c in feeders), None)
+        if feeder is not None:
+            lines.append(f"{ident[feeder]} -> {ident[uid]} [style=invis]")
+    return lines
 
 
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
@@ -258,15 +305,16 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     aux = model.auxiliary() if model.split_auxiliary() else frozenset()
     for (kind, name), uid in ids.items():
         top = model.top_of(name)
-        stmts[uid], facts = _unit_stmt(model, kind, name, uid, fill_of, top in aux)
+        up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
+            model.parent(name)
+        parent_of[uid] = _cluster_parent(model, up, opened == ALL)
+        stmts[uid], facts = _unit_stmt(model, kind, name, uid, fill_of, top in aux,
+                                       parent_of[uid])
         cats.add(facts.get("category", "scope"))
         if uid in unit_time:
             facts["time_us"] = unit_time[uid]
         if show_time:
             facts["heat"] = fill_of(uid, "")
-        up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
-            model.parent(name)
-        parent_of[uid] = _cluster_parent(model, up, opened == ALL)
         facts["top"] = top
         if top in aux:
             facts["aux"] = True
@@ -295,6 +343,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     lines.extend(_cluster_lines(model, opened, members, view))
     lines.extend(edge_lines)
     lines.extend(stub_lines)
+    lines.extend(_source_anchors(model, view, parent_of, ident, opened == ALL))
     lines.append("}")
     view.dot = "\n".join(lines) + "\n"
     view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
@@ -309,7 +358,8 @@ def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list
     scopes = model.scopes if opened == ALL else opened
     for scope in sorted(scopes):
         kind = model.kind(scope) if scope else "series"
-        if kind == "scope" or (kind == "block" and opened != ALL):
+        if (kind == "scope" and (opened != ALL or model.scopes[scope] >= 2)) or (
+                kind == "block" and opened != ALL):
             children.setdefault(_cluster_parent(model, model.parent(scope), opened == ALL),
                                 []).append(scope)
     lines = list(members.get("", []))
