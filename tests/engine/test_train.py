@@ -172,7 +172,7 @@ def test_saver_round_trip_and_latest_checkpoint(tmp_path):
             sess.run(bump)
     assert paths[-1] == prefix + "-2"
     assert fl.train.latest_checkpoint(str(tmp_path)) == prefix + "-2"
-    assert not os.path.exists(paths[0] + ".npz") and os.path.exists(paths[1] + ".npz")
+    assert not os.path.exists(paths[0] + ".index") and os.path.exists(paths[1] + ".index")
     with fl.Session() as sess:
         saver.restore(sess, paths[1])
         assert sess.run(w).tolist() == [10.0, 20.0] and sess.run(step) == 1
