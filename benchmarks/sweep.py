@@ -92,17 +92,22 @@ class Traffic:
         return self.bytes - b0, self.requests - r0
 
 
-# In flowboard's page: run `action`, then wait until every chart in view shows the result.
-FLOWBOARD_TIMED = """async (action) => {
-    const settled = () => flowboard.views.scalars.settled();
+# In flowboard's page: wait until every chart in view shows the latest state, and paints it.
+FLOWBOARD_SETTLED = """async (t0) => {
     const frame = () => new Promise(requestAnimationFrame);
-    const t0 = performance.now();
-    await (new Function("return (" + action + ")()"))();
     await frame();
-    while (!settled()) await frame();
-    await frame();  // painted
+    while (!flowboard.views.scalars.settled()) await frame();
+    await frame();
     return performance.now() - t0;
 }"""
+
+
+def flowboard_timed(page, action) -> float:
+    """Seconds from `action(page)` until flowboard's charts in view show its result."""
+    t0 = page.evaluate("performance.now()")
+    action(page)
+    return page.evaluate(FLOWBOARD_SETTLED, t0) / 1000
+
 
 # TensorBoard's page has no "drawn" signal and draws inside shadow DOM, so it is watched from
 # outside: requests in flight, long tasks (> 50 ms) and slow frames. The page has reacted once
@@ -136,22 +141,23 @@ def tensorboard_timed(page, action) -> float | None:
     t0 = page.evaluate("performance.now()")
     action(page)
     ms = page.evaluate(WAIT_QUIET, [t0, QUIET, TIMEOUT])
-    return None if ms is None else ms / 1000
+    return None if ms is None else max(ms, 0) / 1000
 
 
-def flowboard_actions(first_run: str) -> list[tuple[str, str]]:
+def flowboard_actions(first_run: str) -> list[tuple[str, object]]:
+    def js(code):
+        return lambda page: page.evaluate(code)
+
     return [
-        ("untick one run", f"""() => document.querySelector('#run-list input[data-run="{first_run}"]').click()"""),
-        ("tick all", """() => document.getElementById('runs-all').click()"""),
-        ("move smoothing", """() => { const s = document.getElementById('smoothing'); s.value = '0.85';
-            s.dispatchEvent(new Event('input')); }"""),
-        ("toggle log scale", """() => document.getElementById('logy').click()"""),
-        ("type a run filter", """() => { const f = document.getElementById('run-filter'); f.value = 'lr=0.01,';
-            f.dispatchEvent(new Event('input')); }"""),
-        ("switch tab and back", """async () => {
-            document.querySelector('.tabs button[data-tab="histograms"]').click();
-            await new Promise(requestAnimationFrame); await new Promise(requestAnimationFrame);
-            document.querySelector('.tabs button[data-tab="scalars"]').click(); }"""),
+        ("untick one run", lambda page: page.locator(f'#run-list input[data-run="{first_run}"]').click()),
+        ("tick all", lambda page: page.locator("#runs-all").click()),
+        ("move smoothing", js("""() => { const s = document.getElementById('smoothing');
+            s.value = '0.85'; s.dispatchEvent(new Event('input')); }""")),
+        ("toggle log scale", lambda page: page.locator("#logy").click()),
+        ("type a run filter", lambda page: page.locator("#run-filter").press_sequentially("lr=0.01,")),
+        ("switch tab and back", lambda page: (
+            page.locator('.tabs button[data-tab="histograms"]').click(),
+            page.locator('.tabs button[data-tab="scalars"]').click())),
     ]
 
 
@@ -182,7 +188,7 @@ def bench_flowboard(logdir: Path, runs: int, appender) -> dict:
             out["first bytes"] = traffic.bytes
             first = min(run_names(runs))
             for name, action in flowboard_actions(first):
-                out[name] = page.evaluate(FLOWBOARD_TIMED, action) / 1000
+                out[name] = flowboard_timed(page, action)
             page.evaluate("""() => { const f = document.getElementById('run-filter'); f.value = '';
                 f.dispatchEvent(new Event('input')); }""")
             page.wait_for_timeout(1500)
@@ -202,19 +208,18 @@ def bench_flowboard(logdir: Path, runs: int, appender) -> dict:
 def tensorboard_actions() -> list[tuple[str, object]]:
     """The same steps on TensorBoard 2.21's scalars dashboard (it ticks no run of a sweep this
     big, so "tick all" comes first; log scale is per chart there: the first chart's toggle)."""
-    def fill(sel, value):
-        return lambda page: page.locator(sel).first.fill(value)
-
     return [
         ("tick all", lambda page: page.locator("paper-button", has_text="Toggle all runs").click()),
         ("untick one run", lambda page: page.locator("tf-multi-checkbox paper-checkbox").first.click()),
-        ("move smoothing", fill("input[type=number]", "0.85")),
+        ("move smoothing", lambda page: (page.locator("input[type=number]").first.fill("0.85"),
+                                         page.locator("input[type=number]").first.press("Enter"))),
         ("toggle log scale", lambda page: page.locator('paper-icon-button[icon="line-weight"]')
          .first.click()),
-        ("type a run filter", fill("tf-multi-checkbox paper-input input", "lr=0.01,")),
+        # typed key by key: TensorBoard reacts to keystrokes (debounced by 150 ms), not to fill()
+        ("type a run filter", lambda page: page.locator("tf-multi-checkbox paper-input input")
+         .first.press_sequentially("lr=0.01,")),
         ("switch tab and back", lambda page: (
             page.locator(".mat-mdc-tab, .mat-tab-label, [role=tab]", has_text="Time Series").first.click(),
-            page.wait_for_timeout(50),
             page.locator(".mat-mdc-tab, .mat-tab-label, [role=tab]", has_text="Scalars").first.click())),
     ]
 
@@ -307,6 +312,8 @@ class Appender:
 def fmt(v) -> str:
     if v is None:
         return "> 60 s"
+    if v == 0:
+        return "no long task seen"
     if isinstance(v, str):
         return v
     if isinstance(v, tuple):

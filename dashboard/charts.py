@@ -9,6 +9,7 @@ import json
 import math
 import struct
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 
 import numpy as np
@@ -144,37 +145,88 @@ def chart_data(provider, q: dict) -> bytes:
     else:
         span_lo, span_hi = lo, hi
     b = bucket_size(span_hi - span_lo + 1, q["width"])
+    # A page holding buckets half this size keeps them: a growing run is sent again whole only
+    # when its range has grown fourfold, at most two points per pixel meanwhile.
+    if q["since"] > 0 and q["bucket"] * 2 == b:
+        b = q["bucket"]
     deltas_ok = q["bucket"] == b and q["since"] > 0
     header, chunks = [], []
     for r, name, tag, series in present:
         known = deltas_ok and r < q["known"]
         if known and series.version <= q["since"]:
             continue
-        step, wall, value = cols[id(series)]
-        n = step.size
-        i0 = 0 if lo is None else max(int(np.searchsorted(step, lo, "left")) - 1, 0)
-        i1 = n if hi is None else min(int(np.searchsorted(step, hi, "right")) + 1, n)
         start = series.appended_since(q["since"]) if known else None
-        frm = None
-        if start is not None:
-            if start >= n:
+        key = (id(series), series.version, b, lo, hi, start)
+        hit = _cache.get(key)
+        if hit is None:
+            hit = _envelope(series, cols[id(series)], b, lo, hi, start)
+            if hit is None:
                 continue
-            frm = int(step[start]) // b * b
-            i0 = max(i0, int(np.searchsorted(step, frm, "left")))
-        idx = envelope(step, value, b, i0, i1) if i1 > i0 else np.zeros(0, np.int64)
-        s, w, v = step[idx], wall[idx], value[idx]
-        step0 = int(s[0]) if s.size else 0
-        wall0 = float(w[0]) if w.size else 0.0
-        if s.size and int(s[-1]) - step0 >= 2**32:
-            raise BadRequest(f"run {name!r} tag {tag!r} spans more than 2**32 steps")
-        header.append({"run": name, "tag": tag, "version": series.version, "from": frm,
-                       "n": int(s.size), "total": int(n), "step0": step0,
-                       "wall0": wall0 if np.isfinite(wall0) else 0.0})
-        chunks += [(s - step0).astype("<u4").tobytes(), (w - wall0).astype("<f4").tobytes(),
-                   v.astype("<f4").tobytes()]
+            _cache.put(key, hit)
+        entry, cols_bytes = hit
+        header.append({"run": name, "tag": tag, **entry})
+        chunks += cols_bytes
     head = json.dumps({"clock": now, "bucket": b, "missing": missing, "series": header},
                       separators=(",", ":")).encode()
     return b"".join([struct.pack("<I", len(head)), head, *chunks])
+
+
+class EnvelopeCache:
+    """The drawn points of recently asked series, by what makes them: the series' version, the
+    bucket size, the zoom window and the step a delta starts from. Pages reloading, several
+    tabs, and charts asked again after a tick that did not touch their series cost a lookup."""
+
+    def __init__(self, max_bytes: int = 64 << 20):
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key, item: tuple) -> None:
+        size = sum(len(c) for c in item[1])
+        with self._lock:
+            if key in self._items or size > self.max_bytes:
+                return
+            self._items[key] = item
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                _, (_, old) = self._items.popitem(last=False)
+                self.nbytes -= sum(len(c) for c in old)
+
+
+_cache = EnvelopeCache()
+
+
+def _envelope(series, columns, b: int, lo, hi, start) -> tuple | None:
+    """(header fields, column bytes) of one series drawn with buckets of `b` steps in [lo, hi],
+    from the bucket of point `start` on if given (None: nothing new)."""
+    step, wall, value = columns
+    n = step.size
+    i0 = 0 if lo is None else max(int(np.searchsorted(step, lo, "left")) - 1, 0)
+    i1 = n if hi is None else min(int(np.searchsorted(step, hi, "right")) + 1, n)
+    frm = None
+    if start is not None:
+        if start >= n:
+            return None
+        frm = int(step[start]) // b * b
+        i0 = max(i0, int(np.searchsorted(step, frm, "left")))
+    idx = envelope(step, value, b, i0, i1) if i1 > i0 else np.zeros(0, np.int64)
+    s, w, v = step[idx], wall[idx], value[idx]
+    step0 = int(s[0]) if s.size else 0
+    wall0 = float(w[0]) if w.size else 0.0
+    if s.size and int(s[-1]) - step0 >= 2**32:
+        raise BadRequest(f"a series spans more than 2**32 steps ({step0} to {int(s[-1])})")
+    entry = {"version": series.version, "from": frm, "n": int(s.size), "total": int(n),
+             "step0": step0, "wall0": wall0 if np.isfinite(wall0) else 0.0}
+    return entry, [(s - step0).astype("<u4").tobytes(), (w - wall0).astype("<f4").tobytes(),
+                   v.astype("<f4").tobytes()]
 
 
 EXPORT_FORMATS = ("csv", "json")

@@ -4,8 +4,8 @@
 (function () {
   const TABS = ["scalars", "histograms", "images", "text", "hparams", "graphs"];
   // Where each tab learns whether it has anything to show (an empty tab is marked).
-  const TAB_TAGS = { scalars: "plugin/scalars/tags", histograms: "plugin/histograms/tags",
-    images: "plugin/images/tags", text: "plugin/text/tags" };
+  // (Scalars, the first tab, says so itself when empty.)
+  const TAB_TAGS = { histograms: "plugin/histograms/tags", images: "plugin/images/tags", text: "plugin/text/tags" };
   const ROW = 26;              // px per row of the runs list: fixed, so it can be virtualised
   const FILTER_DELAY = 120;    // ms of quiet typing before a filter applies
 

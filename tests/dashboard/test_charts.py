@@ -87,6 +87,14 @@ def test_unchanged_series_cost_nothing_and_appends_arrive_as_deltas(served):
     step, _, value, frm = delta[RUNS[2], "loss"]
     assert frm == 400 // bucket * bucket and step.min() >= frm  # only the last bucket on
     assert 409 in step.tolist() and value.max() == 5.0
+    # Twice the range would halve the buckets; the page keeps its own, and gets a delta still.
+    clock = delta["header"]["clock"]
+    append(files[RUNS[2]], [scalar("loss", s, 6.0) for s in range(410, 500)])
+    provider.reload()
+    grown = ask(client, runs=RUNS, tags=["loss"], width=60, since=clock, known=3, bucket=bucket)
+    assert grown["header"]["bucket"] == bucket
+    assert [(s["run"], s["from"]) for s in grown["header"]["series"]] == [(RUNS[2], 400)]
+    assert ask(client, runs=RUNS, tags=["loss"], width=60)["header"]["bucket"] == 2 * bucket
     # A run the page does not hold yet (after the known ones) comes whole.
     fresh = ask(client, runs=RUNS, tags=["loss"], width=60, since=clock, known=2, bucket=bucket)
     assert fresh[RUNS[2], "loss"][3] is None

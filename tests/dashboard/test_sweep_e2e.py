@@ -1,6 +1,7 @@
 """Comparing the runs of a sweep in the real page: real flowboard on a free port, real Chromium."""
 from __future__ import annotations
 
+import csv
 import json
 import struct
 from urllib.parse import quote
@@ -28,8 +29,8 @@ def acc(run: str, step: int) -> float:
 def server(tmp_path_factory, flowboard_server):
     logdir = tmp_path_factory.mktemp("sweep")
     files = {run: new_file(logdir / run, [e for s in range(50) for e in (
-        scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)))])
-        for run in RUNS}
+        scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)),
+        scalar("lr", s, 0.001))]) for run in RUNS}
     for run in MANY:
         new_file(logdir / run, [scalar("other", s, s) for s in range(3)])
     new_file(logdir / "long", [scalar("wave", s, np.sin(s / 50) + (s % 97 == 0)) for s in range(LONG)])
@@ -70,7 +71,7 @@ def hover_step(page, tag, step, run):
 
 
 def test_tooltip_lists_every_visible_run_at_the_hovered_step(page, server):
-    page.goto(server["url"] + "?smooth=0&off=" + quote(RUNS[3]))
+    page.goto(server["url"] + "?tags=train&smooth=0&off=" + quote(RUNS[3]))
     settle(page)
     hover_step(page, "train/loss", 20, RUNS[2])
     tip = page.locator('.card[data-tag="train/loss"] .tip')
@@ -94,7 +95,7 @@ def test_tooltip_lists_every_visible_run_at_the_hovered_step(page, server):
 
 
 def test_colour_by_a_capture_group_shares_colours(page, server):
-    page.goto(server["url"] + "?color=" + quote("lr=([^,]+)"))
+    page.goto(server["url"] + "?tags=train&color=" + quote("lr=([^,]+)"))
     settle(page)
     colours = {meta["run"]: meta_colour for meta, meta_colour in page.evaluate("""() => {
         const gd = document.querySelector('.card[data-tag="train/loss"] .chart');
@@ -104,7 +105,7 @@ def test_colour_by_a_capture_group_shares_colours(page, server):
         .map(li => [li.querySelector('input').dataset.run, li.querySelector('.chip').style.background]))""")
     assert chips[RUNS[0]] == chips[RUNS[1]] != chips[RUNS[2]]
     # without colour-by, a run keeps one colour of its own, whatever else is ticked
-    page.goto(server["url"])
+    page.goto(server["url"] + "?tags=train")
     settle(page)
     before = page.evaluate("() => flowboard.runColor('lr=1,seed=1')")
     page.uncheck(f'input[data-run="{RUNS[0]}"]')
@@ -114,7 +115,7 @@ def test_colour_by_a_capture_group_shares_colours(page, server):
 
 
 def test_grouping_draws_the_mean_of_each_group_with_a_band(page, server):
-    page.goto(server["url"] + "?smooth=0&band=minmax&group=" + quote("lr=([^,]+)"))
+    page.goto(server["url"] + "?tags=train&smooth=0&band=minmax&group=" + quote("lr=([^,]+)"))
     settle(page)
     means = traces(page, "train/loss", "mean")
     assert sorted(m["group"] for m, _, _ in means) == ["0.1", "1"]
@@ -139,7 +140,7 @@ def test_tags_combined_on_one_chart_give_a_trace_per_run_and_tag(page, server):
 
 
 def test_back_returns_to_the_previous_tab(page, server):
-    page.goto(server["url"])
+    page.goto(server["url"] + "?tags=train")
     settle(page)
     page.click('.tabs button[data-tab="text"]')
     page.click('.tabs button[data-tab="histograms"]')
@@ -200,7 +201,7 @@ def test_a_zoomed_chart_refetches_its_window_at_full_resolution(page, server):
 
 
 def test_select_runs_and_a_compact_url_for_many_runs(page, server):
-    page.goto(server["url"])
+    page.goto(server["url"] + "?tags=train")
     settle(page)
     page.evaluate(f"() => flowboard.selectRuns({json.dumps(MANY[:25] + RUNS[:1])})")
     settle(page)
@@ -214,3 +215,52 @@ def test_select_runs_and_a_compact_url_for_many_runs(page, server):
     settle(page)
     assert len(traces(page, "train/loss")) == 4
     page.wait_for_function("() => !location.search.includes('on')")
+
+
+def test_per_chart_log_scale_pin_enlarge_and_back(page, server):
+    page.goto(server["url"] + "?tags=train")
+    settle(page)
+    card = page.locator('.card[data-tag="train/loss"]')
+    y_type = """tag => document.querySelector(`.card[data-tag="${tag}"] .chart`)._fullLayout.yaxis.type"""
+    card.locator('button[title="Scale and pin"]').click()
+    card.locator('input[data-option="logy"]').check()
+    page.wait_for_function(f"() => ({y_type})('train/loss') === 'log'")
+    assert page.evaluate(y_type, "train/acc") == "linear"  # only that chart
+    card.locator('button[title="Scale and pin"]').click()
+    card.locator('input[data-option="pin"]').check()
+    first = page.locator("#tab-scalars details.group").first
+    expect(first.locator("summary .group-name")).to_have_text("Pinned")
+    expect(first.locator(".card")).to_have_attribute("data-tag", "train/loss")
+    page.locator('.card[data-tag="train/acc"] button[title^="Enlarge"]').click()
+    expect(page.locator('.card[data-tag="train/acc"]')).to_have_class("card enlarged")
+    assert "big=train%2Facc" in page.url
+    page.go_back()  # enlarging was a view of its own
+    expect(page.locator('.card[data-tag="train/acc"]')).to_have_class("card")
+    page.reload()  # pin and scale are in the URL
+    settle(page)
+    expect(page.locator("#tab-scalars details.group").first.locator(".card")).to_have_attribute(
+        "data-tag", "train/loss")
+    assert page.evaluate(y_type, "train/loss") == "log"
+
+
+def test_a_constant_series_shows_its_value_and_time_reads_in_its_unit(page, server):
+    page.goto(server["url"] + "?tags=lr&x=relative")
+    settle(page)
+    layout = page.evaluate("""() => { const l = document.querySelector('.card[data-tag="lr"] .chart')._fullLayout;
+        return [l.yaxis.range, l.xaxis.title.text]; }""")
+    low, high = layout[0]
+    assert 0 < low < 0.001 < high < 0.002  # around lr = 0.001, not -1..1
+    assert layout[1] == "relative time (seconds)"
+
+
+def test_download_of_every_selected_run_and_tag(page, server):
+    page.goto(server["url"] + "?tags=loss&on=" + quote(RUNS[0]) + "&on=" + quote(RUNS[2]))
+    settle(page)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    with open(info.value.path()) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Run", "Tag", "Wall time", "Step", "Value"]
+    assert sorted({(r[0], r[1]) for r in rows[1:]}) == [(RUNS[0], "train/loss"), (RUNS[2], "train/loss")]
+    got = {(r[0], int(r[3])): float(r[4]) for r in rows[1:]}
+    assert len(got) == 100 and got[RUNS[2], 7] == pytest.approx(loss(RUNS[2], 7))
