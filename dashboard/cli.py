@@ -267,7 +267,7 @@ def _serve(args: argparse.Namespace, logdir: str | Path | dict) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     if args.exit_with_stdin:
         threading.Thread(target=_stop_at_end_of_stdin, daemon=True).start()
-    info = instances.register(server.effective_port, reuse_key(args, logdir), url)
+    info = instances.register(int(server.effective_port), reuse_key(args, logdir), url)
     try:
         print(f"flowboard {'(demo) ' if args.demo else ''}serving {served} at "
               f"{url} (Ctrl-C to stop)", flush=True)

@@ -26,6 +26,10 @@ _PUBLIC = {
     "FileWriter": "flowlog.writer",
     "SummaryWriter": "flowlog.writer",
     "GlobalSummaryWriter": "flowlog.global_writer",
+    "load_ipython_extension": "flowlog.notebook",
+    "read_scalars_frame": "flowlog.frames",
+    "read_histograms_frame": "flowlog.frames",
+    "read_hparams_frame": "flowlog.frames",
 }
 _ENGINE = "flowlog.engine.api"
 
