@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from flowlog.engine import errors, nn, summary, train
 from flowlog.engine import ops as _ops
+from flowlog.engine import random_ops as _random_ops
 from flowlog.engine.dtypes import (
     DType,
     as_dtype,
@@ -88,6 +89,12 @@ from flowlog.engine.variables import (
 
 bool = bool_
 
+# `tf.random.*`: the random ops under the names TF 1.13+ gives them.
+random = SimpleNamespace(normal=random_normal, uniform=random_uniform,
+                         truncated_normal=truncated_normal, shuffle=random_shuffle,
+                         multinomial=multinomial, categorical=_random_ops.categorical,
+                         set_random_seed=set_random_seed, get_seed=_random_ops.get_seed)
+
 
 class ConfigProto(SimpleNamespace):
     """Session configuration; accepted for compatibility (one CPU device, nothing to tune)."""
@@ -115,7 +122,7 @@ __all__ = _ops.__all__ + [
     "glorot_normal_initializer", "glorot_uniform_initializer", "half", "histogram_summary",
     "image_summary", "initialize_all_variables", "int8", "int16", "int32", "int64",
     "local_variables", "local_variables_initializer", "merge_all_summaries", "merge_summary",
-    "name_scope", "nn", "ones_initializer", "random_normal_initializer",
+    "name_scope", "nn", "ones_initializer", "random", "random_normal_initializer",
     "random_uniform_initializer", "reset_default_graph", "scalar_summary", "string", "summary",
     "train", "trainable_variables", "truncated_normal_initializer", "uint8", "uint16", "uint32",
     "uint64", "variables_initializer", "variance_scaling_initializer", "zeros_initializer",

@@ -359,14 +359,24 @@ def _multinomial(logits, num_samples, *, output_dtype, rng):
 def multinomial(logits, num_samples, seed=None, name: str | None = None,
                 output_dtype=None) -> Tensor:
     """`num_samples` class indices per row of `logits` (unnormalised log-probabilities)."""
-    dtype = dtypes.as_dtype(output_dtype).base_dtype if output_dtype else dtypes.int64
+    with name_scope(name, "multinomial", [logits]):
+        return _categorical(logits, num_samples, output_dtype, seed)
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name: str | None = None) -> Tensor:
+    """`multinomial` under its later name (`tf.random.categorical`)."""
+    with name_scope(name, "categorical", [logits]):
+        return _categorical(logits, num_samples, dtype, seed)
+
+
+def _categorical(logits, num_samples, dtype, seed) -> Tensor:
+    dtype = dtypes.as_dtype(dtype).base_dtype if dtype else dtypes.int64
     if dtype not in INDEX:
         raise ValueError(f"Argument `dtype` got invalid value {dtype!r}. Accepted dtypes are "
                          "int32, int64.")
-    with name_scope(name, "multinomial", [logits]):
-        logits = convert_to_tensor(logits, name="logits")
-        seeds = seed_attrs(seed)
-        with name_scope("Multinomial") as scope:  # the op's scope holds its converted input
-            samples = convert_to_tensor(num_samples, dtype=dtypes.int32, name="num_samples")
-            attrs = {"T": logits.dtype.base_dtype, "output_dtype": dtype, **seeds}
-            return build1("Multinomial", [logits, samples], attrs, name=scope)
+    logits = convert_to_tensor(logits, name="logits")
+    seeds = seed_attrs(seed)
+    with name_scope("Multinomial") as scope:  # the op's scope holds its converted input
+        samples = convert_to_tensor(num_samples, dtype=dtypes.int32, name="num_samples")
+        attrs = {"T": logits.dtype.base_dtype, "output_dtype": dtype, **seeds}
+        return build1("Multinomial", [logits, samples], attrs, name=scope)

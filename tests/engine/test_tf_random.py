@@ -118,3 +118,19 @@ def test_uniform_int_needs_a_range(graph):
     with fl.Session() as sess, pytest.raises(fl.errors.InvalidArgumentError,
                                              match="Need minval < maxval: 3 >= 3"):
         sess.run(bad)
+
+
+def test_the_tf_random_namespace_builds_tensorflows_ops(graph):
+    samples = fl.random.categorical([[0.0, 1.0]], 3, seed=1)
+    fl.random.normal([2], seed=1), fl.random.uniform([2], seed=1)
+    order = fl.random.shuffle([1, 2, 3], seed=1)
+    # The op names TensorFlow 2's tf.compat.v1 gives the same calls.
+    assert [op.name for op in graph.get_operations()] == [
+        "categorical/logits", "categorical/Multinomial/num_samples", "categorical/Multinomial",
+        "random_normal/shape", "random_normal/mean", "random_normal/stddev",
+        "random_normal/RandomStandardNormal", "random_normal/mul", "random_normal",
+        "random_uniform/shape", "random_uniform/RandomUniform", "RandomShuffle/value",
+        "RandomShuffle"]
+    with fl.Session() as sess:
+        assert sess.run(order).tolist() == [1, 3, 2]
+        assert sess.run(samples).tolist() == [[1, 1, 1]]
