@@ -22,7 +22,7 @@ test: setup
 # so that the test environment never has TensorFlow).
 BENCH_VENV ?= .venv-bench
 bench: setup
-	for b in writer reader dashboard graph load; do $(PY) benchmarks/$$b.py || exit 1; done
+	for b in writer reader dashboard object_store hparams graph load; do $(PY) benchmarks/$$b.py || exit 1; done
 
 bench-engine: setup
 	[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
