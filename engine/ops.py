@@ -80,6 +80,7 @@ from flowlog.engine.math_ops import (
                                       to_int32,
                                       truediv,
                                       where,
+                                      where_v2,
 )
 from flowlog.engine.nn_ops import sigmoid, tanh
 from flowlog.engine.random_ops import (
@@ -128,6 +129,6 @@ __all__ = [
     "sigmoid", "sign", "sin", "size", "slice", "slice_helper", "sqrt", "square",
     "squared_difference", "squeeze", "stack", "stop_gradient", "strided_slice", "sub",
     "subtract", "tanh", "tile", "to_float", "to_int32", "transpose", "truediv", "truncated_normal",
-    "tuple", "unsorted_segment_sum", "unstack", "where", "with_dependencies", "zeros",
+    "tuple", "unsorted_segment_sum", "unstack", "where", "where_v2", "with_dependencies", "zeros",
     "zeros_like",
 ]

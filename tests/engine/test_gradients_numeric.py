@@ -76,6 +76,10 @@ CASES = [
     ("gather_axis1", lambda a: fl.gather(a, [[1, 1], [0, 2]], axis=1), [(2, 3)], "any"),
     ("where", lambda a, b: fl.where(fl.constant([[True, False, True]] * 2), a, b),
      [(2, 3), (2, 3)], "any"),
+    ("where_v2_broadcast", lambda a, b: fl.where_v2(fl.constant([True, False, True]), a, b),
+     [(2, 3), (1, 3)], "any"),
+    ("softmax_xent_3d", lambda a, b: nn.softmax_cross_entropy_with_logits_v2(
+        labels=nn.softmax(b), logits=a), [(2, 2, 3), (2, 2, 3)], "any"),
     ("clip_by_value", lambda a: fl.clip_by_value(a, -0.5, 0.5), [(2, 3)], "distinct"),
     ("identity", fl.identity, [(2, 3)], "any"),
     ("fill", lambda a: fl.fill([2, 2], a), [()], "any"),

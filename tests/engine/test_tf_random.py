@@ -134,3 +134,16 @@ def test_the_tf_random_namespace_builds_tensorflows_ops(graph):
     with fl.Session() as sess:
         assert sess.run(order).tolist() == [1, 3, 2]
         assert sess.run(samples).tolist() == [[1, 1, 1]]
+
+
+def test_dropout_passes_gradients_through_the_kept_elements_only(graph):
+    x = fl.placeholder(fl.float64, [4, 5])
+    y = fl.nn.dropout(x, keep_prob=0.6, seed=3)
+    weights = np.arange(20.0).reshape(4, 5)
+    (grad,) = fl.gradients(fl.reduce_sum(y * weights), [x])
+    with fl.Session() as sess:
+        for _ in range(3):  # a new mask each run; the gradient follows that run's mask
+            out, g = sess.run([y, grad], {x: np.ones((4, 5))})
+            kept = out != 0
+            assert 0 < kept.sum() < 20
+            np.testing.assert_allclose(g, np.where(kept, weights / 0.6, 0.0))
