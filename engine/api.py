@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flowlog.engine import errors, nn, summary, train
+from flowlog.engine import app, errors, nn, summary, train
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
 from flowlog.engine.dtypes import (
@@ -38,6 +38,7 @@ from flowlog.engine.framework import (
     name_scope,
     reset_default_graph,
 )
+from flowlog.engine.gfile import gfile, logging
 from flowlog.engine.initializers import (
     constant_initializer,
     glorot_normal_initializer,
@@ -87,6 +88,9 @@ from flowlog.engine.variables import (
     variables_initializer,
 )
 
+from flowlog.proto.event_pb2 import Event, SessionLog
+from flowlog.proto.summary_pb2 import Summary
+
 bool = bool_
 
 # `tf.random.*`: the random ops under the names TF 1.13+ gives them.
@@ -112,6 +116,7 @@ def get_collection_ref(key: str) -> list:
 
 
 __all__ = _ops.__all__ + [
+    "Event", "SessionLog", "Summary", "app", "gfile", "logging",
     "AUTO_REUSE", "VariableScope", "get_variable_scope", "variable_scope",
     "ConfigProto", "DType", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession",
     "Operation", "RunMetadata", "RunOptions", "Session", "Tensor", "TensorShape", "Variable",
