@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,31 +45,40 @@ def resnet50_graph() -> bytes:
     return graphs[-1]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (dot): on a shared machine the
+    wall clock also counts other people's work."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def measure_resnet(data: bytes, expanded: bool, timeout: float) -> dict:
     """Default or fully expanded view of ResNet50: seconds to SVG, pixels, aspect, bytes."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     view = build_view(GraphModel(parse_graph_def(data)), "all" if expanded else None,
                       legend=True, background="white")
     svg = run_dot(view, "svg", timeout=timeout)
-    secs = time.perf_counter() - start
+    secs, cpu = time.perf_counter() - start, _cpu() - cpu
     w, h = (float(x) * 96 / 72 for x in
             re.search(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg).groups())
-    return {"secs": secs, "w": w, "h": h, "aspect": max(w, h) / min(w, h), "bytes": len(svg),
+    return {"secs": secs, "cpu": cpu, "w": w, "h": h, "aspect": max(w, h) / min(w, h), "bytes": len(svg),
             "boxes": len(view.units)}
 
 
 def resnet_rows(timeout: float) -> None:
     """One row per ResNet50 view, checked against RESNET_TARGETS."""
     data = resnet50_graph()
-    print(f"\n{'ResNet50':<9} {'boxes':>6} {'seconds':>8} {'pixels':>15} {'aspect':>7} "
-          f"{'SVG':>9}  verdict")
+    print(f"\n{'ResNet50':<9} {'boxes':>6} {'seconds':>8} {'cpu s':>6} {'pixels':>15} "
+          f"{'aspect':>7} {'SVG':>9}  verdict")
     for expanded in (False, True):
         r = measure_resnet(data, expanded, timeout)
         max_secs, max_bytes, max_aspect = RESNET_TARGETS[expanded]
         ok = (r["secs"] <= max_secs and (max_bytes is None or r["bytes"] <= max_bytes)
               and (max_aspect is None or r["aspect"] <= max_aspect))
         print(f"{'expanded' if expanded else 'default':<9} {r['boxes']:>6} {r['secs']:>8.2f} "
-              f"{r['w']:>7.0f}x{r['h']:<7.0f} {r['aspect']:>6.2f}: {r['bytes'] / 2**20:>6.2f} MB  "
+              f"{r['cpu']:>6.2f} "
+              f"{r['w']:>7.0f}x{r['h']:<7.0f} {r['aspect']:>6.2f} {r['bytes'] / 2**20:>6.2f} MB  "
               f"{'ok' if ok else 'MISSED'}", flush=True)
 
 

@@ -1,6 +1,7 @@
 """DOT text for one view of a `GraphModel`: open scopes as clusters, closed ones as boxes."""
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -267,6 +268,65 @@ def _source_anchors(model: GraphModel, view: View, parent_of: dict[str, str], id
     return lines
 
 
+def _grid_pieces(model: GraphModel, view: View, parent_of: dict[str, str], ident: dict,
+                 everything: bool, packed: bool) -> list[str]:
+    """Invisible edges that stack a cluster's many separate pieces in columns.
+
+    dot sets pieces side by side in one row; inside a cluster nothing packs them, so a saver's
+    320 restore-and-assign pairs, or Adam's 320 update scopes, made rows 30 000 pixels wide.
+    Columns of about the square root of the count keep such a cluster about square. The top
+    level is left to `pack` when it packs.
+    """
+    def chain(uid: str) -> list[str]:  # clusters holding the box, innermost first
+        out, c = [], parent_of.get(uid, "")
+        while c:
+            out.append(c)
+            c = _cluster_parent(model, model.parent(c), everything)
+        return out
+
+    chains = {uid: chain(uid) for uid, f in view.units.items()}
+    roots: dict[str, dict[str, str]] = {}  # cluster -> union-find over its direct members
+
+    def find(uf: dict[str, str], u: str) -> str:
+        while uf.get(u, u) != u:
+            uf[u] = uf.get(uf[u], uf[u])
+            u = uf[u]
+        return u
+
+    def member(uid: str, cluster: str) -> str:
+        ch = chains[uid]
+        k = ch.index(cluster) if cluster else len(ch)
+        return ch[k - 1] if k > 0 else uid
+
+    has_in, has_out = set(), set()
+    for a, b in view.edges.values():
+        has_out.add(a)
+        has_in.add(b)
+        common = set(chains[a]) & set(chains[b])
+        for c in [*common, ""]:
+            uf = roots.setdefault(c, {})
+            uf[find(uf, member(a, c))] = find(uf, member(b, c))
+    pieces: dict[str, dict[str, list[str]]] = {}  # cluster -> piece -> its boxes
+    for uid, ch in chains.items():
+        for k, c in enumerate([*ch, ""]):
+            uf = roots.setdefault(c, {})
+            m = ch[k - 1] if k > 0 else uid
+            pieces.setdefault(c, {}).setdefault(find(uf, m), []).append(uid)
+    lines = []
+    for cluster, groups in pieces.items():
+        if len(groups) < PACK_PIECES or (packed and not cluster):
+            continue
+        order = list(groups.values())
+        rows = max(1, math.ceil(math.sqrt(len(order))))
+        for i in range(len(order) - 1):
+            if (i + 1) % rows == 0:
+                continue  # a new column starts
+            sink = next((u for u in order[i] if u not in has_out), order[i][-1])
+            source = next((u for u in order[i + 1] if u not in has_in), order[i + 1][0])
+            lines.append(f"{ident[sink]} -> {ident[source]} [style=invis]")
+    return lines
+
+
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
@@ -327,12 +387,14 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     if edge_labels is None:
         edge_labels = len(ids) <= 400  # labels double the ranks dot must order
     edge_lines, stub_lines = edge_statements(view, edges, ident, edge_labels, members,
-                                             parent_of, cut_long=len(ids) > BIG_VIEW)
+                                             parent_of, cut_long=len(ids) > BIG_VIEW,
+                                             stubs_drawn=len(ids) <= HUGE_VIEW)
+    pack = bool(aux) or _pieces(view, parent_of) >= PACK_PIECES
     lines = [
         "digraph G {",
         (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
          f'bgcolor="{background}" pad=0.2 '
-         f'{layout_settings(len(view.units), bool(aux) or _pieces(view, parent_of) >= PACK_PIECES)}]'),
+         f'{layout_settings(len(view.units), pack)}]'),
         f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
         (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
          f'color="{EDGE}"]'),
@@ -344,6 +406,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     lines.extend(edge_lines)
     lines.extend(stub_lines)
     lines.extend(_source_anchors(model, view, parent_of, ident, opened == ALL))
+    lines.extend(_grid_pieces(model, view, parent_of, ident, opened == ALL, pack))
     lines.append("}")
     view.dot = "\n".join(lines) + "\n"
     view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]

@@ -52,13 +52,16 @@ def _quote(text: str) -> str:
 
 
 def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: dict,
-                    parent_of: dict, cut_long: bool) -> tuple[list[str], list[str]]:
+                    parent_of: dict, cut_long: bool, stubs_drawn: bool = True
+                    ) -> tuple[list[str], list[str]]:
     """Edge statements; edges touching a hub become stubs placed beside each end.
 
     Edges between an auxiliary top-level box and anything outside it are left out: auxiliary
     boxes are packed apart, as TensorBoard draws them beside the graph. With `cut_long`, edges
     from the model into gradient or optimizer scopes (and back) become stubs: in a big open view
-    they would span the whole picture.
+    they would span the whole picture. Without `stubs_drawn` (huge views, where thousands of
+    stubs would cost dot a fifth of its time) those edges are left out; the side panel lists
+    every input and output.
     """
     units = view.units
     edges = {k: v for k, v in edges.items()
@@ -71,7 +74,7 @@ def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: 
 
     def stub(box: str, other: str, way: str, text: str, group: str | None = None) -> None:
         key = (box, group or other, way)
-        if key in stubs:
+        if key in stubs or not stubs_drawn:
             return
         sid = stubs[key] = f"s{len(stubs)}"
         units[sid] = {"kind": "stub", "target": other, "name": text}
