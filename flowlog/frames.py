@@ -95,13 +95,14 @@ def read_histograms_frame(logdir: str | os.PathLike):
 
 def read_hparams_frame(logdir: str | os.PathLike):
     """One row per run with hparams: `run`, then a column per hparam, then a column per metric
-    holding the run's last value of it (NaN where a run lacks one). A metric named like an
-    hparam is called `metric:<name>`."""
+    holding the run's last value of it (NaN where a run lacks one), each group sorted by name
+    (event files keep no order of hparams). A metric named like an hparam is called
+    `metric:<name>`."""
     pd = _pandas()
-    rows = []
-    for run, hp in sorted(read_hparams(logdir).items()):
-        row = {"run": run, **hp.hparams}
-        for name, value in hp.metrics.items():
-            row[f"metric:{name}" if name in hp.hparams or name == "run" else name] = value
-        rows.append(row)
-    return pd.DataFrame(rows, columns=None if rows else ["run"])
+    found = sorted(read_hparams(logdir).items())
+    hparams = sorted({name for _, hp in found for name in hp.hparams})
+    metrics = sorted({name for _, hp in found for name in hp.metrics})
+    shown = {m: f"metric:{m}" if m in hparams or m == "run" else m for m in metrics}
+    rows = [{"run": run, **hp.hparams, **{shown[m]: v for m, v in hp.metrics.items()}}
+            for run, hp in found]
+    return pd.DataFrame(rows, columns=["run", *hparams, *shown.values()])
