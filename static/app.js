@@ -354,20 +354,22 @@
   let runsSeen = -1, runsFetched = 0;
   async function refresh() {
     try {
+      // On the first load the runs are asked for at once, beside the status.
+      const early = state.loaded ? null : api("runs");
       const status = await api("status");
       showProgress(status);
       const changed = status.scalars_clock !== state.scalarsClock;
       state.scalarsClock = status.scalars_clock;
       // The runs list is fetched when the count moves (or once a minute), not every few seconds.
-      if (status.runs !== runsSeen || Date.now() - runsFetched > 60000) {
-        state.runs = naturalSort(await api("runs"));
+      if (early || status.runs !== runsSeen || Date.now() - runsFetched > 60000) {
+        state.runs = naturalSort(await (early || api("runs")));
         runsSeen = status.runs;
         runsFetched = Date.now();
         noteRuns(state.runs);
         applyFilter();
         state.loaded = true;
         renderRuns();
-        markEmptyTabs();
+        setTimeout(markEmptyTabs, 1000);  // after the first charts' requests
       }
       const view = currentView();
       if (view) await view.refresh(changed);

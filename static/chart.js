@@ -113,7 +113,8 @@
       this.signature = shape;
       const traces = this.canvasMode ? [] : this.traces(model);
       await Plotly.react(this.gd, traces, this.layout(model, xr, yr),
-        { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"] });
+        { displaylogo: false, responsive: true,
+          modeBarButtonsToRemove: ["lasso2d", "select2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian"] });
       this.plotted = true;
       if (!this.bound) {
         this.bound = true;
@@ -165,6 +166,7 @@
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
         font: { family: fb.cssVar("--font"), size: 11, color: fg },
         hovermode: "closest", showlegend: false, dragmode: "zoom",
+        modebar: { bgcolor: "rgba(0,0,0,0)", color: axis, activecolor: fb.cssVar("--accent") },
         hoverlabel: { font: { family: fb.cssVar("--font") } },
         xaxis: x, yaxis: y,
       };

@@ -10,6 +10,9 @@
   let tags = {};                       // run -> [tag]
   const cards = new Map();             // key -> card
   let layoutKey = "";
+  // The tags are asked for as the page starts, beside the status and runs.
+  let early = new URLSearchParams(location.search).get("tab") ? null
+    : fb.api("plugin/scalars/tags").catch(() => null);
   let observed = false;                // the charts' visibility is known since the last layout
   let observer = null;
   let frameQueued = false, fetchQueued = false;
@@ -309,7 +312,8 @@
   async function refresh(changed) {
     const first = !Object.keys(tags).length;
     if (changed === false && !first && layoutKey) return;
-    const fresh = await fb.api("plugin/scalars/tags");
+    const fresh = (early && await early) || await fb.api("plugin/scalars/tags");
+    early = null;
     tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
     if (state.colorBy.startsWith("hparam:") || state.groupBy.startsWith("hparam:")) await fb.loadHparams();
     fillKeyChoices();
