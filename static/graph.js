@@ -254,8 +254,10 @@
   // the same zoom, so expanding or collapsing a scope does not lose the user's place.
   function placeAnchor(keep, old) {
     const s = old.w / Math.max(1, ui.canvas.clientWidth);
+    // The cluster the scope opened into, the box itself, or (a series) its first member.
+    const names = [keep.name, ...(keep.members || [])];
     const cid = Object.keys(view.clusters).find((c) => view.clusters[c] === keep.name);
-    const uid = Object.keys(view.units).find((u) => view.units[u].kind !== "stub" && view.units[u].name === keep.name);
+    const uid = names.map((n) => Object.keys(view.units).find((u) => view.units[u].kind !== "stub" && view.units[u].name === n)).find(Boolean);
     const g = document.getElementById(cid || uid || "");
     if (!g) return false;
     setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
@@ -266,10 +268,10 @@
     return true;
   }
 
-  function remember(name, g) {
+  function remember(name, g, members) {
     if (!g || !vb) return;
     const r = g.getBoundingClientRect();
-    anchor = { name, x: r.left, y: r.top };
+    anchor = { name, members, x: r.left, y: r.top };
   }
 
   function drawLegend() {
@@ -366,7 +368,7 @@
     const node = e.target.closest("g.node");
     if (node && view.units[node.id]) {
       const u = view.units[node.id];
-      if (u.kind === "scope") { remember(u.name, node); return expand(u.name); }
+      if (u.kind === "scope") { remember(u.name, node, u.members); return expand(u.name); }
       if (u.kind === "stub") return focusUnit(u.target);
       return select(u.name, false);
     }
