@@ -135,7 +135,8 @@ def parse_logdir_spec(spec: str) -> dict[str, str]:
         if not entry:
             raise UsageError(f"--logdir_spec {spec!r} has an empty entry; expected "
                              "name1:path1,name2:path2")
-        drive = re.match(r"[a-zA-Z]:[\\/]", entry)  # C:\runs is a path, not a name
+        # On Windows, C:\runs is a path, not a name; elsewhere "a:/runs" names /runs "a".
+        drive = os.name == "nt" and re.match(r"[a-zA-Z]:[\\/]", entry)
         if ":" in entry and not _URL.match(entry) and not drive and entry[0] != "/":
             name, _, path = entry.partition(":")
             if not name.strip() or not path.strip():
