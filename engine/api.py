@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flowlog.engine import app, errors, nn, summary, train
+from flowlog.engine import multinomial_ops as _multinomial_ops
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
 from flowlog.engine.dtypes import (
@@ -96,7 +97,7 @@ bool = bool_
 # `tf.random.*`: the random ops under the names TF 1.13+ gives them.
 random = SimpleNamespace(normal=random_normal, uniform=random_uniform,
                          truncated_normal=truncated_normal, shuffle=random_shuffle,
-                         multinomial=multinomial, categorical=_random_ops.categorical,
+                         multinomial=multinomial, categorical=_multinomial_ops.categorical,
                          set_random_seed=set_random_seed, get_seed=_random_ops.get_seed)
 
 

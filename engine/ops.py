@@ -82,9 +82,9 @@ from flowlog.engine.math_ops import (
                                       where,
                                       where_v2,
 )
+from flowlog.engine.multinomial_ops import multinomial
 from flowlog.engine.nn_ops import sigmoid, tanh
 from flowlog.engine.random_ops import (
-                                      multinomial,
                                       random_normal,
                                       random_shuffle,
                                       random_uniform,

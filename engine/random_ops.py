@@ -37,7 +37,6 @@ from flowlog.engine.philox import (
     uint32_to_float,
     uint64_to_double,
 )
-from flowlog.engine.shapes import TensorShape
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
@@ -312,71 +311,3 @@ def random_shuffle(value, seed=None, name: str | None = None) -> Tensor:
         value = convert_to_tensor(value, name="value")
         return build1("RandomShuffle", [value], {"T": value.dtype.base_dtype, **seeds},
                       name=scope)
-
-
-# --- Multinomial: a search in the unnormalised CDF of exp(logits - max) per sample ------------
-#
-# TF reserves batch * ceil4(num_samples) * 2 * 256 outputs and, in one shard, draws one float64
-# uniform (two uint32 read in order) per sample, rows one after the other. TF splits large
-# batches over threads, each shard restarting its sub-stream; that split depends on the
-# machine's thread count and is not reproduced.
-
-
-def _multinomial_infer(op):
-    logits = op.inputs[0].shape
-    batch = logits.dims[0] if logits.dims is not None else None
-    samples = op.inputs[1].op.attrs.get("value") if op.inputs[1].op.type == "Const" else None
-    return [(op.attrs["output_dtype"], TensorShape([batch, None if samples is None
-                                                    else int(samples)]))]
-
-
-@_random_op("Multinomial", infer=_multinomial_infer)
-def _multinomial(logits, num_samples, *, output_dtype, rng):
-    logits = np.asarray(logits)
-    if logits.ndim != 2:
-        raise ValueError(f"logits should be a matrix, got shape {list(logits.shape)}")
-    batch, classes = logits.shape
-    count = int(num_samples)
-    if count < 0:
-        raise ValueError(f"num_samples should be non-negative, got {count}")
-    if classes <= 0:
-        raise ValueError(f"num_classes should be positive, got {classes}")
-    out = np.zeros((batch, count), dtype=output_dtype.as_numpy_dtype)
-    if out.size == 0:
-        return out
-    start = rng.reserve(batch * (count + 3) // 4 * 4 * 2 * _OUTPUTS_PER_ELEMENT)
-    x = rng.uint32s(start, 2 * batch * count)
-    u = uint64_to_double(x[0::2], x[1::2]).reshape(batch, count)
-    for b in range(batch):
-        row = logits[b].astype(np.float64)
-        finite = np.isfinite(row)
-        top = row[finite].max() if finite.any() else float(np.finfo(logits.dtype).min)
-        cdf = np.cumsum(np.where(finite, np.exp(row - top), 0.0))
-        out[b] = np.searchsorted(cdf, u[b] * cdf[-1], side="right")
-    return out
-
-
-def multinomial(logits, num_samples, seed=None, name: str | None = None,
-                output_dtype=None) -> Tensor:
-    """`num_samples` class indices per row of `logits` (unnormalised log-probabilities)."""
-    with name_scope(name, "multinomial", [logits]):
-        return _categorical(logits, num_samples, output_dtype, seed)
-
-
-def categorical(logits, num_samples, dtype=None, seed=None, name: str | None = None) -> Tensor:
-    """`multinomial` under its later name (`tf.random.categorical`)."""
-    with name_scope(name, "categorical", [logits]):
-        return _categorical(logits, num_samples, dtype, seed)
-
-
-def _categorical(logits, num_samples, dtype, seed) -> Tensor:
-    dtype = dtypes.as_dtype(dtype).base_dtype if dtype else dtypes.int64
-    if dtype not in INDEX:
-        raise ValueError(f"Argument `dtype` got invalid value {dtype!r}. Accepted dtypes are "
-                         "int32, int64.")
-    logits = convert_to_tensor(logits, name="logits")
-    seeds = seed_attrs(seed)
-    with name_scope("Multinomial") as scope:  # the op's scope holds its converted input
-        samples = convert_to_tensor(num_samples, dtype=dtypes.int32, name="num_samples")
-        attrs = {"T": logits.dtype.base_dtype, "output_dtype": dtype, **seeds}
-        return build1("Multinomial", [logits, samples], attrs, name=scope)

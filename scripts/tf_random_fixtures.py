@@ -100,6 +100,13 @@ def _multinomial(tf, shape, dtype, seed):
     return tf.multinomial(logits, shape[0], seed=seed)
 
 
+def _multinomial_batch(tf, shape, dtype, seed):
+    """Many rows: TF splits them over its threads, each part restarting its sub-stream."""
+    batch, classes = shape
+    logits = np.sin(np.arange(batch * classes, dtype=np.float32)).reshape(batch, classes)
+    return tf.multinomial(logits, 30, seed=seed, output_dtype=tf.int32)
+
+
 def _dense(tf, shape, dtype, seed):
     """A glorot-initialised dense layer (get_variable's default initializer) on a fixed input."""
     n_in, n_out = shape
@@ -138,6 +145,7 @@ KINDS = {
     "dropout": (_dropout, ["float32", "float64"], [(1000,), (7, 3)]),
     "dropout_tensor_rate": (_dropout_tensor_rate, ["float32"], [(1000,), (7, 3)]),
     "multinomial": (_multinomial, ["int64"], [(20, 4), (7, 10)]),
+    "multinomial_batch": (_multinomial_batch, ["int32"], [(64, 10), (3, 100)]),
     "initializers": (_initializers, ["float32", "float64"], [(30, 20), (3, 3, 4, 8)]),
     "dense": (_dense, ["float32", "float64"], [(4, 3), (10, 6)]),
 }
@@ -162,8 +170,11 @@ def run_case(tf, builder, shape, dtype, seeds) -> np.ndarray:
         out = builder(tf, list(shape), getattr(tf, dtype), op_seed)
         init = tf.global_variables_initializer()
         values = []
+        # Two intra-op threads, so that how TF splits a multinomial's rows over its threads
+        # is the same on every machine.
+        config = tf.ConfigProto(intra_op_parallelism_threads=2)
         for session_runs in (2, 1):
-            with tf.Session() as sess:
+            with tf.Session(config=config) as sess:
                 sess.run(init)
                 values.extend(sess.run(out) for _ in range(session_runs))
     return np.stack(values)

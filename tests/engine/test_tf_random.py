@@ -29,7 +29,7 @@ CASES = list(programs.cases())
 
 def test_every_fixture_has_a_case():
     assert sorted(key for key, *_ in CASES) == sorted(FIXTURES.files)
-    assert len(CASES) == 168
+    assert len(CASES) == 176
 
 
 @pytest.mark.parametrize(("key", "builder", "shape", "dtype", "seeds"), CASES,
@@ -147,3 +147,14 @@ def test_dropout_passes_gradients_through_the_kept_elements_only(graph):
             kept = out != 0
             assert 0 < kept.sum() < 20
             np.testing.assert_allclose(g, np.where(kept, weights / 0.6, 0.0))
+
+
+def test_multinomial_rows_split_over_threads_as_eigen_splits_them():
+    # Splits TensorFlow was seen to make: its samples change where a new part starts.
+    from flowlog.engine.multinomial_ops import eigen_shards
+
+    assert eigen_shards(8, 1411, 2) == [(0, 8)]  # too cheap to split
+    assert eigen_shards(64, 8804, 2) == [(i, i + 8) for i in range(0, 64, 8)]
+    assert eigen_shards(256, 22609, 2) == [(i, i + 32) for i in range(0, 256, 32)]
+    assert eigen_shards(3, 337195, 2) == [(0, 2), (2, 3)]
+    assert eigen_shards(64, 8804, 1) == [(0, 64)]
