@@ -170,16 +170,23 @@
     ui.notice.hidden = !view.notice;
     ui.notice.textContent = view.notice || "";
     draw(refit);
-    if (!names || names.graph !== view.graph || names.run !== view.run) {
-      const n = await get("nodes", { run: view.run });
-      names = { run: view.run, graph: view.graph, names: n.names, ops: n.ops, set: new Set(n.names) };
-    }
+    await ensureNames();
     markMatches();
     if (state.selected && names.set.has(state.selected)) {
       highlightSelected();
       showNode(state.selected);
     } else if (state.selected) {
       state.selected = ""; saveState(); hidePanel();
+    }
+  }
+
+  // Every op name of the run shown (for search); fetched once per graph.
+  async function ensureNames() {
+    if (!view || !view.graph) return;
+    if (!names || names.graph !== view.graph || names.run !== view.run) {
+      const want = { run: view.run, graph: view.graph };
+      const n = await get("nodes", { run: want.run });
+      names = { ...want, names: n.names, ops: n.ops, set: new Set(n.names) };
     }
   }
 
@@ -490,6 +497,7 @@
   }
 
   async function nextMatch(dir) {
+    await ensureNames();  // Enter may come before the names have arrived
     const found = matches();
     if (!found.length) return;
     matchIndex = (matchIndex + dir + found.length) % found.length;
