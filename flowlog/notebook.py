@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 # The pages that may frame a server started here: the notebook's own origin (jupyter-server-
 # proxy serves flowboard there), a notebook server on this machine, and VS Code's webviews.
@@ -37,6 +38,10 @@ def start(args: str | list[str]) -> None:
     if not any(a.split("=")[0] == "--allow-framing-by" for a in argv):
         argv += [f"--allow-framing-by={origin}" for origin in NOTEBOOK_ORIGINS]
     given_port = any(a.split("=")[0] == "--port" for a in argv)
+    if _proxy_template() and not any(a.split("=")[0] == "--allow-host" for a in argv):
+        # jupyter-server-proxy passes the browser's Host header on: the notebook server's
+        # public name, which the DNS-rebinding check must know.
+        argv += [f"--allow-host={host}" for host in _public_hosts()]
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err):
@@ -117,13 +122,34 @@ def frame_url(port: int, prefix: str = "") -> str:
     `<base>/proxy/<port>/`; `FLOWBOARD_PROXY_URL` (or TensorBoard's `TENSORBOARD_PROXY_URL`),
     with `%PORT%` for the port, names any other proxy.
     """
-    template = os.environ.get("FLOWBOARD_PROXY_URL") or os.environ.get("TENSORBOARD_PROXY_URL")
+    template = _proxy_template()
     if template:
         return template.replace("%PORT%", str(port)).rstrip("/") + prefix + "/"
+    return f"http://localhost:{port}{prefix}/"
+
+
+def _proxy_template() -> str | None:
+    """The proxied URL of a port, with `%PORT%` for the port, if notebooks reach servers
+    through a proxy."""
+    template = os.environ.get("FLOWBOARD_PROXY_URL") or os.environ.get("TENSORBOARD_PROXY_URL")
+    if template:
+        return template
     hub = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     if hub and importlib.util.find_spec("jupyter_server_proxy") is not None:
-        return f"{hub.rstrip('/')}/proxy/{port}{prefix}/"
-    return f"http://localhost:{port}{prefix}/"
+        return f"{hub.rstrip('/')}/proxy/%PORT%/"
+    return None
+
+
+def _public_hosts() -> list[str]:
+    """Host names the notebook server is known by, from the proxy URL and JupyterHub's
+    settings; a proxy path without a host adds none (requests name the server's own host)."""
+    hosts = []
+    for name in ("FLOWBOARD_PROXY_URL", "TENSORBOARD_PROXY_URL", "JUPYTERHUB_PUBLIC_URL",
+                 "JUPYTERHUB_PUBLIC_HUB_URL", "JUPYTERHUB_HOST"):
+        host = urllib.parse.urlsplit(os.environ.get(name, "")).hostname
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 def list() -> None:  # the name tensorboard.notebook uses; this module calls no list()

@@ -1,8 +1,11 @@
 """`%flowboard` in a real notebook run by a real kernel (nbclient + ipykernel)."""
 from __future__ import annotations
 
+import http.client
 import http.server
+import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -114,3 +117,80 @@ def _shows_inside_a_notebook_page(browser, cell_html: str, folder: Path) -> None
     finally:
         page.close()
         server.shutdown()
+
+
+class NotebookServer(http.server.ThreadingHTTPServer):
+    """A stand-in for a notebook server with jupyter-server-proxy: the notebook page at "/",
+    and "/proxy/<port>/<path>" passed on to 127.0.0.1:<port>/<path> with the browser's own
+    headers (Host included), as jupyter-server-proxy does."""
+
+    def __init__(self, page: str):
+        self.page = page.encode()
+        super().__init__(("127.0.0.1", 0), _NotebookHandler)
+
+
+class _NotebookHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        match = re.match(r"/proxy/(\d+)(/.*)", self.path)
+        if self.path == "/notebook":
+            status, headers, body = 200, [("Content-Type", "text/html")], self.server.page
+        elif match:
+            upstream = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=30)
+            upstream.request("GET", match.group(2), headers=dict(self.headers.items()))
+            response = upstream.getresponse()
+            status, body = response.status, response.read()
+            headers = [(k, v) for k, v in response.getheaders()
+                       if k.lower() not in ("connection", "transfer-encoding", "content-length")]
+            upstream.close()
+        else:
+            status, headers, body = 404, [], b""
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_behind_a_notebook_proxy_and_stopped_when_the_kernel_is_killed(tmp_path, browser,
+                                                                        monkeypatch):
+    logdir = tmp_path / "runs"
+    _write_runs(logdir)
+    monkeypatch.setenv("FLOWBOARD_PROXY_URL", "/proxy/%PORT%/")  # the kernel inherits it
+    nb = new_notebook(cells=[
+        new_code_cell(f"%load_ext flowlog\n%flowboard --logdir {logdir}"),
+        new_code_cell("import os\nos.getpid()"),
+    ])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        path = _iframe_url(nb.cells[0])
+        port = int(re.fullmatch(r"/proxy/(\d+)/", path).group(1))
+        server = NotebookServer(f"<!doctype html><title>nb</title>{_html(nb.cells[0])}")
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        page = browser.new_page()
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        try:
+            origin = f"http://localhost:{server.server_port}"
+            page.goto(origin + "/notebook")
+            frame = page.frame_locator("iframe.flowboard")
+            frame.locator("#run-list li").first.wait_for(timeout=30_000)
+            # The page in the frame asked for everything through the proxy, by relative URLs.
+            assert all(u.startswith(origin + "/proxy/") for u in requests[1:]), requests
+            assert any("/data/" in u for u in requests)
+        finally:
+            page.close()
+            server.shutdown()
+        kernel = int(nb.cells[1].outputs[0]["data"]["text/plain"])
+        os.kill(kernel, signal.SIGKILL)  # no atexit, no shutdown message: only the pipe closes
+        deadline = time.monotonic() + 30
+        while not _refuses(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _refuses(port)
