@@ -28,6 +28,8 @@ def register(port: int, key: dict, url: str) -> Path | None:
     tmp = path.with_suffix(".tmp")
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
+        if not _trusted(folder):
+            return None
         tmp.write_text(json.dumps(info))
         tmp.replace(path)  # readers never see half a file
     except OSError:
@@ -41,10 +43,24 @@ def unregister(path: Path | None) -> None:
             path.unlink()
 
 
+def _trusted(folder: Path) -> bool:
+    """Whether only this user can have written `folder`'s files. The temp folder is shared: a
+    folder someone else made there could point a notebook at their server."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return mine and not st.st_mode & 0o022
+
+
 def running() -> list[dict]:
     """Every live server's info, oldest first; files of processes that died are removed."""
     out = []
-    for path in sorted(info_dir().glob("pid-*.json")):
+    folder = info_dir()
+    if not _trusted(folder):
+        return []
+    for path in sorted(folder.glob("pid-*.json")):
         try:
             info = json.loads(path.read_text())
             alive = _alive(int(info["pid"]))
