@@ -316,8 +316,8 @@
   function fit() {
     if (!box || !svgEl()) return;
     const cw = Math.max(1, ui.canvas.clientWidth), ch = Math.max(1, ui.canvas.clientHeight);
-    // Never blow a small graph up past 1.5× its natural size.
-    const s = Math.max(box.w / cw, box.h / ch, 1 / 1.5);
+    // Never blow a small graph up past 1.5× its natural size; keep a little margin.
+    const s = Math.max(box.w / cw, box.h / ch, 1 / 1.5) * 1.02;
     setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
     fitted = true;
   }
