@@ -8,6 +8,8 @@ from flowlog.engine import app, errors, nn, summary, train
 from flowlog.engine import multinomial_ops as _multinomial_ops
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
+from flowlog.engine.compat_ops import arg_max, arg_min, to_bfloat16, to_double, to_int64
+from flowlog.engine.control_flow import case, cond, while_loop
 from flowlog.engine.dtypes import (
     DType,
     as_dtype,
@@ -51,6 +53,10 @@ from flowlog.engine.initializers import (
     variance_scaling_initializer,
     zeros_initializer,
 )
+from flowlog.engine.layers import layers
+from flowlog.engine.losses import losses
+from flowlog.engine.metrics import metrics
+from flowlog.engine.norm_ops import clip_by_global_norm, clip_by_norm, global_norm
 from flowlog.engine.ops import *
 from flowlog.engine.session import (
     InteractiveSession,
@@ -133,3 +139,6 @@ __all__ = _ops.__all__ + [
     "train", "trainable_variables", "truncated_normal_initializer", "uint8", "uint16", "uint32",
     "uint64", "variables_initializer", "variance_scaling_initializer", "zeros_initializer",
 ]
+__all__ += ["arg_max", "arg_min", "case", "clip_by_global_norm", "clip_by_norm", "cond",
+            "global_norm", "layers", "losses", "metrics", "to_bfloat16", "to_double",
+            "to_int64", "while_loop"]

@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from flowlog.engine import dtypes, initializers
 from flowlog.engine.framework import GraphKeys, get_default_graph
+from flowlog.engine.lr_schedules import (
+    exponential_decay,
+    inverse_time_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
 from flowlog.engine.optimizers import (
     AdagradOptimizer,
     AdamOptimizer,
@@ -39,13 +45,17 @@ __all__ = [
     "SummaryWriter",
     "checkpoint_exists",
     "create_global_step",
+    "exponential_decay",
     "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
     "global_step",
+    "inverse_time_decay",
     "latest_checkpoint",
     "list_variables",
     "load_variable",
+    "piecewise_constant",
+    "polynomial_decay",
     "update_checkpoint_state",
 ]
 

@@ -1,0 +1,160 @@
+"""Max and average pooling in NHWC, with TF's gradient ops MaxPoolGrad and AvgPoolGrad."""
+from __future__ import annotations
+
+import numpy as np
+from flowlog.engine import array_ops as _a
+from flowlog.engine.conv_ops import (
+    check_nhwc,
+    check_rank4,
+    crop,
+    four,
+    geometry,
+    pad_spatial,
+    scatter_windows,
+    windows,
+)
+from flowlog.engine.framework import Tensor, name_scope, register_op
+from flowlog.engine.op_util import FLOATS, build1, convert_args, index_arg, shape_from_tensor
+from flowlog.engine.shapes import TensorShape
+
+_ATTRS = ("ksize", "strides", "padding")
+
+
+def _pool_infer(op):
+    x = op.inputs[0]
+    check_rank4(op, [x.shape])
+    n, h, w, c = x.shape.dims if x.shape.dims is not None else (None,) * 4
+    ksize, strides = op.attrs["ksize"], op.attrs["strides"]
+    oh, ow, _ = geometry(h, w, ksize[1], ksize[2], strides, [1, 1, 1, 1], op.attrs["padding"])
+    return [(x.dtype.base_dtype, TensorShape([n, oh, ow, c]))]
+
+
+def _geometry(shape, ksize, strides, padding):
+    return geometry(shape[1], shape[2], ksize[1], ksize[2], strides, [1, 1, 1, 1], padding)
+
+
+def _pool_attrs(x: Tensor, ksize, strides, padding) -> dict:
+    return {"T": x.dtype.base_dtype, "ksize": list(ksize), "strides": list(strides),
+            "padding": padding, "data_format": "NHWC"}
+
+
+def _pool_args(op_type, ksize, strides, padding, data_format):
+    ksize, strides = four(ksize, "ksize"), four(strides, "strides")
+    padding = check_nhwc(padding, data_format, strides, op_type)
+    if ksize[0] != 1 or ksize[3] != 1:
+        raise ValueError("Pooling is not yet supported on the batch nor depth dimensions.")
+    return ksize, strides, padding
+
+
+# --- max pooling -----------------------------------------------------------------------------
+
+
+def _max_pool_grad(op, g):
+    x = op.inputs[0]
+    attrs = _pool_attrs(x, op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"])
+    return (build1("MaxPoolGrad", [x, op.outputs[0], g], attrs),)
+
+
+@register_op("MaxPool", infer=_pool_infer, grad=_max_pool_grad, attrs=_ATTRS)
+def _max_pool_kernel(x, *, ksize, strides, padding):
+    oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
+    win = windows(pad_spatial(x, pads, -np.inf), ksize[1], ksize[2], oh, ow, strides[1],
+                  strides[2])
+    return win.max(axis=(3, 4)).astype(x.dtype, copy=False)
+
+
+@register_op("MaxPoolGrad", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
+                                               op.inputs[0].shape)], attrs=_ATTRS)
+def _max_pool_grad_kernel(x, y, g, *, ksize, strides, padding):
+    # Each output's gradient goes to the first maximum of its window (TF's CPU choice): the
+    # flat indices of those maxima in the padded input, summed with one bincount.
+    n, h, w, c = x.shape
+    oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
+    xp = pad_spatial(x, pads, -np.inf)
+    kh, kw = ksize[1], ksize[2]
+    win = windows(xp, kh, kw, oh, ow, strides[1], strides[2])
+    win = win.transpose(0, 1, 2, 5, 3, 4).reshape(n, oh, ow, c, kh * kw)
+    tap = win.argmax(axis=-1)
+    hp, wp = xp.shape[1], xp.shape[2]
+    rows = np.arange(oh)[None, :, None, None] * strides[1] + tap // kw
+    cols = np.arange(ow)[None, None, :, None] * strides[2] + tap % kw
+    flat = ((np.arange(n)[:, None, None, None] * hp + rows) * wp + cols) * c + np.arange(c)
+    dx = np.bincount(flat.ravel(), weights=g.ravel(), minlength=n * hp * wp * c)
+    return crop(dx.reshape(n, hp, wp, c), pads, h, w).astype(x.dtype)
+
+
+def max_pool(value, ksize, strides, padding, data_format: str = "NHWC",
+             name: str | None = None, input=None) -> Tensor:
+    """The maximum of each `ksize` window of an NHWC batch, windows `strides` apart."""
+    value = input if value is None else value
+    ksize, strides, padding = _pool_args("MaxPool", ksize, strides, padding, data_format)
+    with name_scope(name, "MaxPool", [value]) as scope:
+        (x,) = convert_args("MaxPool", [("input", value)], FLOATS)
+        return build1("MaxPool", [x], _pool_attrs(x, ksize, strides, padding), name=scope)
+
+
+# --- average pooling -------------------------------------------------------------------------
+
+
+def _counts(shape, ksize, strides, padding, dtype):
+    """How many real (unpadded) elements each window holds: SAME windows at the border hold
+    fewer, and TF divides by that number, not by the window's size."""
+    oh, ow, pads = _geometry(shape, ksize, strides, padding)
+    ones = pad_spatial(np.ones((1, shape[1], shape[2], 1), dtype), pads)
+    return windows(ones, ksize[1], ksize[2], oh, ow, strides[1], strides[2]).sum(axis=(3, 4))
+
+
+def _avg_pool_grad(op, g):
+    x = op.inputs[0]
+    attrs = _pool_attrs(x, op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"])
+    return (build1("AvgPoolGrad", [_a.shape(x), g], attrs),)
+
+
+@register_op("AvgPool", infer=_pool_infer, grad=_avg_pool_grad, attrs=_ATTRS)
+def _avg_pool_kernel(x, *, ksize, strides, padding):
+    oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
+    win = windows(pad_spatial(x, pads), ksize[1], ksize[2], oh, ow, strides[1], strides[2])
+    return (win.sum(axis=(3, 4)) / _counts(x.shape, ksize, strides, padding, x.dtype)).astype(
+        x.dtype, copy=False)
+
+
+def _avg_pool_grad_infer(op):
+    shape = shape_from_tensor(op.inputs[0])
+    return [(op.inputs[1].dtype.base_dtype,
+             shape if shape.dims is not None else TensorShape([None] * 4))]
+
+
+@register_op("AvgPoolGrad", infer=_avg_pool_grad_infer,
+             grad=lambda op, g: (None, build1("AvgPool", [g], dict(op.attrs))), attrs=_ATTRS)
+def _avg_pool_grad_kernel(sizes, g, *, ksize, strides, padding):
+    shape = tuple(int(v) for v in sizes)
+    oh, ow, pads = _geometry(shape, ksize, strides, padding)
+    share = g / _counts(shape, ksize, strides, padding, g.dtype)
+    cols = np.broadcast_to(share[:, :, :, None, None, :],
+                           (shape[0], oh, ow, ksize[1], ksize[2], shape[3]))
+    padded = (shape[0], shape[1] + sum(pads[0]), shape[2] + sum(pads[1]), shape[3])
+    full = scatter_windows(cols, padded, strides[1], strides[2])
+    return crop(full, pads, shape[1], shape[2]).astype(g.dtype, copy=False)
+
+
+def avg_pool(value, ksize, strides, padding, data_format: str = "NHWC",
+             name: str | None = None, input=None) -> Tensor:
+    """The mean of each `ksize` window of an NHWC batch (padding is not counted)."""
+    value = input if value is None else value
+    ksize, strides, padding = _pool_args("AvgPool", ksize, strides, padding, data_format)
+    with name_scope(name, "AvgPool", [value]) as scope:
+        (x,) = convert_args("AvgPool", [("value", value)], FLOATS)
+        return build1("AvgPool", [x], _pool_attrs(x, ksize, strides, padding), name=scope)
+
+
+def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, name=None) -> Tensor:
+    """AvgPool's gradient: each output gradient shared equally over its window."""
+    ksize, strides, padding = _pool_args("AvgPoolGrad", ksize, strides, padding, "NHWC")
+    with name_scope(name, "AvgPoolGrad", [grad]) as scope:
+        sizes = index_arg("AvgPoolGrad", "orig_input_shape", orig_input_shape)
+        (g,) = convert_args("AvgPoolGrad", [("grad", grad)], FLOATS)
+        return build1("AvgPoolGrad", [sizes, g], _pool_attrs(g, ksize, strides, padding),
+                      name=scope)
+
+
+__all__ = ["avg_pool", "max_pool"]
