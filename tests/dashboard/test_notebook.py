@@ -3,20 +3,36 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import json
 import os
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from flowlog.dashboard import instances
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 import flowlog as fl
+
+KERNEL = "flowlog-test"
+
+
+@pytest.fixture(autouse=True)
+def kernel_spec(tmp_path, monkeypatch):
+    """A kernel spec running this very Python, found before any other the machine has."""
+    folder = tmp_path / "jupyter" / "kernels" / "flowlog-test"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "flowlog test", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
 
 
 def _write_runs(logdir: Path) -> None:
@@ -60,7 +76,7 @@ def test_magic_starts_reuses_and_stops_with_the_kernel(tmp_path, browser):
             new_code_cell(f"%flowboard --logdir {logdir} --port {taken_port}"),
             new_code_cell("flowlog.notebook.display(height=300)"),
         ])
-        client = NotebookClient(nb, timeout=120, kernel_name="python3",
+        client = NotebookClient(nb, timeout=120, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(tmp_path)}})
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
@@ -166,7 +182,7 @@ def test_behind_a_notebook_proxy_and_stopped_when_the_kernel_is_killed(tmp_path,
         new_code_cell(f"%load_ext flowlog\n%flowboard --logdir {logdir}"),
         new_code_cell("import os\nos.getpid()"),
     ])
-    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    client = NotebookClient(nb, timeout=120, kernel_name=KERNEL)
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
