@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flowlog.engine import app, errors, nn, summary, train
+from flowlog.engine import app, data, errors, nn, summary, train
 from flowlog.engine import multinomial_ops as _multinomial_ops
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
@@ -139,6 +139,20 @@ __all__ = _ops.__all__ + [
     "train", "trainable_variables", "truncated_normal_initializer", "uint8", "uint16", "uint32",
     "uint64", "variables_initializer", "variance_scaling_initializer", "zeros_initializer",
 ]
-__all__ += ["arg_max", "arg_min", "case", "clip_by_global_norm", "clip_by_norm", "cond",
-            "global_norm", "layers", "losses", "metrics", "to_bfloat16", "to_double",
-            "to_int64", "while_loop"]
+__all__ += [
+    "arg_max",
+    "arg_min",
+    "case",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "cond",
+    "data",
+    "global_norm",
+    "layers",
+    "losses",
+    "metrics",
+    "to_bfloat16",
+    "to_double",
+    "to_int64",
+    "while_loop",
+]
