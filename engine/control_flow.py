@@ -35,10 +35,16 @@ from flowlog.engine.shapes import TensorShape
 
 
 class _Context:
-    """The ops one branch or loop body made; `parent` is the context it was built in."""
+    """The ops one branch or loop body made; `parent` is the context it was built in.
 
-    def __init__(self, parent):
+    A branch's values can be recomputed anywhere its captures exist; a loop body's depend on
+    its loop variables, which exist only in the plans that feed them (`recomputable` False).
+    """
+
+    def __init__(self, parent, recomputable: bool):
         self.parent = parent
+        self.recomputable = recomputable
+        self.feeds_loop = None  # the loop body whose loop variables this context's plan feeds
         self.ops: list[Operation] = []
 
 
@@ -47,11 +53,11 @@ def _current(graph):
 
 
 @contextlib.contextmanager
-def _building(graph):
+def _building(graph, recomputable: bool = True):
     """Record the ops made inside as a new context's. Control dependencies in force outside
     apply to the construct's op as a whole, not again inside every branch run."""
     parent = _current(graph)
-    ctx = _Context(parent)
+    ctx = _Context(parent, recomputable)
     start = len(graph._ops)
     graph._flow_context = ctx
     try:
@@ -79,9 +85,10 @@ def _encloses(outer, ctx) -> bool:
 def _captures(ctx: _Context, outputs, exclude=()) -> list[Tensor]:
     """The outside tensors the ops of `ctx` (and `outputs`) read, to be fed to its plan.
 
-    Tensors of an enclosing context are captured. Tensors of another context (a forward
-    branch, from a gradient) are recomputed inside instead, so their own inputs are looked at.
-    Variables' refs are not captured: the plan reads the variable itself.
+    Tensors of an enclosing context are captured. Tensors of another branch (a forward
+    branch, from a gradient) are recomputed inside instead, so their own inputs are looked at;
+    those of another loop body are captured (only the plan around can feed its loop
+    variables). Variables' refs are not captured: the plan reads the variable itself.
     """
     inside = set(ctx.ops)
     skip = set(exclude)
@@ -97,11 +104,12 @@ def _captures(ctx: _Context, outputs, exclude=()) -> list[Tensor]:
         seen.add(t)
         if t.op in inside or t in skip:
             continue
-        if _encloses(t.op.__dict__.get("_flow_ctx"), ctx):
-            if not t.dtype.is_ref_dtype:
-                found[t] = None
-        else:
+        owner = t.op.__dict__.get("_flow_ctx")
+        if owner is not None and not _encloses(owner, ctx) and (
+                owner.recomputable or owner is ctx.feeds_loop):
             stack.extend(t.op.inputs)
+        elif not t.dtype.is_ref_dtype:
+            found[t] = None
     return list(found)
 
 
@@ -354,8 +362,8 @@ def _loop_var(like: Tensor, shape: TensorShape, name: str) -> Tensor:
 class _Loop:
     """A built loop: its loop-variable stand-ins, condition, body outputs and captures."""
 
-    def __init__(self, phs, cond_t, outs, caps, back_prop):
-        self.phs, self.cond, self.outs, self.caps = phs, cond_t, outs, caps
+    def __init__(self, ctx, phs, cond_t, outs, caps, back_prop):
+        self.ctx, self.phs, self.cond, self.outs, self.caps = ctx, phs, cond_t, outs, caps
         self.back_prop = back_prop
         feeds = phs + caps
         self.cond_plan = _SubPlan([cond_t], feeds)
@@ -401,12 +409,13 @@ def _while_grad(op, *grads):
     from flowlog.engine.gradients import gradients
 
     g = op.graph
-    with _building(g) as ctx:
+    with _building(g, recomputable=False) as ctx:
+        ctx.feeds_loop = loop.ctx
         g_phs = [_loop_var(loop.phs[i], loop.phs[i].shape, "grad_loop_var") for i in var_idx]
         xs = [loop.phs[i] for i in var_idx] + [loop.caps[j] for j in cap_idx]
         found = gradients([loop.outs[i] for i in var_idx], xs, grad_ys=g_phs)
         d_xs = [d if d is not None else _a.zeros_like(x) for d, x in zip(found, xs)]
-    extra = [c for c in _captures(ctx, d_xs) if c not in set(loop.caps)]
+    extra = [c for c in _captures(ctx, d_xs, exclude=loop.phs) if c not in set(loop.caps)]
     grad_plan = _SubPlan(d_xs, loop.phs + loop.caps + g_phs + extra)
     spec = _LoopGrad(loop, var_idx, cap_idx, grad_plan, len(extra), op.attrs["has_limit"])
     out_grads = [grads[i] if grads[i] is not None else _a.zeros_like(op.outputs[i])
@@ -487,7 +496,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         [t.shape for t in flat]
     g = flat[0].graph if flat else get_default_graph()
     with name_scope(name, "while", flat) as scope:
-        with _building(g) as ctx:
+        with _building(g, recomputable=False) as ctx:
             phs = [_loop_var(t, s, "loop_var") for t, s in zip(flat, invariants)]
             packed = pack(structure, phs)
             args = packed if isinstance(structure, (list, tuple)) and \
@@ -523,7 +532,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                                      "tf.while_loop to specify a less-specific shape.")
                 outs.append(r)
         caps = _captures(ctx, [c] + outs)
-        loop = _Loop(phs, c, outs, caps, back_prop)
+        loop = _Loop(ctx, phs, c, outs, caps, back_prop)
         inputs = flat + caps
         has_limit = maximum_iterations is not None
         if has_limit:

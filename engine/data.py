@@ -228,7 +228,7 @@ class Dataset:
     def map(self, map_func, num_parallel_calls=None) -> Dataset:
         """`map_func` applied to each element (a tuple element is spread over its arguments)."""
         g = get_default_graph()
-        with name_scope(None, "map"), _building(g) as ctx:
+        with name_scope(None, "map"), _building(g, recomputable=False) as ctx:
             phs = [_loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             args = _args(self._structure, _pack(self._structure, phs))
             result = map_func(*args)
@@ -253,7 +253,7 @@ class Dataset:
     def filter(self, predicate) -> Dataset:
         """The elements for which `predicate` gives True."""
         g = get_default_graph()
-        with name_scope(None, "filter"), _building(g) as ctx:
+        with name_scope(None, "filter"), _building(g, recomputable=False) as ctx:
             phs = [_loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             keep = convert_to_tensor(predicate(*_args(self._structure,
                                                       _pack(self._structure, phs))))
