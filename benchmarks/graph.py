@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from flowlog.graphdot import build_view
-from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
-from flowlog.graphsamples import sized_mlp_graphdef
-from flowlog.graphview import run_dot
+from flowlog.graph.dot import build_view
+from flowlog.graph.model import GraphError, GraphModel, parse_graph_def
+from flowlog.graph.samples import sized_mlp_graphdef
+from flowlog.graph.view import run_dot
 
 # (ops, expanded) -> seconds the issue asks for; 10 000 ops fully open is our own bound
 # (dot's work is capped above graphdot.HUGE_VIEW boxes).

@@ -6,8 +6,8 @@ import os
 import shutil
 import sys
 
-from flowlog.graphmodel import GraphError
-from flowlog.graphview import FORMATS, INSTALL_HINT, GraphvizNotFound, export_graph
+from flowlog.graph.model import GraphError
+from flowlog.graph.view import FORMATS, INSTALL_HINT, GraphvizNotFound, export_graph
 
 from .errors import NotFound
 from .provider import DataProvider

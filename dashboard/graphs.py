@@ -10,9 +10,9 @@ from collections import OrderedDict
 from flask import Blueprint, Response, current_app, request
 from google.protobuf import text_format
 
-from flowlog.graphdot import build_view
-from flowlog.graphmodel import ALL, GraphError, GraphModel, parse_graph_def
-from flowlog.graphview import (
+from flowlog.graph.dot import build_view
+from flowlog.graph.model import ALL, GraphError, GraphModel, parse_graph_def
+from flowlog.graph.view import (
     FORMATS,
     GraphvizNotFound,
     LayoutBusy,

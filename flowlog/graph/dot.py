@@ -5,9 +5,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flowlog.graphedges import QUIET_EDGE, QUIET_TEXT, aggregate_edges, edge_statements
-from flowlog.graphformat import printable, shorten
-from flowlog.graphmodel import ALL, GraphModel, is_quiet
+from flowlog.graph.edges import QUIET_EDGE, QUIET_TEXT, aggregate_edges, edge_statements
+from flowlog.graph.format import printable, shorten
+from flowlog.graph.model import ALL, GraphModel, is_quiet
 
 FONT = "Helvetica,Arial,sans-serif"
 

@@ -131,6 +131,6 @@ def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: 
 
 def ident_text(text: str) -> str:
     """A stub's label as a DOT string (names in it already made printable and short)."""
-    from flowlog.graphdot import label_text, quote
+    from flowlog.graph.dot import label_text, quote
 
     return quote(label_text(text))

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from google.protobuf.message import DecodeError
 
-from flowlog.graphformat import (  # noqa: F401 -- importable from here as before
+from flowlog.graph.format import (  # noqa: F401 -- importable from here as before
     format_attr,
     format_dtype,
     format_shape,
@@ -15,8 +15,8 @@ from flowlog.graphformat import (  # noqa: F401 -- importable from here as befor
     printable,
     shorten,
 )
-from flowlog.graphseries import SERIES_MIN, blocks_of, series_of  # noqa: F401
-from flowlog.graphtree import build_tree
+from flowlog.graph.series import SERIES_MIN, blocks_of, series_of  # noqa: F401
+from flowlog.graph.tree import build_tree
 from flowlog.proto import graph_pb2
 
 ALL = "all"  # `expand=ALL` opens every scope

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flowlog.graphseries import blocks_of, series_of
+from flowlog.graph.series import blocks_of, series_of
 
 MAX_DEPTH = 40
 MAX_SCOPE_CHARS = 1000

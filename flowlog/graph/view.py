@@ -10,9 +10,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlog.graphdot import View, build_view
-from flowlog.graphmodel import GraphError, GraphModel, parse_graph_def
-from flowlog.graphsvg import lean_svg
+from flowlog.graph.dot import View, build_view
+from flowlog.graph.model import GraphError, GraphModel, parse_graph_def
+from flowlog.graph.svg import lean_svg
 from flowlog.proto import graph_pb2, step_stats_pb2
 
 FORMATS = ("svg", "png", "pdf", "dot")

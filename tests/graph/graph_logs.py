@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flowlog as fl
-from flowlog.graphsamples import mlp_graphdef, neuron_graphdef
+from flowlog.graph.samples import mlp_graphdef, neuron_graphdef
 from flowlog.proto import event_pb2, step_stats_pb2
 from flowlog.writer import FileWriter, SummaryWriter
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from playwright.sync_api import expect
 
-from flowlog.graphsamples import mlp_graphdef
+from flowlog.graph.samples import mlp_graphdef
 from flowlog.writer import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"

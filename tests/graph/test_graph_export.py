@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import flowlog as fl
-from flowlog.graphmodel import GraphError
-from flowlog.graphsamples import mlp_graphdef, neuron_graphdef
-from flowlog.graphview import GraphvizNotFound, render, timings_from_run_metadata
+from flowlog.graph.model import GraphError
+from flowlog.graph.samples import mlp_graphdef, neuron_graphdef
+from flowlog.graph.view import GraphvizNotFound, render, timings_from_run_metadata
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 import flowlog as fl
-from flowlog.graphdot import build_view
-from flowlog.graphmodel import GraphModel
-from flowlog.graphsamples import GraphDefBuilder, neuron_graphdef, sized_mlp_graphdef
-from flowlog.graphview import render
+from flowlog.graph.dot import build_view
+from flowlog.graph.model import GraphModel
+from flowlog.graph.samples import GraphDefBuilder, neuron_graphdef, sized_mlp_graphdef
+from flowlog.graph.view import render
 from flowlog.writer import FileWriter
 
 DEEP = "a/" * 16000 + "x"  # a 32 KB name: 16 000 nested scopes
@@ -161,7 +161,7 @@ def slow_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("slow")
     with FileWriter(root / "big") as w:
         w.add_graph(sized_mlp_graphdef(6000))
-    proc, url = start_server(root, {"FLOWBOARD_LAYOUT_TIMEOUT": "0.5"})
+    proc, url = start_server(root, {"FLOWBOARD_LAYOUT_TIMEOUT": "1"})
     yield proc, url
     proc.terminate()
     proc.wait(10)
@@ -176,9 +176,10 @@ def test_a_layout_that_times_out_shows_a_coarser_view_and_is_remembered(slow_ser
     assert len(answer["units"]) < 100  # the default view, not 12 000 boxes
     status, body, again = get(f"{url}data/plugin/graphs/view?run=big&expand=all")
     assert status == 200 and "coarser" in json.loads(body)["notice"]
-    assert first >= 0.5 and again < 0.4, (first, again)  # no second dot run
+    # Running dot again would take the whole second before timing out again.
+    assert first >= 1 and again < 0.9, (first, again)
     status, body, secs = get(f"{url}data/plugin/graphs/export?run=big&format=svg&expand=all")
-    assert status == 422 and b"took over" in body and secs < 0.4  # remembered for every format
+    assert status == 422 and b"took over" in body and secs < 0.9  # remembered for every format
     status, body, _ = get(f"{url}data/plugin/graphs/export?run=big&format=dot&expand=all")
     assert status == 200 and body.startswith(b"digraph")  # DOT needs no layout: offered whole
 

@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from flowlog.graphdot import build_view
-from flowlog.graphmodel import GraphModel
-from flowlog.graphsamples import GraphDefBuilder
-from flowlog.graphsamples_keras import keras_graphdef
-from flowlog.graphseries import blocks_of
-from flowlog.graphview import render
+from flowlog.graph.dot import build_view
+from flowlog.graph.model import GraphModel
+from flowlog.graph.samples import GraphDefBuilder
+from flowlog.graph.samples_keras import keras_graphdef
+from flowlog.graph.series import blocks_of
+from flowlog.graph.view import render
 
 SVG = "{http://www.w3.org/2000/svg}"
 AUX = {"gradients", "Adam", "save", "init", "beta1_power", "beta2_power", "conv1_conv",

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import subprocess
 
-from flowlog.graphdot import BIG_VIEW, HUGE_VIEW, build_view
-from flowlog.graphmodel import GraphModel
-from flowlog.graphsamples import neuron_graphdef, sized_mlp_graphdef
+from flowlog.graph.dot import BIG_VIEW, HUGE_VIEW, build_view
+from flowlog.graph.model import GraphModel
+from flowlog.graph.samples import neuron_graphdef, sized_mlp_graphdef
 
 
 def graph_attrs(dot: str) -> dict[str, str]:

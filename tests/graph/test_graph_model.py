@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from flowlog.graphdot import build_view, category
-from flowlog.graphmodel import GraphError, GraphModel, format_attr, parse_graph_def, parse_input
-from flowlog.graphsamples import GraphDefBuilder, mlp_graphdef, neuron_graphdef
+from flowlog.graph.dot import build_view, category
+from flowlog.graph.model import GraphError, GraphModel, format_attr, parse_graph_def, parse_input
+from flowlog.graph.samples import GraphDefBuilder, mlp_graphdef, neuron_graphdef
 
 
 def names_of(view, kind):

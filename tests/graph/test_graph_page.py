@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from flowlog.graphsamples import sized_mlp_graphdef
-from flowlog.graphsamples_keras import keras_graphdef
+from flowlog.graph.samples import sized_mlp_graphdef
+from flowlog.graph.samples_keras import keras_graphdef
 from flowlog.writer import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"
