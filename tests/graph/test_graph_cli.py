@@ -58,3 +58,20 @@ def test_missing_dot_tells_how_to_install_graphviz(graph_logdir, tmp_path):
     assert proc.returncode == 1
     assert "graphviz" in proc.stderr and "apt-get install graphviz" in proc.stderr
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_default_export_of_a_keras_model_shows_the_model_in_a_readable_block(tmp_path):
+    from flowlog.graph.samples_keras import keras_graphdef
+    from flowlog.writer import FileWriter
+
+    with FileWriter(tmp_path / "logs" / "keras") as w:
+        w.add_graph(keras_graphdef((3, 4, 6, 3)))
+    out = tmp_path / "model.png"
+    proc = flowboard("--logdir", tmp_path / "logs", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    png = out.read_bytes()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert max(width, height) <= 4 * min(width, height), (width, height)
+    dot = tmp_path / "model.dot"
+    flowboard("--logdir", tmp_path / "logs", "-o", dot)
+    assert b"<b>resnet</b>" in dot.read_bytes()  # the model's scope is open
