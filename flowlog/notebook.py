@@ -10,6 +10,7 @@ import io
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,8 +54,11 @@ def start(args: str | list[str]) -> None:
             _fail(_last_line(err.getvalue()))
         return None
     key = cli.reuse_key(parsed, logdir)
+    for proc in _started.values():
+        proc.poll()  # reap servers that died, so that they no longer count as running
     for info in reversed(instances.running()):
-        if info["key"] == key and (not given_port or info["port"] == parsed.port):
+        if (info["key"] == key and (not given_port or info["port"] == parsed.port)
+                and _answers(info["key"].get("host", ""), info["port"])):
             print(f"Reusing flowboard on port {info['port']} (pid {info['pid']}), started "
                   f"{_ago(info['start_time'])} ago. (Use '!kill {info['pid']}' to stop it.)")
             _last_port = info["port"]
@@ -174,6 +178,17 @@ def _stop_started() -> None:
 
 
 atexit.register(_stop_started)
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether something accepts connections on the server's address (a server that crashed
+    leaves its record behind)."""
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 def _fail(message: str) -> None:
