@@ -85,7 +85,8 @@
       this.zoom = null;        // {x, y} ranges the user zoomed to, in axis units
       this.cursor = null;      // x of the linked step cursor
       this.hover = null;       // {x, y} pixels of the mouse in the plot area
-      this.signature = "";     // what plotly was last told, to skip needless redraws
+      this.frameKey = "";      // what plotly was last told, to skip needless redraws
+      this.axesKey = "";
       this.canvasMode = false;
       host.addEventListener("mousemove", (e) => this.onMove(e));
       host.addEventListener("mouseleave", () => this.onLeave());
@@ -103,15 +104,33 @@
         ylog, model.outliers, lines);
       this.dataRange = { x: xr, y: yr };
       const theme = document.documentElement.dataset.theme;
-      const shape = [this.canvasMode, model.x.type, model.x.title, model.y.type, theme, model.height,
-        JSON.stringify(xr), JSON.stringify(yr), JSON.stringify(this.zoom)].join("|");
-      if (this.canvasMode && this.plotted && shape === this.signature) {
-        this.drawLines();  // same axes: only the lines change
-        this.drawOverlay();
+      const frame = [this.canvasMode, model.x.title, theme, model.height].join("|");
+      const axes = JSON.stringify([model.x.type, model.y.type, xr, yr, this.zoom]);
+      if (this.canvasMode && this.plotted && frame === this.frameKey) {
+        if (axes === this.axesKey) {  // same axes: only the lines change
+          this.drawLines();
+          this.drawOverlay();
+          return;
+        }
+        // Only the axes move: cheaper for plotly than drawing the chart again.
+        this.axesKey = axes;
+        const l = this.layout(model, xr, yr);
+        this.pending = true;
+        this.applying = true;
+        try {
+          await Plotly.relayout(this.gd, { "xaxis.type": l.xaxis.type, "xaxis.range": l.xaxis.range,
+            "xaxis.autorange": l.xaxis.autorange, "yaxis.type": l.yaxis.type, "yaxis.range": l.yaxis.range,
+            "yaxis.autorange": l.yaxis.autorange });
+        } finally {
+          this.applying = false;
+        }
+        this.afterDraw();
         return;
       }
-      this.signature = shape;
+      this.frameKey = frame;
+      this.axesKey = axes;
       const traces = this.canvasMode ? [] : this.traces(model);
+      this.pending = true;
       await Plotly.react(this.gd, traces, this.layout(model, xr, yr),
         { displaylogo: false, responsive: true,
           modeBarButtonsToRemove: ["lasso2d", "select2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian"] });
@@ -119,8 +138,15 @@
       if (!this.bound) {
         this.bound = true;
         this.gd.on("plotly_relayout", (ev) => this.onRelayout(ev));
-        this.gd.on("plotly_afterplot", () => { this.drawLines(); this.drawOverlay(); });
+        this.gd.on("plotly_afterplot", () => { this.pending = true; this.afterDraw(); });
       }
+      this.afterDraw();
+    }
+
+    // Lines and overlay follow each plotly drawing, once.
+    afterDraw() {
+      if (!this.pending) return;
+      this.pending = false;
       this.drawLines();
       this.drawOverlay();
     }
@@ -386,7 +412,7 @@
       } finally {
         this.applying = false;
       }
-      this.signature = "";
+      this.axesKey = "";
     }
 
     resize() { if (this.plotted) Plotly.Plots.resize(this.gd); }

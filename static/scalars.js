@@ -170,7 +170,9 @@
   }
 
   // -- data and drawing ------------------------------------------------------------------
-  function plotWidth(c) { return Math.max(100, Math.round((c.host.clientWidth || 600) - 64)); }
+  // The pixel width a chart asks for, in steps of 100: a scrollbar coming or going must not
+  // make every chart fetch its data again.
+  function plotWidth(c) { return Math.max(100, Math.ceil(((c.host.clientWidth || 600) - 64) / 100) * 100); }
 
   // Fetch what the chart lacks (nothing, when the server's clock has not moved), then draw;
   // `quiet`: draw only if something new arrived (a timed refresh).
