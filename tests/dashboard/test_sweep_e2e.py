@@ -12,7 +12,7 @@ from dashboard_events import append, new_file, scalar
 from playwright.sync_api import expect
 
 RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0", "lr=1,seed=1"]
-MANY = [f"many/run_{i:02d}" for i in range(30)]  # only an "other" tag: never on the train charts
+MANY = [f"many/run_{i:02d}" for i in range(45)]  # only an "other" tag: never on the train charts
 LONG = 5000  # steps of the "long" run, enough to be drawn in buckets
 
 
@@ -31,8 +31,8 @@ def server(tmp_path_factory, flowboard_server):
     files = {run: new_file(logdir / run, [e for s in range(50) for e in (
         scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)),
         scalar("lr", s, 0.001))]) for run in RUNS}
-    for run in MANY:
-        new_file(logdir / run, [scalar("other", s, s) for s in range(3)])
+    for k, run in enumerate(MANY):
+        new_file(logdir / run, [scalar("other", s, s * (1 + k / 100)) for s in range(3)])
     new_file(logdir / "long", [scalar("wave", s, np.sin(s / 50) + (s % 97 == 0)) for s in range(LONG)])
     url = flowboard_server(logdir, "--reload-interval", "1")
     return {"url": url, "files": files}
@@ -111,7 +111,7 @@ def test_colour_by_a_capture_group_shares_colours(page, server):
     page.uncheck(f'input[data-run="{RUNS[0]}"]')
     settle(page)
     assert page.evaluate("() => flowboard.runColor('lr=1,seed=1')") == before
-    assert len({page.evaluate(f"() => flowboard.runColor('{r}')") for r in RUNS + MANY}) == 34
+    assert len({page.evaluate(f"() => flowboard.runColor('{r}')") for r in RUNS + MANY}) == 49
 
 
 def test_grouping_draws_the_mean_of_each_group_with_a_band(page, server):
@@ -264,3 +264,26 @@ def test_download_of_every_selected_run_and_tag(page, server):
     assert sorted({(r[0], r[1]) for r in rows[1:]}) == [(RUNS[0], "train/loss"), (RUNS[2], "train/loss")]
     got = {(r[0], int(r[3])): float(r[4]) for r in rows[1:]}
     assert len(got) == 100 and got[RUNS[2], 7] == pytest.approx(loss(RUNS[2], 7))
+
+
+def test_many_lines_go_on_a_canvas_and_the_tooltip_still_lists_them(page, server):
+    page.goto(server["url"] + "?tags=other&smooth=0")
+    settle(page)
+    chart = page.locator('.card[data-tag="other"] .chart-host')
+    assert page.evaluate("""() => document.querySelector('.card[data-tag="other"] .chart').data.length""") == 0
+    assert int(chart.get_attribute("data-drawn")) >= 1  # 45 lines drawn on the canvas
+    x, y = page.evaluate("""() => { const gd = document.querySelector('.card[data-tag="other"] .chart');
+        const l = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + l._size.l + l.xaxis.c2p(1), r.top + l._size.t + l.yaxis.c2p(1.2)]; }""")
+    page.mouse.move(x - 2, y)
+    page.mouse.move(x, y)
+    tip = chart.locator(".tip")
+    expect(tip).to_be_visible()
+    rows = tip.locator("tbody tr")
+    expect(rows).to_have_count(20)  # the rows around the hovered run, and how many more
+    expect(tip.locator(".more").first).to_contain_text("more")
+    hot = tip.locator("tr.hot")
+    expect(hot).to_have_count(1)
+    run = hot.get_attribute("data-run")
+    assert float(hot.locator("td").nth(3).text_content()) == pytest.approx(1 + MANY.index(run) / 100, rel=1e-5)
+    assert abs(1 + MANY.index(run) / 100 - 1.2) < 0.02  # the line nearest the mouse
