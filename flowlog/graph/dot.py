@@ -1,10 +1,10 @@
 """DOT text for one view of a `GraphModel`: open scopes as clusters, closed ones as boxes."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flowlog.graph.arrange import PACK_PIECES, cluster_parent, grid_pieces, pieces, source_anchors
 from flowlog.graph.edges import QUIET_EDGE, QUIET_TEXT, aggregate_edges, edge_statements
 from flowlog.graph.format import printable, shorten
 from flowlog.graph.model import ALL, GraphModel, is_quiet
@@ -192,141 +192,6 @@ def _idents(units: dict) -> dict[str, str]:
     return out
 
 
-# A view of this many separate pieces (no edge or open scope joins them) is packed into a block;
-# dot would put them in one row, 16 000 pixels wide for a hundred boxes.
-PACK_PIECES = 8
-
-
-def _pieces(view: View, parent_of: dict[str, str]) -> int:
-    """How many separate pieces dot will lay out: boxes joined by edges or by a top-level
-    cluster count as one."""
-    root: dict[str, str] = {}
-
-    def find(u: str) -> str:
-        while root.get(u, u) != u:
-            root[u] = root.get(root[u], root[u])
-            u = root[u]
-        return u
-
-    for uid, up in parent_of.items():  # everything in one top-level cluster is one piece
-        top = up.split("/", 1)[0] if up else ""
-        if top:
-            root[find(uid)] = find("cluster:" + top)
-    for a, b in view.edges.values():
-        root[find(a)] = find(b)
-    return len({find(u) for u in view.units})
-
-
-def _cluster_parent(model: GraphModel, path: str, everything: bool = False) -> str:
-    """The nearest scope or block holding `path` that draws as a cluster (series do not; nor do
-    blocks when `everything` is open: a cluster per block slows dot down twofold on big graphs
-    and the real scopes already frame every op; nor, then, scopes of a single op, whose box
-    names the scope instead)."""
-    skip = ("series", "block") if everything else ("series",)
-    while path and (model.kind(path) in skip or (everything and model.scopes[path] < 2)):
-        path = model.parent(path)
-    return path
-
-
-def _source_anchors(model: GraphModel, view: View, parent_of: dict[str, str], ident: dict,
-                    everything: bool) -> list[str]:
-    """Invisible edges that rank a cluster's source boxes (constants, shapes, weights read from
-    an auxiliary scope) below what feeds the cluster from outside.
-
-    dot puts a source one rank above its consumer, so a layer's constants reach up beside the
-    previous layer; clusters whose ranks overlap cannot stack and step sideways instead: a
-    ResNet's layers became a diagonal staircase ten times wider than tall.
-    """
-    chains: dict[str, tuple[str, ...]] = {}
-
-    def chain(uid: str) -> tuple[str, ...]:
-        if uid not in chains:
-            out, c = [], parent_of.get(uid, "")
-            while c:
-                out.append(c)
-                c = _cluster_parent(model, model.parent(c), everything)
-            chains[uid] = tuple(out)
-        return chains[uid]
-
-    fed: set[str] = set()
-    feeders: dict[str, str] = {}  # cluster -> one box outside it that feeds it
-    for src, dst in view.edges.values():
-        fed.add(dst)
-        if view.units[src]["kind"] == "stub" or view.units[dst]["kind"] == "stub":
-            continue
-        outside = set(chain(src))
-        for c in chain(dst):
-            if c not in outside:
-                feeders.setdefault(c, src)
-    lines = []
-    for uid, facts in view.units.items():
-        if uid in fed or facts["kind"] == "stub":
-            continue
-        feeder = next((feeders[c] for c in chain(uid) if c in feeders), None)
-        if feeder is not None:
-            lines.append(f"{ident[feeder]} -> {ident[uid]} [style=invis]")
-    return lines
-
-
-def _grid_pieces(model: GraphModel, view: View, parent_of: dict[str, str], ident: dict,
-                 everything: bool, packed: bool) -> list[str]:
-    """Invisible edges that stack a cluster's many separate pieces in columns.
-
-    dot sets pieces side by side in one row; inside a cluster nothing packs them, so a saver's
-    320 restore-and-assign pairs, or Adam's 320 update scopes, made rows 30 000 pixels wide.
-    Columns of about the square root of the count keep such a cluster about square. The top
-    level is left to `pack` when it packs.
-    """
-    def chain(uid: str) -> list[str]:  # clusters holding the box, innermost first
-        out, c = [], parent_of.get(uid, "")
-        while c:
-            out.append(c)
-            c = _cluster_parent(model, model.parent(c), everything)
-        return out
-
-    chains = {uid: chain(uid) for uid, f in view.units.items()}
-    roots: dict[str, dict[str, str]] = {}  # cluster -> union-find over its direct members
-
-    def find(uf: dict[str, str], u: str) -> str:
-        while uf.get(u, u) != u:
-            uf[u] = uf.get(uf[u], uf[u])
-            u = uf[u]
-        return u
-
-    def member(uid: str, cluster: str) -> str:
-        ch = chains[uid]
-        k = ch.index(cluster) if cluster else len(ch)
-        return ch[k - 1] if k > 0 else uid
-
-    has_in, has_out = set(), set()
-    for a, b in view.edges.values():
-        has_out.add(a)
-        has_in.add(b)
-        common = set(chains[a]) & set(chains[b])
-        for c in [*common, ""]:
-            uf = roots.setdefault(c, {})
-            uf[find(uf, member(a, c))] = find(uf, member(b, c))
-    pieces: dict[str, dict[str, list[str]]] = {}  # cluster -> piece -> its boxes
-    for uid, ch in chains.items():
-        for k, c in enumerate([*ch, ""]):
-            uf = roots.setdefault(c, {})
-            m = ch[k - 1] if k > 0 else uid
-            pieces.setdefault(c, {}).setdefault(find(uf, m), []).append(uid)
-    lines = []
-    for cluster, groups in pieces.items():
-        if len(groups) < PACK_PIECES or (packed and not cluster):
-            continue
-        order = list(groups.values())
-        rows = max(1, math.ceil(math.sqrt(len(order))))
-        for i in range(len(order) - 1):
-            if (i + 1) % rows == 0:
-                continue  # a new column starts
-            sink = next((u for u in order[i] if u not in has_out), order[i][-1])
-            source = next((u for u in order[i + 1] if u not in has_in), order[i + 1][0])
-            lines.append(f"{ident[sink]} -> {ident[source]} [style=invis]")
-    return lines
-
-
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
@@ -367,7 +232,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
         top = model.top_of(name)
         up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
             model.parent(name)
-        parent_of[uid] = _cluster_parent(model, up, opened == ALL)
+        parent_of[uid] = cluster_parent(model, up, opened == ALL)
         stmts[uid], facts = _unit_stmt(model, kind, name, uid, fill_of, top in aux,
                                        parent_of[uid])
         cats.add(facts.get("category", "scope"))
@@ -389,7 +254,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     edge_lines, stub_lines = edge_statements(view, edges, ident, edge_labels, members,
                                              parent_of, cut_long=len(ids) > BIG_VIEW,
                                              stubs_drawn=len(ids) <= HUGE_VIEW)
-    pack = bool(aux) or _pieces(view, parent_of) >= PACK_PIECES
+    pack = bool(aux) or pieces(view, parent_of) >= PACK_PIECES
     lines = [
         "digraph G {",
         (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
@@ -405,8 +270,8 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     lines.extend(_cluster_lines(model, opened, members, view))
     lines.extend(edge_lines)
     lines.extend(stub_lines)
-    lines.extend(_source_anchors(model, view, parent_of, ident, opened == ALL))
-    lines.extend(_grid_pieces(model, view, parent_of, ident, opened == ALL, pack))
+    lines.extend(source_anchors(model, view, parent_of, ident, opened == ALL))
+    lines.extend(grid_pieces(model, view, parent_of, ident, opened == ALL, pack))
     lines.append("}")
     view.dot = "\n".join(lines) + "\n"
     view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
@@ -423,7 +288,7 @@ def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list
         kind = model.kind(scope) if scope else "series"
         if (kind == "scope" and (opened != ALL or model.scopes[scope] >= 2)) or (
                 kind == "block" and opened != ALL):
-            children.setdefault(_cluster_parent(model, model.parent(scope), opened == ALL),
+            children.setdefault(cluster_parent(model, model.parent(scope), opened == ALL),
                                 []).append(scope)
     lines = list(members.get("", []))
     names: set[str] = set()
