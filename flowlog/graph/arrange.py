@@ -18,6 +18,24 @@ def cluster_parent(model: GraphModel, path: str, everything: bool = False) -> st
     return path
 
 
+def cluster_chains(model: GraphModel, units, parent_of: dict[str, str],
+                   everything: bool) -> dict[str, tuple[str, ...]]:
+    """Box id -> the clusters holding it, innermost first (one walk per cluster, not per box)."""
+    up: dict[str, tuple[str, ...]] = {"": ()}
+
+    def of(cluster: str) -> tuple[str, ...]:
+        todo = []
+        while cluster not in up:
+            todo.append(cluster)
+            cluster = cluster_parent(model, model.parent(cluster), everything)
+        for c in reversed(todo):
+            up[c] = (c, *up[cluster])
+            cluster = c
+        return up[cluster]
+
+    return {uid: of(parent_of.get(uid, "")) for uid in units}
+
+
 # A view of this many separate pieces (no edge or open scope joins them) is packed into a block;
 # dot would put them in one row, 16 000 pixels wide for a hundred boxes.
 PACK_PIECES = 8
@@ -52,16 +70,7 @@ def source_anchors(model: GraphModel, view, parent_of: dict[str, str], ident: di
     previous layer; clusters whose ranks overlap cannot stack and step sideways instead: a
     ResNet's layers became a diagonal staircase ten times wider than tall.
     """
-    chains: dict[str, tuple[str, ...]] = {}
-
-    def chain(uid: str) -> tuple[str, ...]:
-        if uid not in chains:
-            out, c = [], parent_of.get(uid, "")
-            while c:
-                out.append(c)
-                c = cluster_parent(model, model.parent(c), everything)
-            chains[uid] = tuple(out)
-        return chains[uid]
+    chain = cluster_chains(model, view.units, parent_of, everything).__getitem__
 
     fed: set[str] = set()
     feeders: dict[str, str] = {}  # cluster -> one box outside it that feeds it
@@ -92,14 +101,7 @@ def grid_pieces(model: GraphModel, view, parent_of: dict[str, str], ident: dict,
     Columns of about the square root of the count keep such a cluster about square. The top
     level is left to `pack` when it packs.
     """
-    def chain(uid: str) -> list[str]:  # clusters holding the box, innermost first
-        out, c = [], parent_of.get(uid, "")
-        while c:
-            out.append(c)
-            c = cluster_parent(model, model.parent(c), everything)
-        return out
-
-    chains = {uid: chain(uid) for uid, f in view.units.items()}
+    chains = cluster_chains(model, view.units, parent_of, everything)
     roots: dict[str, dict[str, str]] = {}  # cluster -> union-find over its direct members
 
     def find(uf: dict[str, str], u: str) -> str:
