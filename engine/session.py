@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-from flowlog.engine import errors
+from flowlog.engine import errors, threads
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
 from flowlog.engine.philox import PhiloxStream
 from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
@@ -40,6 +40,7 @@ class Session:
     def __init__(self, graph=None, config=None, target: str = ""):
         self.graph = graph if graph is not None else get_default_graph()
         self.config = config
+        threads.configure(config)  # BLAS threads: intra_op_parallelism_threads, else one
         self.sess_str = target
         self._closed = False
         self._cells: dict[Operation, Cell] = {}
