@@ -103,6 +103,8 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=300, help="seconds allowed per layout")
     p.add_argument("--no-resnet", action="store_true", help="skip ResNet50 (needs TensorFlow)")
     args = p.parse_args()
+    # Seconds are wall clock; on a shared machine compare with the CPU column and this load.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'ops':>6} {'view':<9} {'fmt':<4} {'boxes':>6} {'edges':>6} {'seconds':>8} "
           f"{'target':>7}  verdict")
     for size in (int(s) for s in args.sizes.split(",")):
