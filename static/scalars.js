@@ -99,7 +99,7 @@
     });
   }
 
-  function card(key, cardTags, title) {
+  function cardFor(key, cardTags, title) {
     let c = cards.get(key);
     if (!c || c.tags.join("\n") !== cardTags.join("\n")) {
       if (c) c.chart.purge();
@@ -141,7 +141,7 @@
     const keep = new Set();
     const boxes = [];
     const add = (grid, key, cardTags, title) => {
-      const c = card(key, cardTags, title);
+      const c = cardFor(key, cardTags, title);
       keep.add(key);
       grid.append(c.node);
       observer.observe(c.node);
