@@ -21,8 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run name as the dashboard shows it ('.' for the logdir "
                                  "itself); optional when only one run has a graph")
     p.add_argument("--expand", metavar="all|SCOPE,...",
-                   help="name scopes to open ('all' opens every scope); default: top-level "
-                        "scopes closed")
+                   help="name scopes to open ('all' opens every scope, '' none); default: the "
+                        "page's first view (the model's scope open when one holds most ops, "
+                        "training and variable scopes drawn apart)")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="output file; the suffix picks the format: "
                         + ", ".join("." + f for f in FORMATS))

@@ -112,7 +112,9 @@ def render(graph, fmt: str = "svg", expand: str | Iterable[str] | None = None, *
            legend: bool = True, background: str = "white") -> bytes:
     """The picture of `graph` (see `model_of`) as `fmt` bytes, with scopes in `expand` open.
 
-    `expand`: None (top-level scopes closed), "all", or scope names (a list or "a,b/c").
+    `expand`: None (the default view: the model's scope open when one holds most ops, see
+    `GraphModel.default_open`), [] or "" (every scope closed), "all", or scope names (a list
+    or "a,b/c").
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown graph format '{fmt}'; expected one of {', '.join(FORMATS)}")
@@ -126,8 +128,9 @@ def export_graph(graph, path: str | os.PathLike, expand: str | Iterable[str] | N
     """Write a picture of `graph` (an engine Graph, a GraphDef or its bytes) to `path`.
 
     The format follows the suffix: .svg, .png (2x resolution), .pdf or .dot. `expand` opens
-    name scopes: None keeps top-level scopes closed, "all" opens everything, or a list of
-    scope names. Returns the path written.
+    name scopes: None gives the default view (the model's scope open when one holds most ops,
+    training and variable scopes drawn apart), [] keeps every scope closed, "all" opens
+    everything, or a list of scope names. Returns the path written.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
