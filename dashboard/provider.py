@@ -81,14 +81,18 @@ class DataProvider:
         try:
             self._discover()
             runs = list(self._runs.values())
-            self._target = sum(r.bytes_read + r.pending_bytes() for r in runs)
+            before = sum(r.bytes_read for r in runs)
+            self._target = before + sum(r.pending_bytes() for r in runs)
             if pool is None:
-                for run in runs:
-                    run.load()
+                opened = sum(run.load() for run in runs)
             else:
                 # Biggest first, so one huge run does not finish last on its own.
                 runs.sort(key=lambda r: -r.pending_bytes())
-                list(pool.map(Run.load, runs))
+                opened = sum(pool.map(Run.load, runs))
+            # What a reload cost: on an object store, a listing (one request per page of
+            # keys) and a read or two per file opened.
+            log.info("reload %d: listed %d runs, opened %d files, read %d bytes", self.reloads,
+                     len(runs), opened, sum(r.bytes_read for r in runs) - before)
         finally:
             self._loading = False
             self.reloads += 1

@@ -95,12 +95,14 @@ class Run:
             total += max(f.size - (known.reader.offset if known else 0), 0)
         return total
 
-    def load(self) -> None:
-        """Read what was appended to the run's files since the last load.
+    def load(self) -> int:
+        """Read what was appended to the run's files since the last load; returns how many
+        files were opened (an unchanged file is not).
 
         A renamed file goes on from where it was; a file truncated or rewritten in place
         makes the run read all its files again, so no stale point survives.
         """
+        opened = 0
         with self._lock:
             files = self._listing
             if any(self._rewritten(f) for f in files):
@@ -113,6 +115,7 @@ class Run:
                 known.reader.path = f.path
                 if known.reader.offset >= f.size and known.mark:
                     continue  # nothing new: no request, not even an open
+                opened += 1
                 try:
                     self._read_file(known)
                 except OSError as e:
@@ -121,6 +124,7 @@ class Run:
                     log.warning("skipping the rest of %s: %s: %s", f.path, type(e).__name__, e)
             for tag in [t for t, s in self.scalars.items() if not len(s)]:
                 del self.scalars[tag]
+        return opened
 
     def _rewritten(self, f: FileInfo) -> bool:
         known = self._files.get(f.key)
@@ -129,7 +133,7 @@ class Run:
         offset = known.reader.offset
         if f.size < offset:
             return True
-        if is_url(f.path):  # objects are not rewritten in place: a new one is a new name
+        if f.size == offset or is_url(f.path):  # unchanged (not even opened), or an object  # objects are not rewritten in place: a new one is a new name
             return False
         try:
             with open_regular(f.path) as file:
