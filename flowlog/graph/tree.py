@@ -14,6 +14,8 @@ from flowlog.graph.series import blocks_of, series_of
 
 MAX_DEPTH = 40
 MAX_SCOPE_CHARS = 1000
+# Numbered ops (not only scopes) group into series where a scope holds more ops than this.
+MANY_OPS = 64
 
 
 @dataclass
@@ -97,7 +99,11 @@ def build_tree(names: Iterable[str]) -> ScopeTree:
                 for n in names_:
                     inserted[(scope, n)] = (spath, bpath)
         scope_leaves = [n for n in leaves if n not in grouped and base + n in paths]
-        for label, names_ in series_of(scope_leaves).items():
+        families = series_of(scope_leaves)
+        op_leaves = [n for n in leaves if n not in grouped and base + n not in paths]
+        if len(op_leaves) > MANY_OPS:  # a flat graph: `Add, Add_1, ... Add_999` as one box
+            families.update(series_of(op_leaves))
+        for label, names_ in families.items():
             spath = base + label
             if not claim(spath):
                 continue

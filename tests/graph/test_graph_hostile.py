@@ -211,3 +211,19 @@ def test_export_does_not_follow_a_symlink_planted_at_the_part_name(tmp_path):
     assert out.read_bytes().startswith(b"<?xml")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.svg", "model.svg.part",
                                                           "victim.txt"]
+
+
+def test_a_flat_graph_of_50_000_numbered_ops_draws_as_one_series_box():
+    b = GraphDefBuilder()
+    prev = None
+    for i in range(50000):
+        name = "Add" + (f"_{i}" if i else "")
+        b.op(name, "Add", [prev] if prev else [])
+        prev = name
+    start = time.perf_counter()
+    model = GraphModel(b.graph)
+    view = build_view(model)
+    svg = render(model, "svg")
+    assert time.perf_counter() - start < 10
+    assert [u["name"] for u in view.units.values()] == ["Add_[0-49999]"]
+    assert b"Add_[0-49999] (50000)" in svg
