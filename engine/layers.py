@@ -167,6 +167,8 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
     """Dropout of `rate` while `training` (a bool or a bool tensor), the identity otherwise."""
     x = convert_to_tensor(inputs)
     with variable_scope(_layer_name("dropout", name)):
+        if isinstance(rate, (int, float)) and rate == 0:
+            return _a.identity(x)  # no random op, so later ops' seeds stay TF's
         if isinstance(training, bool):
             if not training:
                 return _a.identity(x)

@@ -1,0 +1,141 @@
+"""The test corpus of TF1 programs (tests/engine/tf1_programs) under TensorFlow and flowlog.
+
+    python benchmarks/tf1_programs_differential.py [--tf-python .venv-bench/bin/python]
+                                                   [--flowlog-python .venv/bin/python] [-v]
+
+Each program is run in both interpreters (TensorFlow lives only in the benchmark venv, which
+needs `tf_keras` for `tf.compat.v1.layers`: `pip install --no-deps tf_keras`); their prints are
+compared line by line: the same words, and every number within a relative tolerance. Trained
+models drift apart by float32 rounding in kernels that sum in another order (a convolution's
+im2col product against Eigen's), so a program counts as agreeing within `RTOL_TRAINED`; the
+largest difference is reported for each (relative to the number, or to 0.1 for trained
+programs' numbers below it: a loss of 0.001 against 0.003 after 150 steps is drift, not a
+different model). The digits go to the TensorFlow side as an .npz
+file, since that venv has no scikit-learn.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS_DIR = ROOT / "tests" / "engine"
+RTOL_EXACT = 1e-4     # programs without long training: float32 rounding only
+RTOL_TRAINED = 5e-2   # a few hundred optimizer steps on float32 convolutions
+TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline"}
+_NUMBER = re.compile(r"(?<![\w.-])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def run_all(engine: str) -> dict:
+    """Each program's printed text under `engine` ("tf" or "flowlog")."""
+    if engine == "tf":
+        import tensorflow.compat.v1 as tf
+
+        tf.disable_v2_behavior()
+        tf.logging.set_verbosity(tf.logging.ERROR)
+        seeds = contextlib.nullcontext
+    else:
+        from flowlog.engine.random_ops import op_seed_rule
+
+        import flowlog as tf
+
+        def seeds():  # TensorFlow 2's op seeds under a graph seed alone
+            return op_seed_rule("tf2")
+    sys.path.insert(0, str(PROGRAMS_DIR))
+    import tf1_programs
+
+    out = {}
+    for name in tf1_programs.PROGRAMS:
+        module = __import__(f"tf1_programs.{name}", fromlist=["main"])
+        buffer = io.StringIO()
+        with tf.Graph().as_default(), seeds(), contextlib.redirect_stdout(buffer):
+            try:
+                module.main(tf)
+            except Exception as e:  # noqa: BLE001 - a failure is a result to report
+                print(f"raised {type(e).__name__}: {e}")
+        out[name] = _normalize(buffer.getvalue())
+    return out
+
+
+def _normalize(text: str) -> str:
+    # TensorFlow and flowlog name their dtypes and shapes in their own reprs; compare values
+    text = re.sub(r"np\.(?:float|int)\d+\((.*?)\)", r"\1", text)
+    text = re.sub(r"\btf\.|\bfl\.", "", text)
+    return text
+
+
+def _shape_of(text: str) -> list[str]:
+    return [re.sub(r"\s+", "", line) for line in _NUMBER.sub("#", text).splitlines()]
+
+
+def compare(a: str, b: str, floor: float = 1e-2) -> tuple[bool, float]:
+    """(same words, largest difference between corresponding numbers, relative to the larger
+    of the number and `floor`)."""
+    if _shape_of(a) != _shape_of(b):
+        return False, float("inf")
+    x = np.array([float(v) for v in _NUMBER.findall(a)])
+    y = np.array([float(v) for v in _NUMBER.findall(b)])
+    if not x.size:
+        return True, 0.0
+    return True, float(np.max(np.abs(x - y) / np.maximum(np.abs(y), floor)))
+
+
+def _child(python: str, engine: str, env: dict) -> dict:
+    cmd = [python, __file__, "--child", engine]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env)
+    if done.returncode:
+        raise SystemExit(f"{engine} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tf-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
+    parser.add_argument("--flowlog-python", default=str(ROOT / ".venv" / "bin" / "python"))
+    parser.add_argument("-v", "--verbose", action="store_true", help="show differing prints")
+    parser.add_argument("--child", choices=("tf", "flowlog"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_all(args.child)))
+        return 0
+    from sklearn.datasets import load_digits
+
+    with tempfile.TemporaryDirectory() as tmp:
+        digits = load_digits()
+        npz = Path(tmp) / "digits.npz"
+        np.savez(npz, images=digits.images, target=digits.target)
+        env = {**os.environ, "FLOWLOG_DIGITS_NPZ": str(npz), "TF_USE_LEGACY_KERAS": "1",
+               "TF_CPP_MIN_LOG_LEVEL": "3"}
+        want = _child(args.tf_python, "tf", env)
+        got = _child(args.flowlog_python, "flowlog", env)
+    failures = 0
+    print(f"{len(want)} TF1 programs, tensorflow (tf.compat.v1) vs flowlog:")
+    for name in want:
+        trained = name in TRAINED
+        words, diff = compare(got.get(name, ""), want[name], 0.1 if trained else 1e-2)
+        tol = RTOL_TRAINED if trained else RTOL_EXACT
+        ok = words and diff <= tol
+        failures += not ok
+        detail = "identical" if want[name] == got.get(name) else (
+            f"largest relative difference {diff:.1e} (tolerance {tol:.0e})" if words
+            else "different words")
+        print(f"  {name:16s} {'same' if ok else 'DIFFERENT':9s} {detail}")
+        if args.verbose and not ok:
+            for a, b in zip(want[name].splitlines(), got.get(name, "").splitlines()):
+                if a != b:
+                    print(f"    tensorflow: {a[:150]}\n    flowlog:    {b[:150]}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
