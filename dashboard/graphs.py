@@ -16,7 +16,7 @@ from flowlog.graph.view import (
     FORMATS,
     GraphvizNotFound,
     LayoutBusy,
-    run_dot,
+    lay_out,
     timings_from_run_metadata,
 )
 
@@ -126,23 +126,23 @@ class GraphService:
             out.append({"run": run, "graph": key, "run_metadata": tags})
         return {"runs": out}
 
-    def _layout(self, key, view, color, tag, fmt) -> bytes:
-        """The laid-out bytes of `view` in `fmt` ("page" is the page's SVG), cached by content."""
-        cache_key = (key, tuple(view.opened), color, tag, fmt)
+    def _layout(self, key, model, attempt, opened_key, times, color, tag, fmt):
+        """(view, laid-out bytes) of one view in `fmt` ("page" is the page's SVG), cached by
+        content; the view is kept with its picture (a folded picture has its own stubs)."""
+        cache_key = (key, opened_key, color, tag, fmt)
         with self.lock:
-            body = self.layouts.get(cache_key)
-        if body is None:
-            if fmt == "dot":
-                body = view.dot.encode()
-            else:
-                try:
-                    body = run_dot(view, "svg" if fmt == "page" else fmt,
-                                   timeout=self.layout_timeout)
-                except GraphvizNotFound as e:
-                    raise LayoutUnavailable(str(e)) from None
+            hit = self.layouts.get(cache_key)
+        if hit is None:
+            page = fmt == "page"
+            try:
+                hit = lay_out(model, attempt, "svg" if page else fmt,
+                              timeout=self.layout_timeout, timings=times, color=color,
+                              legend=not page, background="transparent" if page else "white")
+            except GraphvizNotFound as e:
+                raise LayoutUnavailable(str(e)) from None
             with self.lock:
-                self.layouts.put(cache_key, body)
-        return body
+                self.layouts.put(cache_key, hit)
+        return hit
 
     def _view(self, run, expand, color, tag, fmt, reveal=None):
         key, model = self.model(run)
@@ -172,12 +172,10 @@ class GraphService:
                                       background="white")
                     return key, model, view, tag, view.dot.encode(), notice
                 if error is None:
-                    view = build_view(model, attempt, timings=times, color=color,
-                                      legend=not page,
-                                      background="transparent" if page else "white")
                     try:
-                        return key, model, view, tag, self._layout(key, view, color, tag, fmt), \
-                            notice
+                        view, body = self._layout(key, model, attempt, failed_key[1], times,
+                                                  color, tag, fmt)
+                        return key, model, view, tag, body, notice
                     except LayoutBusy as e:  # transient: not remembered
                         error = e
                     except GraphError as e:

@@ -1,6 +1,7 @@
 """DOT text for one view of a `GraphModel`: open scopes as clusters, closed ones as boxes."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -195,7 +196,7 @@ def _idents(units: dict) -> dict[str, str]:
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
-               edge_labels: bool | None = None) -> View:
+               edge_labels: bool | None = None, bands: dict[str, int] | None = None) -> View:
     """The DOT text of `model` with `expand` open (None: the default view, see
     `GraphModel.default_open`; [] keeps every top-level scope closed).
 
@@ -253,7 +254,7 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
         edge_labels = len(ids) <= 400  # labels double the ranks dot must order
     edge_lines, stub_lines = edge_statements(view, edges, ident, edge_labels, members,
                                              parent_of, cut_long=len(ids) > BIG_VIEW,
-                                             stubs_drawn=len(ids) <= HUGE_VIEW)
+                                             stubs_drawn=len(ids) <= HUGE_VIEW, bands=bands)
     pack = bool(aux) or pieces(view, parent_of) >= PACK_PIECES
     lines = [
         "digraph G {",
@@ -267,6 +268,8 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     order = [c for c in COLORS if c in cats]
     if legend and order:  # graphviz rejects an empty table
         lines.append(f"label={_legend_label(order)} labelloc=b labeljust=l")
+    if bands:
+        _order_bands(bands, view, members, parent_of, ident)
     lines.extend(_cluster_lines(model, opened, members, view))
     lines.extend(edge_lines)
     lines.extend(stub_lines)
@@ -277,6 +280,25 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
     view.opened = sorted(s for s in model.scopes if s) if opened == ALL else sorted(opened)
     return view
+
+
+def _order_bands(bands: dict[str, int], view: View, members: dict, parent_of: dict,
+                 ident: dict) -> None:
+    """Keep a folded picture's bands left to right in reading order: their first boxes share a
+    rank, joined by invisible edges (dot draws such flat edges left to right)."""
+    # rank=same cannot cross clusters: the heads come from the cluster holding most boxes.
+    where = Counter(parent_of[u] for u in bands if u in parent_of).most_common(1)
+    if not where:
+        return
+    cluster = where[0][0]
+    heads: dict[int, str] = {}
+    for uid in view.units:  # the first box of each band in graph order
+        if uid in bands and parent_of.get(uid) == cluster:
+            heads.setdefault(bands[uid], uid)
+    order = [heads[b] for b in sorted(heads)]
+    if len(order) > 1:
+        chain = " -> ".join(ident[u] for u in order)
+        members.setdefault(cluster, []).append(f"{{ rank=same {chain} [style=invis] }}")
 
 
 def _cluster_lines(model: GraphModel, opened, members: dict, view: View) -> list[str]:

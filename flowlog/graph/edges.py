@@ -52,8 +52,8 @@ def _quote(text: str) -> str:
 
 
 def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: dict,
-                    parent_of: dict, cut_long: bool, stubs_drawn: bool = True
-                    ) -> tuple[list[str], list[str]]:
+                    parent_of: dict, cut_long: bool, stubs_drawn: bool = True,
+                    bands: dict[str, int] | None = None) -> tuple[list[str], list[str]]:
     """Edge statements; edges touching a hub become stubs placed beside each end.
 
     Edges between an auxiliary top-level box and anything outside it are left out: auxiliary
@@ -61,7 +61,8 @@ def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: 
     from the model into gradient or optimizer scopes (and back) become stubs: in a big open view
     they would span the whole picture. Without `stubs_drawn` (huge views, where thousands of
     stubs would cost dot a fifth of its time) those edges are left out; the side panel lists
-    every input and output.
+    every input and output. `bands` (box -> band of a folded picture) cuts edges between
+    bands into stubs too, so the bands stand side by side.
     """
     units = view.units
     edges = {k: v for k, v in edges.items()
@@ -91,6 +92,10 @@ def edge_statements(view, edges: dict, ident: dict, edge_labels: bool, members: 
 
     for i, ((src, dst, control), (count, shapes)) in enumerate(edges.items()):
         a, b = units[src], units[dst]
+        if bands and bands.get(src, 0) != bands.get(dst, 0):
+            stub(src, dst, "out", f"→ {short(dst)}")
+            stub(dst, src, "in", f"← {short(src)}")
+            continue
         if cut_long and (a["quiet"] or b["quiet"]) and a["top"] != b["top"]:
             # One stub per box and far scope keeps wide ops (ApplyAdam) narrow.
             stub(src, dst, "out", f"→ {b['top']}", group=b["top"])

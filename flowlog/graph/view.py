@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -10,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlog.graph.dot import View, build_view
+from flowlog.graph.dot import HUGE_VIEW, View, build_view
 from flowlog.graph.model import GraphError, GraphModel, parse_graph_def
 from flowlog.graph.svg import lean_svg
 from flowlog.proto import graph_pb2, step_stats_pb2
@@ -118,9 +120,55 @@ def render(graph, fmt: str = "svg", expand: str | Iterable[str] | None = None, *
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown graph format '{fmt}'; expected one of {', '.join(FORMATS)}")
-    view = build_view(model_of(graph), expand, timings=timings, color=color, legend=legend,
-                      background=background)
-    return view.dot.encode() if fmt == "dot" else run_dot(view, fmt)
+    return lay_out(model_of(graph), expand, fmt, timings=timings, color=color, legend=legend,
+                   background=background)[1]
+
+
+# A picture taller than this many times its width is folded: cut into bands laid side by side.
+FOLD_ASPECT = 4.0
+_BOX_Y = re.compile(rb'<g id="(u\d+)" class="node[^"]*">\n(?:<title>[^<]*</title>\n)?'
+                    rb'<rect [^>]*?y="([-\d.]+)" width="[\d.]+" height="([\d.]+)"')
+_VIEWBOX = re.compile(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"')
+
+
+def fold_bands(svg: bytes) -> dict[str, int] | None:
+    """Box id -> band, when the laid-out `svg` is too tall (None when it is not).
+
+    A long chain (a model of many different layers) is one column dot cannot wrap; cut into
+    k bands of its height, with the edges between bands as stubs, it becomes k columns side by
+    side: about k² times less tall for its width.
+    """
+    size = _VIEWBOX.search(svg)
+    if not size:
+        return None
+    w, h = float(size[1]), float(size[2])
+    if h <= FOLD_ASPECT * w:
+        return None
+    k = min(8, math.ceil(math.sqrt(h / w / 2)))
+    centres = {m[1].decode(): float(m[2]) + float(m[3]) / 2 for m in _BOX_Y.finditer(svg)}
+    if len(centres) < 2 * k:
+        return None
+    top, bottom = min(centres.values()), max(centres.values())
+    step = (bottom - top) / k or 1.0
+    return {uid: min(k - 1, int((y - top) / step)) for uid, y in centres.items()}
+
+
+def lay_out(model: GraphModel, expand=None, fmt: str = "svg", *,
+            timeout: float = LAYOUT_TIMEOUT, **options) -> tuple[View, bytes]:
+    """The view of `model` with `expand` open and its picture as `fmt` bytes, folded into
+    bands side by side when it comes out too tall (see `fold_bands`). `options` go to
+    `build_view`."""
+    view = build_view(model, expand, **options)
+    if fmt == "dot":
+        return view, view.dot.encode()
+    if len(view.units) > HUGE_VIEW:  # a second layout would double minutes of work
+        return view, run_dot(view, fmt, timeout=timeout)
+    svg = run_dot(view, "svg", timeout=timeout)
+    bands = fold_bands(svg)
+    if bands:
+        view = build_view(model, expand, bands=bands, **options)
+        svg = run_dot(view, "svg", timeout=timeout)
+    return view, svg if fmt == "svg" else run_dot(view, fmt, timeout=timeout)
 
 
 def export_graph(graph, path: str | os.PathLike, expand: str | Iterable[str] | None = None

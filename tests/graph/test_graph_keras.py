@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 
 import pytest
 
@@ -125,3 +126,26 @@ def test_blocks_group_names_differing_in_the_middle():
     # A series of single names differing in the middle groups them without a block level.
     single = blocks_of([f"dense_{i}_kernel" for i in range(4)])
     assert single[0].single and single[0].label == "dense_[0-3]"
+
+
+def test_a_long_chain_of_distinct_layers_folds_into_columns_in_reading_order():
+    b = GraphDefBuilder()
+    b.op("x", "Placeholder")
+    prev = "x"
+    names = [f"model/{a}{c}_layer" for c in "ab" for a in "abcdefghijklmnopqrstuvwxyz"][:60]
+    for name in names:
+        b.op(f"{name}/op", "Relu", [prev])
+        prev = f"{name}/op"
+    svg = render(b.graph, "svg")
+    assert aspect(svg_size(svg)) <= 4, svg_size(svg)
+    root = ET.fromstring(svg)
+    x_of = {}
+    for g in root.iter(SVG + "g"):
+        title, rect = g.find(SVG + "title"), g.find(SVG + "rect")
+        if title is not None and rect is not None:
+            x_of[title.text.rstrip("/")] = float(rect.get("x"))
+    xs = [x_of[n] for n in names]
+    assert max(xs) - min(xs) > 100  # more than one column
+    # Reading order: each layer is in the column of the one before (boxes differ in width by
+    # a few points) or in a column further right.
+    assert all(b_ > a - 30 for a, b_ in pairwise(xs)), xs
