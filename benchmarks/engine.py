@@ -4,6 +4,9 @@
    in flowlog and in `tensorflow.compat.v1`: target >= 10x faster than TF1.
 2. A digits-sized 64-300-10 MLP step (ReLU, softmax cross-entropy, SGD, batch 100), in flowlog
    and as the same math written by hand in NumPy: target within 1.3x of NumPy.
+3. A digits-sized CNN step (conv2d 5x5 SAME 1->32 + ReLU, max_pool 2x2, dense 512->10, softmax
+   cross-entropy, SGD, batch 64 of 8x8x1 images), in flowlog and in `tensorflow.compat.v1`:
+   target at most 1.5x TF1's time.
 
 TensorFlow is not part of the project's environment (the tests prove flowlog works without it),
 so this runs from a separate virtualenv, which `make bench-engine` creates and uses:
@@ -121,6 +124,40 @@ def numpy_mlp(x, y, params, lr):
     return step, (lambda: params)
 
 
+# --- 3. the CNN: flowlog vs TF1 ------------------------------------------------------------------
+
+
+def cnn_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((64, 8, 8, 1), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
+    params = [(rng.standard_normal((5, 5, 1, 32)) * 0.1).astype(np.float32),
+              np.zeros(32, np.float32),
+              (rng.standard_normal((4 * 4 * 32, 10)) * 0.05).astype(np.float32),
+              np.zeros(10, np.float32)]
+    return x, y, params
+
+
+def cnn(api, x_data, y_data, params, lr):
+    """The same CNN step in `api` (flowlog or tf.compat.v1): returns (step, read weights)."""
+    graph = api.Graph()
+    with graph.as_default():
+        x = api.placeholder(api.float32, [None, 8, 8, 1])
+        y = api.placeholder(api.float32, [None, 10])
+        w_conv, b_conv, w_fc, b_fc = (api.Variable(p) for p in params)
+        conv = api.nn.relu(api.nn.conv2d(x, w_conv, [1, 1, 1, 1], "SAME") + b_conv)
+        pool = api.nn.max_pool(conv, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        logits = api.matmul(api.reshape(pool, [-1, 4 * 4 * 32]), w_fc) + b_fc
+        loss = api.reduce_mean(api.nn.softmax_cross_entropy_with_logits_v2(labels=y,
+                                                                           logits=logits))
+        train_op = api.train.GradientDescentOptimizer(lr).minimize(loss)
+        init = api.global_variables_initializer()
+    sess = api.Session(graph=graph)
+    sess.run(init)
+    fetches, feed = [loss, train_op], {x: x_data, y: y_data}
+    return (lambda i: sess.run(fetches, feed)), (lambda: sess.run([w_conv, b_conv, w_fc, b_fc]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000, help="steps per timing")
@@ -176,6 +213,22 @@ def main() -> int:
         print(f"  NumPy by hand        {np_us:8.1f} us/step")
         print(f"  flowlog              {fl_us:8.1f} us/step")
         print(f"  ratio                {fl_us / np_us:8.2f}x   (target <= 1.3x; "
+              f"max weight difference after 10 steps: {agree:.2g})\n")
+
+        x, y, params = cnn_data()
+        fl_step, fl_params = cnn(fl, x, y, params, 0.1)
+        tf_step, tf_params = cnn(tf1, x, y, params, 0.1)
+        for i in range(10):
+            fl_step(i)
+            tf_step(i)
+        agree = max(np.max(np.abs(a - b)) for a, b in zip(fl_params(), tf_params()))
+        for _ in range(2):
+            fl_us = best_per_step(fl_step, steps // 8, repeats)
+            tf_us = best_per_step(tf_step, steps // 8, repeats)
+        print("digits CNN step (conv2d 5x5x32 SAME + max_pool 2x2 + dense, batch 64):")
+        print(f"  TF1 (tf.compat.v1)   {tf_us:8.1f} us/step")
+        print(f"  flowlog              {fl_us:8.1f} us/step")
+        print(f"  ratio                {fl_us / tf_us:8.2f}x   (target <= 1.5x; "
               f"max weight difference after 10 steps: {agree:.2g})")
     return 0
 

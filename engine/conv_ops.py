@@ -51,10 +51,14 @@ def windows(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, sh: int, sw: int
 
 
 def pad_spatial(x: np.ndarray, pads, value=0) -> np.ndarray:
+    """`x` with `pads` ((top, bottom), (left, right)) rows and columns of `value` around it."""
     (t, b), (lft, r) = pads
     if not (t or b or lft or r):
         return x
-    return np.pad(x, ((0, 0), (t, b), (lft, r), (0, 0)), constant_values=value)
+    n, h, w, c = x.shape
+    out = np.full((n, h + t + b, w + lft + r, c), value, dtype=x.dtype)  # np.pad is 4x slower
+    out[:, t:t + h, lft:lft + w, :] = x
+    return out
 
 
 def scatter_windows(cols: np.ndarray, padded_shape, sh, sw, dh=1, dw=1) -> np.ndarray:

@@ -55,32 +55,51 @@ def _max_pool_grad(op, g):
     return (build1("MaxPoolGrad", [x, op.outputs[0], g], attrs),)
 
 
+def _taps(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, sh: int, sw: int):
+    """For each filter tap (i, j), in row-major order, the (N, OH, OW, C) strided view of the
+    padded input that tap sees in every window."""
+    for i in range(kh):
+        for j in range(kw):
+            yield xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+
+
 @register_op("MaxPool", infer=_pool_infer, grad=_max_pool_grad, attrs=_ATTRS)
 def _max_pool_kernel(x, *, ksize, strides, padding):
+    # A running maximum over the taps: a few whole-array operations, one per tap.
     oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
-    win = windows(pad_spatial(x, pads, -np.inf), ksize[1], ksize[2], oh, ow, strides[1],
-                  strides[2])
-    return win.max(axis=(3, 4)).astype(x.dtype, copy=False)
+    taps = _taps(pad_spatial(x, pads, -np.inf), ksize[1], ksize[2], oh, ow, strides[1],
+                 strides[2])
+    out = np.array(next(taps))
+    for tap in taps:
+        np.maximum(out, tap, out=out)
+    return out.astype(x.dtype, copy=False)
 
 
 @register_op("MaxPoolGrad", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
                                                op.inputs[0].shape)], attrs=_ATTRS)
 def _max_pool_grad_kernel(x, y, g, *, ksize, strides, padding):
-    # Each output's gradient goes to the first maximum of its window (TF's CPU choice): the
-    # flat indices of those maxima in the padded input, summed with one bincount.
-    n, h, w, c = x.shape
+    # Each output's gradient goes to the first maximum of its window (TF's CPU choice): taps
+    # are visited in row-major order, and a window stops taking once one tap matched.
+    _, h, w, _ = x.shape
     oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
     xp = pad_spatial(x, pads, -np.inf)
-    kh, kw = ksize[1], ksize[2]
-    win = windows(xp, kh, kw, oh, ow, strides[1], strides[2])
-    win = win.transpose(0, 1, 2, 5, 3, 4).reshape(n, oh, ow, c, kh * kw)
-    tap = win.argmax(axis=-1)
-    hp, wp = xp.shape[1], xp.shape[2]
-    rows = np.arange(oh)[None, :, None, None] * strides[1] + tap // kw
-    cols = np.arange(ow)[None, None, :, None] * strides[2] + tap % kw
-    flat = ((np.arange(n)[:, None, None, None] * hp + rows) * wp + cols) * c + np.arange(c)
-    dx = np.bincount(flat.ravel(), weights=g.ravel(), minlength=n * hp * wp * c)
-    return crop(dx.reshape(n, hp, wp, c), pads, h, w).astype(x.dtype)
+    dx = np.zeros(xp.shape, dtype=x.dtype)
+    open_ = np.ones(y.shape, dtype=bool)
+    sh, sw = strides[1], strides[2]
+    # Windows that do not overlap write each input element at most once: no sums needed.
+    disjoint = sh >= ksize[1] and sw >= ksize[2]
+    hit = np.empty(y.shape, dtype=bool)
+    for (i, j), tap in zip(np.ndindex(ksize[1], ksize[2]),
+                           _taps(xp, ksize[1], ksize[2], oh, ow, sh, sw)):
+        np.equal(tap, y, out=hit)
+        hit &= open_
+        target = dx[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+        if disjoint:
+            np.multiply(g, hit, out=target)
+        else:
+            target += g * hit
+        open_ ^= hit  # hit is within open_: this closes the windows that just took
+    return crop(dx, pads, h, w)
 
 
 def max_pool(value, ksize, strides, padding, data_format: str = "NHWC",
