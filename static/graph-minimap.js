@@ -67,9 +67,15 @@
         ctx.fillStyle = cluster ? css.getPropertyValue("--g-mini-cluster") : css.getPropertyValue("--g-mini-box");
         ctx.fillRect((x - box.x) * k, (y - box.y) * k, Math.max(1, w * k), Math.max(1, h * k));
       });
+      // The visible part, clipped to the minimap (a zoomed-out view can reach past it).
+      const w = canvas.width / dpr, h = canvas.height / dpr;
+      const x0 = Math.max(0, (frame.x - box.x) * k), y0 = Math.max(0, (frame.y - box.y) * k);
+      const x1 = Math.min(w, (frame.x + frame.w - box.x) * k), y1 = Math.min(h, (frame.y + frame.h - box.y) * k);
+      ctx.fillStyle = css.getPropertyValue("--g-mini-shade");
+      ctx.fillRect(x0, y0, Math.max(2, x1 - x0), Math.max(2, y1 - y0));
       ctx.strokeStyle = css.getPropertyValue("--g-mini-frame");
       ctx.lineWidth = 1.5;
-      ctx.strokeRect((frame.x - box.x) * k, (frame.y - box.y) * k, frame.w * k, frame.h * k);
+      ctx.strokeRect(x0 + 0.75, y0 + 0.75, Math.max(2, x1 - x0 - 1.5), Math.max(2, y1 - y0 - 1.5));
     }
 
     function clear() { rects = []; box = null; canvas.hidden = true; }

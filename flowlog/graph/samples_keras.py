@@ -10,7 +10,7 @@ from __future__ import annotations
 from flowlog.graph.samples import GraphDefBuilder
 from flowlog.proto import graph_pb2, types_pb2
 
-_FLOAT, _RES = types_pb2.DT_FLOAT, types_pb2.DT_RESOURCE
+_FLOAT = types_pb2.DT_FLOAT
 
 
 def _variable(b: GraphDefBuilder, name: str, shape: tuple[int, ...]) -> str:
