@@ -83,11 +83,13 @@ def _max_pool_grad_kernel(x, y, g, *, ksize, strides, padding):
     _, h, w, _ = x.shape
     oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
     xp = pad_spatial(x, pads, -np.inf)
-    dx = np.zeros(xp.shape, dtype=x.dtype)
-    open_ = np.ones(y.shape, dtype=bool)
     sh, sw = strides[1], strides[2]
-    # Windows that do not overlap write each input element at most once: no sums needed.
+    # Windows that do not overlap write each input element at most once: no sums needed; when
+    # they also tile the padded input exactly, every element is written and none needs zeroing.
     disjoint = sh >= ksize[1] and sw >= ksize[2]
+    tiled = (sh, sw) == (ksize[1], ksize[2]) and xp.shape[1:3] == (oh * sh, ow * sw)
+    dx = np.empty(xp.shape, dtype=x.dtype) if tiled else np.zeros(xp.shape, dtype=x.dtype)
+    open_ = np.ones(y.shape, dtype=bool)
     hit = np.empty(y.shape, dtype=bool)
     for (i, j), tap in zip(np.ndindex(ksize[1], ksize[2]),
                            _taps(xp, ksize[1], ksize[2], oh, ow, sh, sw)):
