@@ -112,7 +112,16 @@
     return m ? (m.length > 1 && m[1] !== undefined ? m[1] : m[0]) : null;
   }
   const keyIndex = new Map();  // "spec\0key" -> colour index, in order of first sight
+  const colorCache = new Map();  // run -> colour, for the current colour-by
+  let colorCacheSpec = "";
   function runColor(run) {
+    if (colorCacheSpec !== state.colorBy) { colorCache.clear(); colorCacheSpec = state.colorBy; }
+    let c = colorCache.get(run);
+    if (c === undefined) { c = colorOf(run); colorCache.set(run, c); }
+    return c;
+  }
+
+  function colorOf(run) {
     const key = keyOf(run, state.colorBy);
     if (key === null) {
       if (!colorIndex.has(run)) noteRuns([run]);
@@ -127,6 +136,7 @@
     if (!force && !(state.colorBy + state.groupBy).includes("hparam:")) return;
     const rows = await api("plugin/hparams/table").catch(() => []);
     (Array.isArray(rows) ? rows : rows.rows || []).forEach((r) => { runHparams[r.run] = r.hparams; });
+    colorCache.clear();  // colours by an hparam follow its values
   }
 
   // -- selection -------------------------------------------------------------------------
@@ -394,6 +404,8 @@
     document.getElementById("tag-filter").value = state.tagFilter;
   }
 
+  const cssCache = { theme: null, values: {} };
+
   window.flowboard = {
     state, api, el, runColor, paletteColor, keyOf, loadHparams, selectedRuns, selectRuns,
     saveState, regex, debounce, renderRuns, groupedTags,
@@ -402,7 +414,16 @@
     pending: 0,
     render() { const v = currentView(); if (v) v.render(); },
     refreshVisible() { const v = currentView(); if (v && v.refreshVisible) v.refreshVisible(); },
-    cssVar(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); },
+    // Theme colours, read once per theme: reading computed styles forces a style pass, and
+    // every chart asks for several on each redraw.
+    cssVar(name) {
+      const theme = document.documentElement.dataset.theme;
+      if (cssCache.theme !== theme) { cssCache.theme = theme; cssCache.values = {}; }
+      if (!(name in cssCache.values)) {
+        cssCache.values[name] = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+      }
+      return cssCache.values[name];
+    },
   };
 
   document.addEventListener("DOMContentLoaded", async () => {

@@ -117,14 +117,14 @@
   function smoothed(s, weight) {
     if (s.smW === weight && s.sm) return s.sm;
     const values = s.value, out = new Float64Array(values.length);
-    let last = 0, count = 0, constant = true;
+    let last = 0, power = 1, constant = true;  // power: weight ** (points averaged so far)
     for (let i = 1; i < values.length && constant; i++) constant = values[i] === values[0];
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (constant || !Number.isFinite(v) || weight === 0) { out[i] = v; continue; }
       last = last * weight + (1 - weight) * v;
-      count += 1;
-      out[i] = last / (1 - Math.pow(weight, count));
+      power *= weight;
+      out[i] = last / (1 - power);
     }
     s.sm = out;
     s.smW = weight;
