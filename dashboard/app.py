@@ -34,7 +34,8 @@ def create_app(logdir: str | os.PathLike | dict, reload_interval: float = 5,
                host: str = "127.0.0.1", bind_all: bool = False,
                allowed_hosts: list[str] | None = None, start: bool = True,
                path_prefix: str = "", frame_ancestors: list[str] | None = None,
-               window_title: str | None = None, workers: int = LOADERS) -> Flask:
+               window_title: str | None = None, workers: int = LOADERS,
+               max_memory: int | None = None, cache_dir: str | None = None) -> Flask:
     """A Flask app serving the logdir; loading starts in the background unless `start=False`.
 
     `logdir` may be a `{name: logdir}` dict: runs of each under its name. Requests must name
@@ -45,7 +46,8 @@ def create_app(logdir: str | os.PathLike | dict, reload_interval: float = 5,
     """
     prefix = normalize_prefix(path_prefix)
     app = Flask(__name__, static_folder=None)
-    provider = DataProvider(logdir, reload_interval, workers=workers)
+    provider = DataProvider(logdir, reload_interval, workers=workers, max_memory=max_memory,
+                            cache_dir=cache_dir)
     app.extensions[PROVIDER] = provider
     for bp in _blueprints():
         app.register_blueprint(bp)

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="not needed: flowboard keeps every point (accepted and ignored)")
     p.add_argument("--load_fast", "--load-fast", nargs="?", const="true", metavar="MODE",
                    help="not needed: flowboard always loads fast (accepted and ignored)")
+    p.add_argument("--max-memory", "--max_memory", dest="max_memory", type=_size,
+                   default=_size("512MB"), metavar="SIZE",
+                   help="memory for scalar points (default 512MB); past it the least recently "
+                        "used series move to files in --cache-dir, and every point is kept")
+    p.add_argument("--cache-dir", "--cache_dir", dest="cache_dir", metavar="DIR",
+                   help="where those files go (default: a temporary directory)")
     p.add_argument("--demo", action="store_true",
                    help="run the examples into a temporary logdir and serve it")
     # Set by flowlog.notebook: stop when standard input closes, i.e. when the kernel that
@@ -249,7 +255,8 @@ def _serve(args: argparse.Namespace, logdir: str | Path | dict) -> int:
     app = create_app(logdir, args.reload_interval, host=host, bind_all=args.bind_all,
                      allowed_hosts=args.allow_host, path_prefix=args.path_prefix,
                      frame_ancestors=args.allow_framing_by, window_title=args.window_title,
-                     workers=args.max_reload_threads or LOADERS)
+                     workers=args.max_reload_threads or LOADERS,
+                     max_memory=args.max_memory, cache_dir=args.cache_dir)
     problem = _cannot_bind(host, args.port)
     if problem:
         print(f"flowboard: cannot serve on {host}:{args.port}: {problem}; "
@@ -308,6 +315,15 @@ def _raise_file_limit() -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
         return want
     return soft
+
+
+def _size(text: str) -> int:
+    """Bytes in a size such as `300MB`, `2G`, `1.5GiB` or `1000000`."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([KMG]?)I?B?\s*", text.upper())
+    if match is None or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive size such as 300MB or 2GB, got {text!r}")
+    return int(float(match.group(1)) * 1024 ** " KMG".index(match.group(2) or " "))
 
 
 def _cannot_bind(host: str, port: int) -> str | None:

@@ -16,6 +16,7 @@ from flowlog.wire import fields
 from .errors import BadRequest, NotFound
 from .runs import Run, read_image
 from .series import downsample
+from .spill import Spill
 
 log = logging.getLogger("flowlog.dashboard")
 MAX_WIDTH = 10_000
@@ -31,7 +32,8 @@ class DataProvider:
     """All runs of a logdir, kept up to date by a background thread; knows nothing of HTTP."""
 
     def __init__(self, logdir: str | os.PathLike | dict, reload_interval: float = 5,
-                 workers: int = LOADERS):
+                 workers: int = LOADERS, max_memory: int | None = None,
+                 cache_dir: str | None = None):
         # Several logdirs come as {name: logdir}; their runs are called "name/run" ("name" for
         # the logdir itself), so every run name shows where it came from.
         named = logdir if isinstance(logdir, dict) else {"": logdir}
@@ -48,6 +50,9 @@ class DataProvider:
         self._target = 0  # bytes read once the pass in progress is done
         self.reloads = 0
         self._warned: set[str] = set()  # unreadable directories already reported
+        # Scalar columns may take half of `max_memory` (the rest is for reading, requests and
+        # the chart cache); past that they move to files in `cache_dir` (spill.py).
+        self.spill = Spill(max_memory // 2, cache_dir) if max_memory else None
 
     # -- loading -------------------------------------------------------------------------
     def start(self) -> DataProvider:
@@ -107,7 +112,7 @@ class DataProvider:
                 found[_joined(prefix, name)] = files
         for name, files in found.items():
             if name not in self._runs:
-                self._runs[name] = Run(name, files.directory)
+                self._runs[name] = Run(name, files.directory, self.spill)
             self._runs[name].listed(files)
         for name in set(self._runs) - set(found):  # deleted since
             del self._runs[name]
@@ -342,8 +347,7 @@ def _last_point(run: Run | None, tag: str) -> tuple[float, float] | None:
     series = run.scalars.get(tag) if run is not None else None
     if series is None:
         return None
-    _, wall, value = series.columns()
-    return (float(wall[-1]), float(value[-1])) if value.size else None
+    return series.last()
 
 
 def _graph_of_meta(meta: bytes) -> bytes | None:

@@ -16,6 +16,7 @@ from flowlog.records import RecordReader, open_regular
 from flowlog.storage import FileInfo, RunFiles, is_url
 
 from .series import NEVER, ScalarSeries
+from .spill import Spill
 
 log = logging.getLogger("flowlog.dashboard")
 # Purging from this step drops every point.
@@ -47,9 +48,10 @@ class _File:
 class Run:
     """The data of one run, updated by `load()` and read from other threads."""
 
-    def __init__(self, name: str, path: str):
+    def __init__(self, name: str, path: str, spill: Spill | None = None):
         self.name = name
         self.path = path
+        self._spill = spill  # the memory budget its scalar columns share with other runs
         self.damaged_records = 0
         self.bytes_read = 0
         self._lock = threading.Lock()  # one load at a time
@@ -176,7 +178,7 @@ class Run:
                 limit = np.append(later_min, NEVER)[np.searchsorted(at, pos, "right")]
             series = self.scalars.get(tag)
             if series is None:
-                series = self.scalars[tag] = ScalarSeries()
+                series = self.scalars[tag] = ScalarSeries(self._spill)
             series.add(step, wall, value, limit)
 
     def _event(self, event, path, pos, restarts) -> None:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 import time
 
 import numpy as np
+
+from .spill import POINT, Spill
 
 NEVER = np.iinfo(np.int64).max
 # Every change to any series takes the next tick of one clock, so a page that saw the data at
@@ -38,7 +42,7 @@ class ScalarSeries:
     the published length, and growing or purging switches to new buffers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spill: Spill | None = None) -> None:
         self._step = np.zeros(0, np.int64)
         self._wall = np.zeros(0, np.float64)
         self._value = np.zeros(0, np.float64)
@@ -48,18 +52,64 @@ class ScalarSeries:
         self.version = 0  # tick of the latest change
         self._reset = 0  # tick of the latest change that removed points
         self._appends: list[tuple[int, int]] = []  # (tick, length before) of recent appends
+        # Past a memory budget the columns may live in a file (see spill.py); the newest
+        # point is kept here either way, for the cheap questions.
+        self._spill = spill
+        self._file: str | None = None
+        self._tail: tuple[int, float, float] | None = None  # step, wall, value
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._n
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(step, wall_time, value) of every point, oldest first."""
-        return self._published
+        if self._spill is not None:
+            self._spill.used(self)
+        published, path = self._published, self._file
+        if path is None:
+            return published
+        try:
+            points = np.load(path)
+        except FileNotFoundError:  # taken back into memory meanwhile
+            return self._published
+        return points["step"], points["wall"], points["value"]
+
+    def last(self) -> tuple[float, float] | None:
+        """(wall_time, value) of the newest point kept, or None."""
+        return self._tail[1:] if self._tail is not None else None
 
     @property
     def nbytes(self) -> int:
-        """Bytes allocated for the columns."""
+        """Bytes allocated for the columns in memory."""
         return self._step.nbytes + self._wall.nbytes + self._value.nbytes
+
+    def spill(self, path: str) -> int:
+        """Move the columns to the file `path`; returns the bytes freed."""
+        with self._lock:
+            if self._file is not None or not self._n:
+                return 0
+            points = np.empty(self._n, POINT)
+            points["step"], points["wall"], points["value"] = self._published
+            np.save(path, points)
+            freed = self.nbytes
+            self._file = path
+            empty = (np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.float64))
+            self._step, self._wall, self._value = empty
+            self._published = empty
+            return freed
+
+    def _unspill(self) -> None:
+        """Take the columns back into memory (to change them)."""
+        path = self._file
+        if path is None:
+            return
+        points = np.load(path)
+        self._step, self._wall, self._value = (
+            points["step"].copy(), points["wall"].copy(), points["value"].copy())
+        self._published = (self._step, self._wall, self._value)
+        self._file = None
+        os.remove(path)
 
     def appended_since(self, since: int) -> int | None:
         """Index of the first point added after tick `since` (the length if none), or None when
@@ -103,17 +153,39 @@ class ScalarSeries:
 
     def purge(self, min_step: int) -> None:
         """Drop the points with step >= `min_step`."""
-        if not self._n or self._step[self._n - 1] < min_step:
+        if not self._n or self._tail[0] < min_step:
             return
+        with self._lock:
+            before = self.nbytes
+            self._unspill()
+            self._purge(min_step)
+            after = self.nbytes
+        if self._spill is not None:  # never while holding our lock: it may spill others
+            self._spill.change(after - before)
+
+    def _purge(self, min_step: int) -> None:
         step, wall, value = self._published
         keep = step < min_step
         self._step, self._wall, self._value = step[keep], wall[keep], value[keep]
         self._n = int(keep.sum())
         self._published = (self._step, self._wall, self._value)
+        self._tail = (int(self._step[-1]), float(self._wall[-1]), float(self._value[-1])) \
+            if self._n else None
         self.version = self._reset = tick()
         self._appends.clear()
 
     def _append(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
+        with self._lock:
+            before = self.nbytes
+            self._unspill()
+            self._grow(step, wall, value)
+            self._tail = (int(step[-1]), float(wall[-1]), float(value[-1]))
+            after = self.nbytes
+        if self._spill is not None:  # never while holding our lock: it may spill others
+            self._spill.used(self)
+            self._spill.change(after - before, keep=self)
+
+    def _grow(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
         n, k = self._n, step.size
         if n + k > self._step.size:
             cap = max(n + k, int(n * GROWTH))
