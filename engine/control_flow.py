@@ -16,8 +16,8 @@ captured, so the enclosing plan never runs a branch that was not taken.
 from __future__ import annotations
 
 import contextlib
-import weakref
 
+import numpy as np
 from flowlog.engine import array_ops as _a
 from flowlog.engine import dtypes, errors
 from flowlog.engine.framework import (
@@ -53,7 +53,7 @@ def _current(graph):
 
 
 @contextlib.contextmanager
-def _building(graph, recomputable: bool = True):
+def building(graph, recomputable: bool = True):
     """Record the ops made inside as a new context's. Control dependencies in force outside
     apply to the construct's op as a whole, not again inside every branch run."""
     parent = _current(graph)
@@ -82,7 +82,7 @@ def _encloses(outer, ctx) -> bool:
         c = c.parent
 
 
-def _captures(ctx: _Context, outputs, exclude=()) -> list[Tensor]:
+def captures(ctx: _Context, outputs, exclude=()) -> list[Tensor]:
     """The outside tensors the ops of `ctx` (and `outputs`) read, to be fed to its plan.
 
     Tensors of an enclosing context are captured. Tensors of another branch (a forward
@@ -117,17 +117,20 @@ def _identity_conv(value):
     return value
 
 
-class _SubPlan:
-    """`fetches` computed from values of `feeds`, compiled once per session."""
+class SubPlan:
+    """`fetches` computed from values of `feeds`, compiled once per session.
+
+    The compiled plans live in the session (they hold its variables), so they go with it.
+    """
 
     def __init__(self, fetches: list[Tensor], feeds: list[Tensor]):
         self.fetches, self.feeds = list(fetches), list(feeds)
-        self._plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __call__(self, session, values) -> list:
-        plan = self._plans.get(session)
+        plans = session.__dict__.setdefault("_subplans", {})
+        plan = plans.get(self)
         if plan is None:
-            plan = self._plans[session] = build_plan(
+            plan = plans[self] = build_plan(
                 session, list(self.fetches), self.feeds, [_identity_conv] * len(self.feeds))
         return plan.fn(*values)
 
@@ -242,7 +245,7 @@ register_op("If", infer=_if_infer, grad=_if_grad, bind=_if_bind, stateful=True)(
 
 
 def _build_branch(graph, fn, what: str):
-    with _building(graph) as ctx:
+    with building(graph) as ctx:
         result = fn()
         if result is None:
             raise ValueError(f"{what} must return at least one result; it returned None")
@@ -282,12 +285,12 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name: str | No
                 raise ValueError(f"Outputs of true_fn and false_fn must have the same type: "
                                  f"{a.dtype.base_dtype.name}, {b.dtype.base_dtype.name}")
             out_specs.append((a.dtype.base_dtype, _join_shapes(a.shape, b.shape)))
-        caps = _captures(t_ctx, t_out)
-        for c in _captures(f_ctx, f_out):
+        caps = captures(t_ctx, t_out)
+        for c in captures(f_ctx, f_out):
             if c not in caps:
                 caps.append(c)
         then_b, else_b = _Branch(t_ctx, t_out), _Branch(f_ctx, f_out)
-        then_b.plan, else_b.plan = _SubPlan(t_out, caps), _SubPlan(f_out, caps)
+        then_b.plan, else_b.plan = SubPlan(t_out, caps), SubPlan(f_out, caps)
         attrs = {"Tout": [d for d, _ in out_specs], "_out": out_specs,
                  "then_branch": then_b, "else_branch": else_b}
         op = g.create_op("If", [p] + caps, attrs, name=scope)
@@ -353,7 +356,7 @@ register_op("LoopVar", infer=lambda op: [(op.attrs["dtype"], op.attrs["shape"])]
             bind=_loop_var_bind, stateful=True)(None)
 
 
-def _loop_var(like: Tensor, shape: TensorShape, name: str) -> Tensor:
+def loop_var(like: Tensor, shape: TensorShape, name: str) -> Tensor:
     g = like.graph
     attrs = {"dtype": like.dtype.base_dtype, "shape": shape}
     return g.create_op("LoopVar", [], attrs, name=name).outputs[0]
@@ -366,8 +369,8 @@ class _Loop:
         self.ctx, self.phs, self.cond, self.outs, self.caps = ctx, phs, cond_t, outs, caps
         self.back_prop = back_prop
         feeds = phs + caps
-        self.cond_plan = _SubPlan([cond_t], feeds)
-        self.body_plan = _SubPlan(outs, feeds)
+        self.cond_plan = SubPlan([cond_t], feeds)
+        self.body_plan = SubPlan(outs, feeds)
 
     def run(self, session, values, captured, limit, history=None) -> list:
         values = list(values)
@@ -409,14 +412,14 @@ def _while_grad(op, *grads):
     from flowlog.engine.gradients import gradients
 
     g = op.graph
-    with _building(g, recomputable=False) as ctx:
+    with building(g, recomputable=False) as ctx:
         ctx.feeds_loop = loop.ctx
-        g_phs = [_loop_var(loop.phs[i], loop.phs[i].shape, "grad_loop_var") for i in var_idx]
+        g_phs = [loop_var(loop.phs[i], loop.phs[i].shape, "grad_loop_var") for i in var_idx]
         xs = [loop.phs[i] for i in var_idx] + [loop.caps[j] for j in cap_idx]
         found = gradients([loop.outs[i] for i in var_idx], xs, grad_ys=g_phs)
         d_xs = [d if d is not None else _a.zeros_like(x) for d, x in zip(found, xs)]
-    extra = [c for c in _captures(ctx, d_xs, exclude=loop.phs) if c not in set(loop.caps)]
-    grad_plan = _SubPlan(d_xs, loop.phs + loop.caps + g_phs + extra)
+    extra = [c for c in captures(ctx, d_xs, exclude=loop.phs) if c not in set(loop.caps)]
+    grad_plan = SubPlan(d_xs, loop.phs + loop.caps + g_phs + extra)
     spec = _LoopGrad(loop, var_idx, cap_idx, grad_plan, len(extra), op.attrs["has_limit"])
     out_grads = [grads[i] if grads[i] is not None else _a.zeros_like(op.outputs[i])
                  for i in var_idx]
@@ -457,8 +460,6 @@ def _while_grad_bind(op, session):
             g_vars = d[:n_vars]
             g_caps = d[n_vars:] if g_caps is None else [a + b for a, b in zip(g_caps, d[n_vars:])]
         if g_caps is None:
-            import numpy as np
-
             g_caps = [np.zeros_like(captured[j]) for j in spec.cap_idx]
         out = list(g_vars) + list(g_caps)
         return out[0] if len(out) == 1 else tuple(out)
@@ -496,8 +497,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         [t.shape for t in flat]
     g = flat[0].graph if flat else get_default_graph()
     with name_scope(name, "while", flat) as scope:
-        with _building(g, recomputable=False) as ctx:
-            phs = [_loop_var(t, s, "loop_var") for t, s in zip(flat, invariants)]
+        with building(g, recomputable=False) as ctx:
+            phs = [loop_var(t, s, "loop_var") for t, s in zip(flat, invariants)]
             packed = pack(structure, phs)
             args = packed if isinstance(structure, (list, tuple)) and \
                 not hasattr(structure, "_fields") else [packed]
@@ -531,7 +532,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                                      "iterations, use the `shape_invariants` argument of "
                                      "tf.while_loop to specify a less-specific shape.")
                 outs.append(r)
-        caps = _captures(ctx, [c] + outs)
+        caps = captures(ctx, [c] + outs)
         loop = _Loop(ctx, phs, c, outs, caps, back_prop)
         inputs = flat + caps
         has_limit = maximum_iterations is not None

@@ -9,15 +9,14 @@ ops too, run by a compiled plan per element.
 from __future__ import annotations
 
 import itertools
-import weakref
 
 import numpy as np
 from flowlog.engine import dtypes, errors
 from flowlog.engine.control_flow import (
-    _building,
-    _captures,
-    _loop_var,
-    _SubPlan,
+    SubPlan,
+    building,
+    captures,
+    loop_var,
     pack,
 )
 from flowlog.engine.framework import (
@@ -228,14 +227,14 @@ class Dataset:
     def map(self, map_func, num_parallel_calls=None) -> Dataset:
         """`map_func` applied to each element (a tuple element is spread over its arguments)."""
         g = get_default_graph()
-        with name_scope(None, "map"), _building(g, recomputable=False) as ctx:
-            phs = [_loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
+        with name_scope(None, "map"), building(g, recomputable=False) as ctx:
+            phs = [loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             args = _args(self._structure, _pack(self._structure, phs))
             result = map_func(*args)
             structure = _structure_of(result)
             outs = [convert_to_tensor(v) for v in _leaves(result, structure)]
-        caps = _captures(ctx, outs)
-        plan = _SubPlan(outs, phs + caps)
+        caps = captures(ctx, outs)
+        plan = SubPlan(outs, phs + caps)
         inner = self._make
 
         def make(values, session):
@@ -253,12 +252,12 @@ class Dataset:
     def filter(self, predicate) -> Dataset:
         """The elements for which `predicate` gives True."""
         g = get_default_graph()
-        with name_scope(None, "filter"), _building(g, recomputable=False) as ctx:
-            phs = [_loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
+        with name_scope(None, "filter"), building(g, recomputable=False) as ctx:
+            phs = [loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             keep = convert_to_tensor(predicate(*_args(self._structure,
                                                       _pack(self._structure, phs))))
-        caps = _captures(ctx, [keep])
-        plan = _SubPlan([keep], phs + caps)
+        caps = captures(ctx, [keep])
+        plan = SubPlan([keep], phs + caps)
         inner = self._make
 
         def make(values, session):
@@ -282,7 +281,7 @@ class Dataset:
 
 
 class _Spec:
-    """What `_loop_var` needs of a tensor: a dtype and the graph."""
+    """What `loop_var` needs of a tensor: a dtype and the graph."""
 
     def __init__(self, dtype, shape):
         self.dtype, self.shape = dtype, shape
@@ -328,15 +327,9 @@ def _from_tensors(tensors, sliced: bool) -> Dataset:
 
 # --- iterator ops ------------------------------------------------------------------------------
 
-# Each session's running generators, by iterator: state that lives and dies with the session.
-_STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _states(session) -> dict:
-    found = _STATE.get(session)
-    if found is None:
-        found = _STATE[session] = {}
-    return found
+    """The session's running generators, by iterator: state that lives and dies with it."""
+    return session.__dict__.setdefault("_iterators", {})
 
 
 def _make_iterator_bind(op, session):
