@@ -184,9 +184,9 @@ class GraphService:
                             self.failures.put(failed_key, e)
                 if i + 1 == len(views):
                     raise GraphUnreadable(f"the graph of run {run!r}: {error}") from None
-                notice = (f"Laying out that view took over {self.layout_timeout:g} s, "
-                          "so a coarser one is shown. Open fewer scopes, or export it as "
-                          "DOT and lay it out offline.")
+                notice = (f"That view could not be laid out ({error}), so a coarser one is "
+                          "shown. Open fewer scopes, or export it as DOT and lay it out "
+                          "offline.")
         except GraphError as e:
             raise BadRequest(str(e)) from None
         raise AssertionError("unreachable")  # the loop returns or raises
