@@ -50,9 +50,9 @@ class DataProvider:
         self._target = 0  # bytes read once the pass in progress is done
         self.reloads = 0
         self._warned: set[str] = set()  # unreadable directories already reported
-        # Scalar columns may take half of `max_memory` (the rest is for reading, requests and
-        # the chart cache); past that they move to files in `cache_dir` (spill.py).
-        self.spill = Spill(max_memory // 2, cache_dir) if max_memory else None
+        # Scalar columns may take a third of `max_memory` (the rest is for the process itself,
+        # reading, requests and the chart cache); past that they move to files (spill.py).
+        self.spill = Spill(max_memory // 3, cache_dir) if max_memory else None
 
     # -- loading -------------------------------------------------------------------------
     def start(self) -> DataProvider:
