@@ -9,7 +9,7 @@ from flowlog.engine import multinomial_ops as _multinomial_ops
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
 from flowlog.engine.compat_ops import arg_max, arg_min, to_bfloat16, to_double, to_int64
-from flowlog.engine.control_flow import case, cond, while_loop
+from flowlog.engine.control_flow import case, cond
 from flowlog.engine.dtypes import (
     DType,
     as_dtype,
@@ -94,6 +94,7 @@ from flowlog.engine.variables import (
     trainable_variables,
     variables_initializer,
 )
+from flowlog.engine.while_loop import while_loop
 
 from flowlog.proto.event_pb2 import Event, SessionLog
 from flowlog.proto.summary_pb2 import Summary

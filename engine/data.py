@@ -12,13 +12,7 @@ import itertools
 
 import numpy as np
 from flowlog.engine import dtypes, errors
-from flowlog.engine.control_flow import (
-    SubPlan,
-    building,
-    captures,
-    loop_var,
-    pack,
-)
+from flowlog.engine.control_flow import SubPlan, building, captures, pack
 from flowlog.engine.framework import (
     Tensor,
     convert_to_tensor,
@@ -28,6 +22,7 @@ from flowlog.engine.framework import (
 )
 from flowlog.engine.random_ops import get_seed
 from flowlog.engine.shapes import TensorShape
+from flowlog.engine.while_loop import loop_var
 
 
 def _structure_of(value):

@@ -6,6 +6,7 @@ from flowlog.engine import control_flow, conv_ops, framework, losses, norm_ops, 
 from flowlog.engine import ops as fl
 from flowlog.engine.embedding_ops import embedding_lookup
 from flowlog.engine.session import Session
+from flowlog.engine.while_loop import while_loop
 
 RNG = np.random.default_rng(1)
 
@@ -40,7 +41,7 @@ def _cond_both(x, y):
 
 def _while_power(x, y):
     """x * y ** 4 by a loop: the gradient goes through every iteration into both inputs."""
-    _, out = control_flow.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * y),
+    _, out = while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * y),
                                      [fl.constant(0), x])
     return out
 
@@ -48,7 +49,7 @@ def _while_power(x, y):
 def _while_nested_cond(x):
     def body(i, a):
         return i + 1, control_flow.cond(i < 2, lambda: a * a, lambda: fl.sin(a))
-    return control_flow.while_loop(lambda i, a: i < 3, body, [fl.constant(0), x])[1]
+    return while_loop(lambda i, a: i < 3, body, [fl.constant(0), x])[1]
 
 
 def _case(x):
