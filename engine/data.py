@@ -143,7 +143,9 @@ class Dataset:
         return self._derived(make)
 
     def shuffle(self, buffer_size: int, seed=None, reshuffle_each_iteration: bool = True):
-        """Elements drawn at random from a buffer of the next `buffer_size` ones."""
+        """Elements drawn at random from a buffer of the next `buffer_size` ones: a new order
+        each epoch unless `reshuffle_each_iteration` is False. The order follows the seeds, but
+        is not TensorFlow's."""
         inner = self._make
         size = int(buffer_size)
         if size <= 0:
@@ -223,7 +225,7 @@ class Dataset:
         """`map_func` applied to each element (a tuple element is spread over its arguments)."""
         g = get_default_graph()
         with name_scope(None, "map"), building(g, recomputable=False) as ctx:
-            phs = [loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
+            phs = [loop_var(g, d, s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             args = _args(self._structure, _pack(self._structure, phs))
             result = map_func(*args)
             structure = _structure_of(result)
@@ -248,7 +250,7 @@ class Dataset:
         """The elements for which `predicate` gives True."""
         g = get_default_graph()
         with name_scope(None, "filter"), building(g, recomputable=False) as ctx:
-            phs = [loop_var(_Spec(d, s), s, "arg") for d, s in zip(self._dtypes, self._shapes)]
+            phs = [loop_var(g, d, s, "arg") for d, s in zip(self._dtypes, self._shapes)]
             keep = convert_to_tensor(predicate(*_args(self._structure,
                                                       _pack(self._structure, phs))))
         caps = captures(ctx, [keep])
@@ -273,14 +275,6 @@ class Dataset:
         it = Iterator(self._structure, self._dtypes, self._shapes)
         it._initializer = it.make_initializer(self)
         return it
-
-
-class _Spec:
-    """What `loop_var` needs of a tensor: a dtype and the graph."""
-
-    def __init__(self, dtype, shape):
-        self.dtype, self.shape = dtype, shape
-        self.graph = get_default_graph()
 
 
 def _restarted(rng, state):

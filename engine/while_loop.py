@@ -42,10 +42,10 @@ register_op("LoopVar", infer=lambda op: [(op.attrs["dtype"], op.attrs["shape"])]
             bind=_loop_var_bind, stateful=True)(None)
 
 
-def loop_var(like: Tensor, shape: TensorShape, name: str) -> Tensor:
-    g = like.graph
-    attrs = {"dtype": like.dtype.base_dtype, "shape": shape}
-    return g.create_op("LoopVar", [], attrs, name=name).outputs[0]
+def loop_var(graph, dtype, shape: TensorShape, name: str) -> Tensor:
+    """A stand-in for a value that the plan running a body (or map function) feeds."""
+    attrs = {"dtype": dtypes.as_dtype(dtype).base_dtype, "shape": shape}
+    return graph.create_op("LoopVar", [], attrs, name=name).outputs[0]
 
 
 class _Loop:
@@ -100,7 +100,7 @@ def _while_grad(op, *grads):
     g = op.graph
     with building(g, recomputable=False) as ctx:
         ctx.feeds_loop = loop.ctx
-        g_phs = [loop_var(loop.phs[i], loop.phs[i].shape, "grad_loop_var") for i in var_idx]
+        g_phs = [loop_var(g, loop.phs[i].dtype, loop.phs[i].shape, "grad_loop_var") for i in var_idx]
         xs = [loop.phs[i] for i in var_idx] + [loop.caps[j] for j in cap_idx]
         found = gradients([loop.outs[i] for i in var_idx], xs, grad_ys=g_phs)
         d_xs = [d if d is not None else _a.zeros_like(x) for d, x in zip(found, xs)]
@@ -184,7 +184,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     g = flat[0].graph if flat else get_default_graph()
     with name_scope(name, "while", flat) as scope:
         with building(g, recomputable=False) as ctx:
-            phs = [loop_var(t, s, "loop_var") for t, s in zip(flat, invariants)]
+            phs = [loop_var(g, t.dtype, s, "loop_var") for t, s in zip(flat, invariants)]
             packed = pack(structure, phs)
             args = packed if isinstance(structure, (list, tuple)) and \
                 not hasattr(structure, "_fields") else [packed]

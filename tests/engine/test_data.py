@@ -67,6 +67,12 @@ def test_shuffle_is_seeded_reshuffles_each_epoch_and_keeps_every_element():
     assert sorted(first) == sorted(second) == list(range(20))
     assert first != second and first != list(range(20))
     assert epochs(3) == (first, second)
+    with fl.Graph().as_default():
+        ds = fl.data.Dataset.range(20).shuffle(20, seed=3, reshuffle_each_iteration=False)
+        nxt = ds.repeat(2).make_one_shot_iterator().get_next()
+        with fl.Session() as sess:
+            values = drain(sess, nxt)
+    assert values[:20] == values[20:] != list(range(20))
 
 
 def test_reinitializable_iterator_switches_datasets():
