@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory for scalar points (default 512MB); past it the least recently "
                         "used series move to files in --cache-dir, and every point is kept")
     p.add_argument("--cache-dir", "--cache_dir", dest="cache_dir", metavar="DIR",
-                   help="where those files go (default: a temporary directory)")
+                   help="where those files go, with what was read, so that the next start "
+                        "reuses them (default: a temporary directory, removed at exit)")
     p.add_argument("--demo", action="store_true",
                    help="run the examples into a temporary logdir and serve it")
     # Set by flowlog.notebook: stop when standard input closes, i.e. when the kernel that
@@ -285,7 +286,7 @@ def _serve(args: argparse.Namespace, logdir: str | Path | dict) -> int:
     finally:
         instances.unregister(info)
         server.close()
-        app.extensions[PROVIDER].stop(wait=False)
+        app.extensions[PROVIDER].stop(timeout=10)  # its cache saved, unless that drags on
     with contextlib.suppress(OSError):  # stdout may be gone (a closed pipe)
         print("flowboard: stopped", flush=True)
     return 0

@@ -13,6 +13,7 @@ import numpy as np
 from flowlog.storage import is_url, list_runs, local
 from flowlog.wire import fields
 
+from . import cache
 from .errors import BadRequest, NotFound
 from .runs import Run, read_image
 from .series import downsample
@@ -53,6 +54,11 @@ class DataProvider:
         # Scalar columns may take a third of `max_memory` (the rest is for the process itself,
         # reading, requests and the chart cache); past that they move to files (spill.py).
         self.spill = Spill(max_memory // 3, cache_dir) if max_memory else None
+        # With a cache directory, what was read is kept there and reused at the next start.
+        self._cache_dir = cache_dir
+        self._saved: dict[str, tuple[int, float]] = {}
+        if cache_dir:
+            self._restore()
 
     # -- loading -------------------------------------------------------------------------
     def start(self) -> DataProvider:
@@ -63,11 +69,12 @@ class DataProvider:
             self._thread.start()
         return self
 
-    def stop(self, wait: bool = True) -> None:
-        """Stop reloading; waits for the pass in progress if `wait`."""
+    def stop(self, wait: bool = True, timeout: float | None = None) -> None:
+        """Stop reloading; waits (at most `timeout` seconds) for the pass in progress and the
+        last save of the cache if `wait`."""
         self._stop.set()
         if wait and self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout)
 
     def wait_loaded(self, timeout: float | None = None) -> bool:
         """Wait until the first pass over the logdir has finished."""
@@ -77,8 +84,31 @@ class DataProvider:
         with ThreadPoolExecutor(self._workers, thread_name_prefix="flowboard-run") as pool:
             while not self._stop.is_set():
                 self.reload(pool)
+                self.save_cache()
                 if self.reload_interval <= 0 or self._stop.wait(self.reload_interval):
-                    return
+                    break
+        self.save_cache(force=True)
+
+    def _restore(self) -> None:
+        """Take the runs saved in the cache directory for this logdir (see cache.py)."""
+        for name, run in cache.load(self._cache_dir, self.logdir).items():
+            run.attach(self.spill)
+            self._runs[name] = run
+            self._saved[name] = (run.bytes_read, time.time())
+        if self._runs:
+            log.info("%d runs taken from the cache in %s", len(self._runs), self._cache_dir)
+        if self.spill is not None:
+            self.spill.forget_others({s._file for r in self._runs.values()
+                                      for s in r.scalars.values() if s._file})
+
+    def save_cache(self, force: bool = False) -> None:
+        """Save what changed to the cache directory, if there is one."""
+        if not self._cache_dir:
+            return
+        try:
+            cache.save(self._cache_dir, self.logdir, dict(self._runs), self._saved, force)
+        except OSError as e:
+            log.warning("cannot save the cache in %s: %s", self._cache_dir, e)
 
     def reload(self, pool: ThreadPoolExecutor | None = None) -> None:
         """Discover runs and read everything appended since the last reload."""

@@ -60,6 +60,24 @@ class Run:
         self.scalars: dict[str, ScalarSeries] = {}
         self._clear()
 
+    def __getstate__(self) -> dict:  # for the cache (cache.py): no lock, no budget
+        state = dict(self.__dict__)
+        del state["_lock"], state["_spill"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock(), _spill=None)
+
+    def attach(self, spill: Spill | None) -> None:
+        """Share `spill`'s memory budget (a run loaded from the cache)."""
+        self._spill = spill
+        for series in self.scalars.values():
+            series.attach(spill)
+
+    def locked(self) -> threading.Lock:
+        """The lock a load holds: held, the run does not change."""
+        return self._lock
+
     def _clear(self) -> None:
         """Forget everything read (the scalar series stay, emptied, so readers see the change)."""
         for series in self.scalars.values():

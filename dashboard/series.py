@@ -62,6 +62,25 @@ class ScalarSeries:
     def __len__(self) -> int:
         return self._n
 
+    def __getstate__(self) -> dict:  # for the cache: the points only, no lock, no budget
+        state = dict(self.__dict__)
+        for key in ("_lock", "_spill", "_published"):
+            del state[key]
+        for key in ("_step", "_wall", "_value"):
+            state[key] = state[key][: self._n].copy()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock(), _spill=None)
+        self._published = (self._step, self._wall, self._value)
+
+    def attach(self, spill: Spill | None) -> None:
+        """Share `spill`'s memory budget (a series loaded from the cache)."""
+        self._spill = spill
+        if spill is not None:
+            spill.used(self)
+            spill.change(self.nbytes)
+
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(step, wall_time, value) of every point, oldest first."""
         if self._spill is not None:

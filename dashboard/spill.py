@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -37,14 +38,21 @@ class Spill:
         self._lru: OrderedDict[int, weakref.ref] = OrderedDict()  # id -> series, oldest first
         self._lock = threading.Lock()
         self._names = itertools.count()
+        self._stem = secrets.token_hex(6)
         self.resident = 0  # bytes the series hold in memory
         self.spilled = 0  # series written out so far
         if self._own:
             weakref.finalize(self, shutil.rmtree, self.directory, True)
 
     def path(self) -> str:
-        """A new file name in the cache directory."""
-        return os.path.join(self.directory, f"{next(self._names)}.npy")
+        """A new file name in the cache directory (never one an earlier process left)."""
+        return os.path.join(self.directory, f"{self._stem}-{next(self._names)}.npy")
+
+    def forget_others(self, keep: set[str]) -> None:
+        """Remove the column files of the directory that no series uses (left by a crash)."""
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith(".npy") and entry.path not in keep:
+                os.remove(entry.path)
 
     def used(self, series) -> None:
         """`series` was just used: it is the last to leave memory."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from dashboard_events import append, new_file, scalar, start
+from dashboard_events import append, histogram, new_file, scalar, start
 from flowlog.dashboard.provider import DataProvider
 
 
@@ -44,3 +44,29 @@ def test_a_spilled_series_takes_appends_and_restarts(tmp_path):
     assert step.tolist() == list(range(2600))
     assert value[2500:].tolist() == [-float(s) for s in range(2500, 2600)]
     assert np.all(np.diff(step) == 1)
+
+
+def test_a_restart_with_a_cache_dir_reuses_what_was_read(tmp_path, caplog):
+    logdir, cache = tmp_path / "logs", str(tmp_path / "cache")
+    paths = [new_file(logdir / f"run{r}", [scalar("loss", s, s + r) for s in range(3000)]
+                      + [histogram("w", 5, [1.0, 2.0])]) for r in range(6)]
+    first = DataProvider(logdir, reload_interval=0, max_memory=150_000, cache_dir=cache)
+    first.reload()
+    first.save_cache(force=True)
+    assert first.spill.spilled > 0
+    served = {r: first.scalars(r, "loss")[2].tolist() for r in first.runs()}
+    append(paths[0], [scalar("loss", s, -s) for s in range(3000, 3010)])
+
+    again = DataProvider(logdir, reload_interval=0, max_memory=150_000, cache_dir=cache)
+    assert again.runs() == first.runs()  # before reading anything
+    assert {r: again.scalars(r, "loss")[2].tolist() for r in again.runs()} == served
+    assert len(again.histograms("run3", "w")) == 1
+    read_before = again.status()["bytes_read"]
+    again.reload()  # only what was appended since
+    appended = paths[0].stat().st_size - first.run("run0").bytes_read
+    assert again.status()["bytes_read"] - read_before == appended
+    assert again.scalars("run0", "loss")[0].tolist() == list(range(3010))
+
+    with caplog.at_level("INFO"):  # another logdir's cache is not taken
+        other = DataProvider(tmp_path / "elsewhere", reload_interval=0, cache_dir=cache)
+    assert other.runs() == []
