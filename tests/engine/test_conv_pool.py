@@ -26,9 +26,11 @@ def naive_conv(x, f, stride, padding):
     return out
 
 
-@pytest.mark.parametrize("padding,stride", [("SAME", 1), ("SAME", 2), ("VALID", 1), ("VALID", 3)])
-def test_conv2d_matches_the_definition(padding, stride):
-    x, f = RNG.normal(size=(2, 7, 8, 3)), RNG.normal(size=(3, 2, 3, 4))
+@pytest.mark.parametrize("padding,stride,channels", [("SAME", 1, 3), ("SAME", 2, 3),
+                                                     ("VALID", 1, 3), ("VALID", 3, 3),
+                                                     ("SAME", 1, 1), ("VALID", 2, 1)])
+def test_conv2d_matches_the_definition(padding, stride, channels):
+    x, f = RNG.normal(size=(2, 7, 8, channels)), RNG.normal(size=(3, 2, channels, 4))
     with fl.Graph().as_default():
         y = fl.nn.conv2d(x, f, strides=[1, stride, stride, 1], padding=padding)
         with fl.Session() as sess:
