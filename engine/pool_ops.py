@@ -75,8 +75,18 @@ def _max_pool_kernel(x, *, ksize, strides, padding):
     return out.astype(x.dtype, copy=False)
 
 
+def _max_pool_grad_grad(op, grad):
+    # dx is g placed at each window's first maximum: its gradient with respect to g reads the
+    # incoming gradient back at those places; x and y only choose places (zero gradient).
+    x, y, _ = op.inputs
+    attrs = _pool_attrs(x, op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"])
+    return (_a.zeros_like(x), _a.zeros_like(y),
+            build1("MaxPoolGradGrad", [x, y, grad], attrs))
+
+
 @register_op("MaxPoolGrad", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
-                                               op.inputs[0].shape)], attrs=_ATTRS)
+                                               op.inputs[0].shape)], grad=_max_pool_grad_grad,
+             attrs=_ATTRS)
 def _max_pool_grad_kernel(x, y, g, *, ksize, strides, padding):
     # Each output's gradient goes to the first maximum of its window (TF's CPU choice): taps
     # are visited in row-major order, and a window stops taking once one tap matched.
@@ -102,6 +112,22 @@ def _max_pool_grad_kernel(x, y, g, *, ksize, strides, padding):
             target += g * hit
         open_ ^= hit  # hit is within open_: this closes the windows that just took
     return crop(dx, pads, h, w)
+
+
+@register_op("MaxPoolGradGrad", infer=lambda op: [(op.inputs[1].dtype.base_dtype,
+                                                   op.inputs[1].shape)], attrs=_ATTRS)
+def _max_pool_grad_grad_kernel(x, y, grad, *, ksize, strides, padding):
+    oh, ow, pads = _geometry(x.shape, ksize, strides, padding)
+    sh, sw = strides[1], strides[2]
+    taps = _taps(pad_spatial(x, pads, -np.inf), ksize[1], ksize[2], oh, ow, sh, sw)
+    grads = _taps(pad_spatial(grad, pads), ksize[1], ksize[2], oh, ow, sh, sw)
+    out = np.zeros(y.shape, dtype=grad.dtype)
+    open_ = np.ones(y.shape, dtype=bool)
+    for tap, g in zip(taps, grads):  # the same first-maximum rule as MaxPoolGrad
+        hit = (tap == y) & open_
+        out += g * hit
+        open_ ^= hit
+    return out
 
 
 def max_pool(value, ksize, strides, padding, data_format: str = "NHWC",

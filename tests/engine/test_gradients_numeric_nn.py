@@ -74,6 +74,12 @@ CASES = [
     ("max_pool_valid", _pool(pool_ops.max_pool, 2, 2, "VALID"), [(2, 4, 6, 3)], "distinct"),
     ("max_pool_same_overlap", _pool(pool_ops.max_pool, 3, 2, "SAME"), [(1, 5, 5, 2)],
      "distinct"),
+    ("max_pool_grad", lambda x, g: fl.gradients(pool_ops.max_pool(
+        x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME"), x, grad_ys=g)[0], [(1, 3, 4, 2), (1, 2, 2, 2)],
+     "distinct"),
+    ("avg_pool_grad", lambda g: pool_ops.avg_pool_grad([1, 5, 4, 2], g, [1, 3, 3, 1],
+                                                       [1, 2, 2, 1], "SAME"), [(1, 3, 2, 2)],
+     "any"),
     ("avg_pool_valid", _pool(pool_ops.avg_pool, 2, 2, "VALID"), [(2, 4, 4, 2)], "any"),
     ("avg_pool_same", _pool(pool_ops.avg_pool, 3, 2, "SAME"), [(1, 5, 4, 2)], "any"),
     ("top_k", lambda x: topk_ops.top_k(x, 2).values, [(3, 5)], "distinct"),
