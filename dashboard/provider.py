@@ -51,9 +51,9 @@ class DataProvider:
         self._target = 0  # bytes read once the pass in progress is done
         self.reloads = 0
         self._warned: set[str] = set()  # unreadable directories already reported
-        # Scalar columns may take a third of `max_memory` (the rest is for the process itself,
+        # Scalar columns may take a quarter of `max_memory` (the rest is for the process,
         # reading, requests and the chart cache); past that they move to files (spill.py).
-        self.spill = Spill(max_memory // 3, cache_dir) if max_memory else None
+        self.spill = Spill(max_memory // 4, cache_dir) if max_memory else None
         # With a cache directory, what was read is kept there and reused at the next start.
         self._cache_dir = cache_dir
         self._saved: dict[str, tuple[int, float]] = {}
