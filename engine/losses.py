@@ -40,7 +40,7 @@ class Reduction:
             raise ValueError(f"Invalid Reduction Key {key}.")
 
 
-def _safe_div(num: Tensor, den: Tensor, name: str) -> Tensor:
+def safe_div(num: Tensor, den: Tensor, name: str) -> Tensor:
     """num / den, and 0 where den is 0 (no weights present: no loss)."""
     positive = _m.greater(den, 0.0)
     safe = _m.select(positive, den, _a.ones_like(den))
@@ -72,11 +72,11 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         else:
             loss = _r.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                loss = _safe_div(loss, _r.reduce_sum(_a.ones_like(losses) * weights), "value")
+                loss = safe_div(loss, _r.reduce_sum(_a.ones_like(losses) * weights), "value")
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
-                loss = _safe_div(loss, _num_present(losses, weights), "value")
+                loss = safe_div(loss, _num_present(losses, weights), "value")
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = _safe_div(loss, _m.cast(_a.size(losses), dtypes.float32), "value")
+                loss = safe_div(loss, _m.cast(_a.size(losses), dtypes.float32), "value")
         loss = _m.cast(loss, input_dtype)
         add_loss(loss, loss_collection)
         return loss

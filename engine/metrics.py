@@ -8,7 +8,7 @@ from flowlog.engine import dtypes
 from flowlog.engine import math_ops as _m
 from flowlog.engine import reduction_ops as _r
 from flowlog.engine.framework import GraphKeys, add_to_collection, convert_to_tensor
-from flowlog.engine.losses import _safe_div
+from flowlog.engine.losses import safe_div
 from flowlog.engine.variable_scope import variable_scope
 from flowlog.engine.variables import Variable, assign_add
 
@@ -45,8 +45,8 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
             num_values = _r.reduce_sum(_m.multiply(weights, _a.ones_like(values)))
         update_total = assign_add(total, _r.reduce_sum(values))
         update_count = assign_add(count, num_values)
-        mean_t = _safe_div(total.value(), count.value(), "value")
-        update_op = _safe_div(update_total, update_count, "update_op")
+        mean_t = safe_div(total.value(), count.value(), "value")
+        update_op = safe_div(update_total, update_count, "update_op")
         _collect(metrics_collections, mean_t)
         _collect(updates_collections, update_op)
         return mean_t, update_op
@@ -89,8 +89,8 @@ def _ratio_metric(default: str, numerator: bool, labels, predictions, weights,
             ("false_negatives", True, False)
         miss, miss_update = _confusion_count(other[0], labels, predictions, weights,
                                              other[1], other[2])
-        value = _safe_div(tp, tp + miss, "value")
-        update_op = _safe_div(tp_update, tp_update + miss_update, "update_op")
+        value = safe_div(tp, tp + miss, "value")
+        update_op = safe_div(tp_update, tp_update + miss_update, "update_op")
         _collect(metrics_collections, value)
         _collect(updates_collections, update_op)
         return value, update_op
