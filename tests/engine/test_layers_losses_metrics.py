@@ -161,3 +161,18 @@ def test_schedules_clipping_ranking_and_casts():
             v, i = sess.run([values, indices])
             assert v.tolist() == [[3.0, 3.0]] and i.tolist() == [[1, 3]]  # ties: lower index
             assert sess.run(hits).tolist() == [True, False]  # a tie at the boundary counts
+
+
+def test_embedding_lookup_trains_only_the_rows_it_read():
+    with fl.Graph().as_default():
+        table = fl.Variable(np.zeros((4, 2), np.float32))
+        ids = fl.placeholder(fl.int32, [None])
+        rows = fl.nn.embedding_lookup(table, ids)
+        loss = fl.reduce_sum(fl.square(rows - 1.0))
+        train = fl.train.GradientDescentOptimizer(0.25).minimize(loss)
+        with fl.Session() as sess:
+            sess.run(table.initializer)
+            sess.run(train, {ids: [2, 0, 2]})
+            got = sess.run(table)
+    # d loss / d row = 2 (row - 1) per lookup: row 2 was read twice, row 0 once
+    np.testing.assert_allclose(got, [[0.5, 0.5], [0, 0], [1.0, 1.0], [0, 0]])
