@@ -1,8 +1,6 @@
 """Routes for runs and scalars: TensorBoard's shapes, plus a downsampled multi-run series."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -47,15 +45,19 @@ def scalars():
     etag = f'"{series.version}-{fmt}"' if series is not None else None
     if etag and etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
-    with charts.full_resolution():
-        if fmt == "csv":
-            out = Response(to_csv(step, wall, value), mimetype="text/csv",
-                           headers={"Content-Disposition": "attachment; filename=scalars.csv"})
-        elif np.isfinite(value).all() and np.isfinite(wall).all():
-            out = Response(_points_json(step, wall, value), mimetype="application/json")
-        else:
-            out = json_response([[w, s, v] for w, s, v in
-                                 zip(wall.tolist(), step.tolist(), value.tolist())])
+    slot = charts.full_resolution()
+    slot.__enter__()  # a 503 now if every slot is taken, before anything is sent
+
+    def stream():
+        try:
+            yield from (_csv_chunks if fmt == "csv" else _json_chunks)(step, wall, value)
+        finally:
+            slot.__exit__(None, None, None)
+
+    out = Response(stream_with_context(stream()),
+                   mimetype="text/csv" if fmt == "csv" else "application/json")
+    if fmt == "csv":
+        out.headers["Content-Disposition"] = "attachment; filename=scalars.csv"
     if etag:
         out.headers["ETag"] = etag
         out.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
@@ -102,20 +104,35 @@ def export():
                     headers={"Content-Disposition": f"attachment; filename=scalars.{fmt}"})
 
 
-def _points_json(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:
-    """[[wall, step, value], ...] of finite points, formatted in one pass (json.dumps' output)."""
-    r = repr
-    return "[" + ",".join([f"[{r(w)},{s},{r(v)}]" for w, s, v in
-                           zip(wall.tolist(), step.tolist(), value.tolist())]) + "]"
+# Full series are sent in pieces of this many points: a million points never become one
+# string in memory.
+CHUNK = 20_000
+_JSON_FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}  # as json.dumps writes
 
 
-def to_csv(step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> str:
-    """Points as CSV with TensorBoard's header `Wall time,Step,Value`."""
-    out = io.StringIO()
-    out.write("Wall time,Step,Value\n")
-    for w, s, v in zip(wall.tolist(), step.tolist(), value.tolist()):
-        out.write(f"{w!r},{s},{v!r}\n")
-    return out.getvalue()
+def _number(x: float) -> str:
+    text = repr(x)
+    return _JSON_FLOATS.get(text, text)
+
+
+def _json_chunks(step: np.ndarray, wall: np.ndarray, value: np.ndarray):
+    """[[wall, step, value], ...], in pieces (json.dumps' output)."""
+    yield "["
+    for i in range(0, step.size, CHUNK):
+        part = slice(i, i + CHUNK)
+        rows = ",".join([f"[{_number(w)},{s},{_number(v)}]" for w, s, v in
+                         zip(wall[part].tolist(), step[part].tolist(), value[part].tolist())])
+        yield ("," if i else "") + rows
+    yield "]"
+
+
+def _csv_chunks(step: np.ndarray, wall: np.ndarray, value: np.ndarray):
+    """Points as CSV with TensorBoard's header `Wall time,Step,Value`, in pieces."""
+    yield "Wall time,Step,Value\n"
+    for i in range(0, step.size, CHUNK):
+        part = slice(i, i + CHUNK)
+        yield "".join([f"{w!r},{s},{v!r}\n" for w, s, v in
+                       zip(wall[part].tolist(), step[part].tolist(), value[part].tolist())])
 
 
 @bp.route("/data/series")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import numpy as np
 import pytest
 from dashboard_events import histogram, image, new_file, scalar, text
-from flowlog.dashboard.app import create_app
+from flowlog.dashboard.app import PROVIDER, create_app
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def client(logdir):
                 text("note", 5, "<b>hi</b>")])
     new_file(logdir / "eval", [scalar("loss", s, 5.0) for s in range(0, 20, 5)])
     app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     return app.test_client()
 
 
@@ -65,7 +66,7 @@ def test_series_route_keeps_spikes_when_downsampling(logdir):
     values[12_345] = -1e6
     new_file(logdir / "r", [scalar("x", s, v) for s, v in enumerate(values)])
     app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     body = app.test_client().get("/data/series?tag=x&run=r&width=200").json["runs"]["r"]
     assert len(body["step"]) <= 4 * 200 + 2
     assert 77_777 in body["step"] and 12_345 in body["step"]
@@ -122,3 +123,20 @@ def test_page_and_plotly_are_served_with_security_headers(client):
     js = client.get("/vendor/plotly.min.js")
     assert js.status_code == 200 and len(js.data) > 1_000_000
     assert client.get("/static/app.js").status_code == 200
+
+
+def test_a_long_series_is_sent_in_pieces_and_non_finite_values_stay_json(logdir):
+    from flowlog.dashboard import scalars as routes
+
+    values = [float(s) for s in range(50_000)]
+    values[7], values[8], values[9] = float("nan"), float("inf"), float("-inf")
+    new_file(logdir / "long", [scalar("x", s, v) for s, v in enumerate(values)])
+    app = create_app(logdir, reload_interval=0, start=False)
+    app.extensions[PROVIDER].reload()
+    r = app.test_client().get("/data/plugin/scalars/scalars?run=long&tag=x")
+    assert r.is_streamed and 50_000 > routes.CHUNK
+    points = json.loads(r.get_data(as_text=True))  # NaN and Infinity as json.dumps writes them
+    got = [p[2] for p in points]
+    assert [p[1] for p in points] == list(range(50_000))
+    assert np.isnan(got[7]) and got[8:10] == [np.inf, -np.inf]
+    assert got[10:] == values[10:] and got[:7] == values[:7]
