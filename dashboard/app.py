@@ -11,9 +11,7 @@ from flask import Flask, Response, request
 from . import security
 from .errors import HTTPError, NotFound
 from .provider import LOADERS, DataProvider
-from .util import json_response
-
-PROVIDER = "flowboard.provider"
+from .util import PROVIDER, json_response
 
 
 def _blueprints() -> list:

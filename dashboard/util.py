@@ -9,10 +9,13 @@ from flask import Response, current_app, request
 from .errors import BadRequest
 from .provider import DataProvider
 
+# Where an app keeps its data provider (`app.extensions[PROVIDER]`).
+PROVIDER = "flowboard.provider"
+
 
 def provider() -> DataProvider:
     """The app's data provider."""
-    return current_app.extensions["flowboard.provider"]
+    return current_app.extensions[PROVIDER]
 
 
 def arg(name: str) -> str:

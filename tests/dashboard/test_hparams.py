@@ -6,7 +6,7 @@ import math
 import pytest
 import tensorboardX
 from dashboard_events import new_file, scalar
-from flowlog.dashboard.app import create_app
+from flowlog.dashboard.app import PROVIDER, create_app
 from flowlog.dashboard.demo import write_sweep
 from flowlog.dashboard.provider import DataProvider
 
@@ -90,7 +90,7 @@ def client(logdir):
         w.add_hparams({"lr": math.inf, "name": "<b>x</b>"}, {"m": math.nan}, run_name=".")
     new_file(logdir / "plain", [scalar("loss", 0, 1.0)])
     app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     return app.test_client()
 
 
@@ -112,7 +112,7 @@ def test_table_route_answers_every_run_with_hparams(client):
 def test_table_route_is_an_empty_list_without_hparams(logdir):
     new_file(logdir / "plain", [scalar("loss", 0, 1.0)])
     app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     assert app.test_client().get("/data/plugin/hparams/table").json == []
 
 
@@ -124,7 +124,7 @@ def test_an_unchanged_table_costs_a_304_and_a_changed_one_does_not(client, logdi
     assert again.status_code == 304 and again.data == b""
     with SummaryWriter(logdir / "late") as w:
         w.add_hparams({"lr": 0.3}, {"m": 1.0}, run_name=".")
-    client.application.extensions["flowboard.provider"].reload()
+    client.application.extensions[PROVIDER].reload()
     changed = client.get("/data/plugin/hparams/table", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "late" in [r["run"] for r in changed.json]

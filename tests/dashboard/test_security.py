@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from flowlog.dashboard import security
-from flowlog.dashboard.app import create_app
+from flowlog.dashboard.app import PROVIDER, create_app
 
 import flowlog as fl
 
@@ -101,7 +101,7 @@ def hostile_logdir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(hostile_logdir):
     app = create_app(hostile_logdir, reload_interval=0)
-    assert app.extensions["flowboard.provider"].wait_loaded(30)
+    assert app.extensions[PROVIDER].wait_loaded(30)
     return app.test_client()
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from flowlog.dashboard.app import create_app
+from flowlog.dashboard.app import PROVIDER, create_app
 
 
 @pytest.fixture(scope="module")
 def client(graph_logdir):
     app = create_app(graph_logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     return app.test_client()
 
 
@@ -96,7 +96,7 @@ def test_graph_text_like_tensorboard(client):
 
 def test_missing_dot_is_reported_with_the_install_hint(graph_logdir, tmp_path, monkeypatch):
     app = create_app(graph_logdir, reload_interval=0, start=False)
-    app.extensions["flowboard.provider"].reload()
+    app.extensions[PROVIDER].reload()
     monkeypatch.setenv("PATH", str(tmp_path))
     resp = app.test_client().get("/data/plugin/graphs/view?run=neuron")
     assert resp.status_code == 503 and "apt-get install graphviz" in resp.get_json()["error"]
