@@ -24,15 +24,14 @@ from flowlog.engine.nn_ops import (
                                    sparse_softmax_cross_entropy_with_logits,
                                    tanh,
 )
+from flowlog.engine.norm_ops import l2_normalize, moments
+from flowlog.engine.pool_ops import avg_pool, max_pool
+from flowlog.engine.topk_ops import in_top_k, top_k
 
 __all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigmoid",
            "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "softplus",
            "sparse_softmax_cross_entropy_with_logits", "tanh"]
-from flowlog.engine.norm_ops import l2_normalize, moments
-from flowlog.engine.pool_ops import avg_pool, max_pool
-from flowlog.engine.topk_ops import in_top_k, top_k
-
 __all__ += ["avg_pool", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
             "conv2d_transpose", "embedding_lookup", "in_top_k", "l2_normalize", "max_pool",
             "moments", "top_k"]
