@@ -253,16 +253,16 @@ def _serve(args: argparse.Namespace, logdir: str | Path | dict) -> int:
 
     host = "0.0.0.0" if args.bind_all else args.host
     logging.getLogger("waitress").setLevel(logging.ERROR)  # no "Serving on", no queue depth
+    problem = _cannot_bind(host, args.port)  # before anything starts loading
+    if problem:
+        print(f"flowboard: cannot serve on {host}:{args.port}: {problem}; "
+              "choose another with --port (0 picks a free one)", file=sys.stderr)
+        return 1
     app = create_app(logdir, args.reload_interval, host=host, bind_all=args.bind_all,
                      allowed_hosts=args.allow_host, path_prefix=args.path_prefix,
                      frame_ancestors=args.allow_framing_by, window_title=args.window_title,
                      workers=args.max_reload_threads or LOADERS,
                      max_memory=args.max_memory, cache_dir=args.cache_dir)
-    problem = _cannot_bind(host, args.port)
-    if problem:
-        print(f"flowboard: cannot serve on {host}:{args.port}: {problem}; "
-              "choose another with --port (0 picks a free one)", file=sys.stderr)
-        return 1
     server = create_server(
         app, host=host, port=args.port, threads=THREADS, channel_timeout=IDLE_TIMEOUT,
         connection_limit=min(MAX_CONNECTIONS, _raise_file_limit() - 64), cleanup_interval=5,
