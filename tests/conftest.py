@@ -7,6 +7,11 @@ import sys
 import threading
 
 import pytest
+from playwright.sync_api import expect
+
+# Page assertions wait up to 20 s (Playwright's default is 5): a graph layout or a sweep's
+# first draw on a busy 2-core machine can take longer than 5 s without anything being wrong.
+expect.set_options(timeout=20_000)
 
 # Debian's Chromium, headless as root, with nothing that would reach out to the network.
 CHROMIUM = "/usr/bin/chromium"
