@@ -26,8 +26,14 @@ bench: setup
 
 bench-engine: setup
 	[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -q tensorflow-cpu threadpoolctl -e .
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip setuptools
+	$(BENCH_VENV)/bin/python -m pip install -q tensorflow-cpu tensorboard tensorboardX -e .
+	# tf.compat.v1.layers needs Keras 2, which TensorFlow 2.21 no longer brings
+	$(BENCH_VENV)/bin/python -m pip install -q --no-deps "tf_keras==$$($(BENCH_VENV)/bin/python -c 'import tensorflow as t; print(t.__version__)')"
 	$(BENCH_VENV)/bin/python benchmarks/engine.py
+	$(PY) benchmarks/tf1_differential.py --tf-python $(BENCH_VENV)/bin/python
+	$(PY) benchmarks/tf1_programs_differential.py --tf-python $(BENCH_VENV)/bin/python
+	$(PY) scripts/tf_checkpoints.py check
 
 protos: setup
 	$(PY) scripts/gen_protos.py
