@@ -202,6 +202,9 @@
     const details = el("details", { class: "group", open: !state.folded.has(g), "data-group": g },
       el("summary", {}, name, el("span", { class: "count", text: count })), grid);
     details.addEventListener("toggle", () => {
+      // An open <details> also fires "toggle" once when it is made: not a change, and with
+      // many groups, saving the URL and refreshing every chart for each would stall the page.
+      if (details.open !== state.folded.has(g)) return;
       if (details.open) state.folded.delete(g); else state.folded.add(g);
       saveState();
       if (details.open) flowboard.refreshVisible();

@@ -128,6 +128,12 @@
     scheduleRedraw(true);
   }
 
+  // Cards a group shows before "Show more": a run with 100 000 tags must not make 100 000
+  // cards (the page would stall for minutes); each click shows this many more.
+  const CARDS_PER_PAGE = 30;
+  const CARDS_AT_FIRST = 300;  // over all groups, shared out (at least 6 each)
+  const pages = new Map();  // group -> pages of cards shown
+
   function layout(container, shown, combined) {
     if (observer) observer.disconnect();
     observed = false;
@@ -161,8 +167,22 @@
     });
     [...groups.keys()].sort().forEach((g) => {
       const grid = el("div", { class: "grid" });
-      groups.get(g).forEach((t) => add(grid, t, [t], t));
-      boxes.push(fb.groupBox(g, groups.get(g).length, grid));
+      const all = groups.get(g);
+      const first = Math.max(6, Math.min(CARDS_PER_PAGE, Math.floor(CARDS_AT_FIRST / groups.size)));
+      const count = Math.min(all.length, first + ((pages.get(g) || 1) - 1) * CARDS_PER_PAGE);
+      all.slice(0, count).forEach((t) => add(grid, t, [t], t));
+      const box = fb.groupBox(g, all.length, grid);
+      if (count < all.length) {
+        const more = el("button", { class: "link more-cards",
+          text: `Show ${Math.min(CARDS_PER_PAGE, all.length - count)} more of ${all.length - count}` });
+        more.addEventListener("click", () => {
+          pages.set(g, (pages.get(g) || 1) + 1);
+          layoutKey = null;
+          render();
+        });
+        box.append(more);
+      }
+      boxes.push(box);
     });
     cards.forEach((c, k) => { if (!keep.has(k)) { c.chart.purge(); cards.delete(k); } });
     if (!boxes.length) boxes.push(fb.emptyState(allTags(), "scalar"));
