@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from tf_seed_rule import op_seed_rule
 
 # --- the programs -----------------------------------------------------------------------------
 
@@ -184,30 +185,6 @@ PROGRAMS = [xor, linear_regression, adam_scalar, mlp, dropout_training, neuron_s
 # --- running and comparing ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _tf1_seed_rule(tf, rule: str):
-    if tf.__name__.startswith("flowlog"):
-        from flowlog.engine.random_ops import op_seed_rule
-
-        with op_seed_rule(rule):
-            yield
-        return
-    from tensorflow.python.framework import ops, random_seed
-
-    tf2_get_seed = random_seed.get_seed
-
-    def tf1_get_seed(op_seed):  # TF 1.x: the id of the graph's last op, numbered from 1
-        graph = ops.get_default_graph()
-        if graph.seed is not None and op_seed is None:
-            op_seed = len(graph.get_operations())
-        return tf2_get_seed(op_seed)
-
-    if rule == "tf1":
-        random_seed.get_seed = tf1_get_seed
-    try:
-        yield
-    finally:
-        random_seed.get_seed = tf2_get_seed
 
 
 def run_all(engine: str, rule: str) -> dict:
@@ -221,7 +198,7 @@ def run_all(engine: str, rule: str) -> dict:
     out = {}
     for program in PROGRAMS:
         buffer = io.StringIO()
-        with tf.Graph().as_default(), _tf1_seed_rule(tf, rule), \
+        with tf.Graph().as_default(), op_seed_rule(tf, rule), \
                 contextlib.redirect_stdout(buffer):
             try:
                 program(tf)

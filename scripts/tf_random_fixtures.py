@@ -12,49 +12,20 @@ in the test environment: only this script, run in the benchmark venv, imports it
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 import numpy as np
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "engine" / "data" / "tf_random.npz"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "engine" / "data" / "tf_random.npz"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from tf_seed_rule import op_seed_rule
 
 # (graph seed, op seed, rule for an op seed under a graph seed alone): a graph seed only, under
 # TF 2's `tf.compat.v1` rule and under TF 1.x's; an op seed only; both.
 SEEDS = {"graph": (7, None, "tf2"), "graph_tf1": (7, None, "tf1"), "op": (None, 3, "tf1"),
          "both": (42, 5, "tf1")}
-
-
-@contextlib.contextmanager
-def op_seed_rule(tf, rule: str):
-    """Ops seeded by the graph seed alone follow `rule` in `tf` (flowlog or TensorFlow).
-
-    TensorFlow 2 counts such ops per graph; for "tf1" its `get_seed` is given back TF 1.x's
-    rule, the id of the graph's last op, which TF 1.x numbered from 1 (the op count).
-    """
-    if tf.__name__.startswith("flowlog"):
-        from flowlog.engine.random_ops import op_seed_rule as flowlog_rule
-
-        with flowlog_rule(rule):
-            yield
-        return
-    from tensorflow.python.framework import ops, random_seed
-
-    tf2_get_seed = random_seed.get_seed
-
-    def tf1_get_seed(op_seed):
-        graph = ops.get_default_graph()
-        if graph.seed is not None and op_seed is None:
-            op_seed = len(graph.get_operations())
-        return tf2_get_seed(op_seed)
-
-    if rule == "tf1":
-        random_seed.get_seed = tf1_get_seed
-    try:
-        yield
-    finally:
-        random_seed.get_seed = tf2_get_seed
 
 
 def _normal(tf, shape, dtype, seed):
