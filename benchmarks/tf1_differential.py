@@ -20,8 +20,6 @@ import argparse
 import contextlib
 import io
 import json
-import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import tf_compare
 from tf_seed_rule import op_seed_rule
 
 # --- the programs -----------------------------------------------------------------------------
@@ -213,39 +212,10 @@ def run_all(engine: str, rule: str) -> dict:
 # thousand training steps stay well inside 1e-4, while another seed or draw moves numbers by
 # whole percents.
 RTOL = 1e-4
-_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-
-
-def _shape_of(text: str) -> list[str]:
-    # words and brackets without the numbers, or the padding NumPy sizes to the widest number
-    return [re.sub(r"\s+", "", line) for line in _NUMBER.sub("#", text).splitlines()]
-
-
-def compare(a: str, b: str) -> tuple[bool, float]:
-    """(same words, largest relative difference between corresponding numbers)."""
-    if _shape_of(a) != _shape_of(b):
-        return False, float("inf")
-    x = np.array([float(v) for v in _NUMBER.findall(a)])
-    y = np.array([float(v) for v in _NUMBER.findall(b)])
-    if not x.size:
-        return True, 0.0
-    return True, float(np.max(np.abs(x - y) / np.maximum(np.abs(y), 1e-3)))
-
-
-def _child(python: str, engine: str, rule: str) -> dict:
-    cmd = [python, __file__, "--child", engine, "--rule", rule]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
-    if done.returncode:
-        raise SystemExit(f"{engine} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tf-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
-    parser.add_argument("--flowlog-python", default=str(ROOT / ".venv" / "bin" / "python"))
-    parser.add_argument("-v", "--verbose", action="store_true", help="show differing prints")
-    parser.add_argument("--child", choices=("tf", "flowlog"), help=argparse.SUPPRESS)
+    parser = tf_compare.parser(__doc__)
     parser.add_argument("--rule", default="tf2", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -253,9 +223,9 @@ def main(argv=None) -> int:
         return 0
     failures = 0
     for rule, label in (("tf2", "TensorFlow 2 tf.compat.v1 seeds"), ("tf1", "TF 1.x seed rule")):
-        want = _child(args.tf_python, "tf", rule)
-        got = _child(args.flowlog_python, "flowlog", rule)
-        results = {name: compare(want[name], got.get(name, "")) for name in want}
+        want = tf_compare.run_child(__file__, args.tf_python, "tf", "--rule", rule)
+        got = tf_compare.run_child(__file__, args.flowlog_python, "flowlog", "--rule", rule)
+        results = {name: tf_compare.compare(want[name], got.get(name, "")) for name in want}
         same = [n for n, (words, diff) in results.items() if words and diff <= RTOL]
         exact = [n for n in want if want[n] == got.get(n)]
         failures += len(want) - len(same)

@@ -15,13 +15,11 @@ file, since that venv has no scikit-learn.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,11 +27,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import tf_compare
+
 PROGRAMS_DIR = ROOT / "tests" / "engine"
 RTOL_EXACT = 1e-4     # programs without long training: float32 rounding only
 RTOL_TRAINED = 5e-2   # a few hundred optimizer steps on float32 convolutions
 TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline"}
-_NUMBER = re.compile(r"(?<![\w.-])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
 def run_all(engine: str) -> dict:
@@ -74,37 +74,8 @@ def _normalize(text: str) -> str:
     return text
 
 
-def _shape_of(text: str) -> list[str]:
-    return [re.sub(r"\s+", "", line) for line in _NUMBER.sub("#", text).splitlines()]
-
-
-def compare(a: str, b: str, floor: float = 1e-2) -> tuple[bool, float]:
-    """(same words, largest difference between corresponding numbers, relative to the larger
-    of the number and `floor`)."""
-    if _shape_of(a) != _shape_of(b):
-        return False, float("inf")
-    x = np.array([float(v) for v in _NUMBER.findall(a)])
-    y = np.array([float(v) for v in _NUMBER.findall(b)])
-    if not x.size:
-        return True, 0.0
-    return True, float(np.max(np.abs(x - y) / np.maximum(np.abs(y), floor)))
-
-
-def _child(python: str, engine: str, env: dict) -> dict:
-    cmd = [python, __file__, "--child", engine]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env)
-    if done.returncode:
-        raise SystemExit(f"{engine} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tf-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
-    parser.add_argument("--flowlog-python", default=str(ROOT / ".venv" / "bin" / "python"))
-    parser.add_argument("-v", "--verbose", action="store_true", help="show differing prints")
-    parser.add_argument("--child", choices=("tf", "flowlog"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = tf_compare.parser(__doc__).parse_args(argv)
     if args.child:
         print(json.dumps(run_all(args.child)))
         return 0
@@ -116,13 +87,13 @@ def main(argv=None) -> int:
         np.savez(npz, images=digits.images, target=digits.target)
         env = {**os.environ, "FLOWLOG_DIGITS_NPZ": str(npz), "TF_USE_LEGACY_KERAS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "3"}
-        want = _child(args.tf_python, "tf", env)
-        got = _child(args.flowlog_python, "flowlog", env)
+        want = tf_compare.run_child(__file__, args.tf_python, "tf", env=env)
+        got = tf_compare.run_child(__file__, args.flowlog_python, "flowlog", env=env)
     failures = 0
     print(f"{len(want)} TF1 programs, tensorflow (tf.compat.v1) vs flowlog:")
     for name in want:
         trained = name in TRAINED
-        words, diff = compare(got.get(name, ""), want[name], 0.1 if trained else 1e-2)
+        words, diff = tf_compare.compare(got.get(name, ""), want[name], 0.1 if trained else 1e-2)
         tol = RTOL_TRAINED if trained else RTOL_EXACT
         ok = words and diff <= tol
         failures += not ok

@@ -4,6 +4,7 @@ import pytest
 from flowlog.engine import framework, nn
 from flowlog.engine import ops as fl
 from flowlog.engine.session import Session
+from gradcheck import numeric_grad
 
 RNG = np.random.default_rng(0)
 
@@ -109,19 +110,6 @@ CASES = [
 ]
 
 
-def _numeric_grad(sess, loss, phs, values, i, eps=1e-6, feed=None):
-    grad = np.zeros_like(values[i])
-    flat = grad.reshape(-1)
-    for k in range(flat.size):
-        shifted = []
-        for sign in (1, -1):
-            vals = [v.copy() for v in values]
-            vals[i].reshape(-1)[k] += sign * eps
-            shifted.append(sess.run(loss, {**dict(zip(phs, vals)), **(feed or {})}))
-        flat[k] = (shifted[0] - shifted[1]) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("name,fn,shapes,kind", CASES, ids=[c[0] for c in CASES])
 def test_gradient_matches_finite_differences(name, fn, shapes, kind):
     g = framework.Graph()
@@ -135,7 +123,7 @@ def test_gradient_matches_finite_differences(name, fn, shapes, kind):
         with Session(graph=g) as sess:
             analytic = sess.run(grads, dict(zip(phs, values)))
             for i in range(len(phs)):
-                numeric = _numeric_grad(sess, loss, phs, values, i)
+                numeric = numeric_grad(sess, loss, phs, values, i)
                 assert analytic[i].shape == values[i].shape
                 np.testing.assert_allclose(analytic[i], numeric, rtol=1e-5, atol=1e-6,
                                            err_msg=f"{name}: input {i}")
@@ -151,7 +139,7 @@ def test_gradients_with_unknown_shapes_match_known_shapes():
         with Session(graph=g) as sess:
             got = sess.run([gx, gy], {x: xv, y: yv})
             for i, (ph, v) in enumerate([(x, xv), (y, yv)]):
-                num = _numeric_grad(sess, loss, [x, y], [xv, yv], i)
+                num = numeric_grad(sess, loss, [x, y], [xv, yv], i)
                 np.testing.assert_allclose(got[i], num, rtol=1e-5, atol=1e-6)
 
 
@@ -164,7 +152,7 @@ def test_prod_gradient_with_axes_known_only_at_run_time_handles_zeros():
         xv = _data((2, 3, 2), "zeros")
         with Session(graph=g) as sess:
             got = sess.run(gx, {x: xv, axes: [-1, 1]})
-            num = _numeric_grad(sess, loss, [x], [xv], 0, feed={axes: [-1, 1]})
+            num = numeric_grad(sess, loss, [x], [xv], 0, feed={axes: [-1, 1]})
             np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6)
             assert got[1, 1, 0] != 0.0  # the lone zero of its slice: the product of the others
 

@@ -7,6 +7,7 @@ from flowlog.engine import ops as fl
 from flowlog.engine.embedding_ops import embedding_lookup
 from flowlog.engine.session import Session
 from flowlog.engine.while_loop import while_loop
+from gradcheck import numeric_grad
 
 RNG = np.random.default_rng(1)
 
@@ -105,19 +106,6 @@ CASES = [
 ]
 
 
-def _numeric_grad(sess, loss, phs, values, i, eps=1e-6):
-    grad = np.zeros_like(values[i])
-    flat = grad.reshape(-1)
-    for k in range(flat.size):
-        shifted = []
-        for sign in (1, -1):
-            vals = [v.copy() for v in values]
-            vals[i].reshape(-1)[k] += sign * eps
-            shifted.append(sess.run(loss, dict(zip(phs, vals))))
-        flat[k] = (shifted[0] - shifted[1]) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("name,fn,shapes,kind", CASES, ids=[c[0] for c in CASES])
 def test_gradient_matches_finite_differences(name, fn, shapes, kind):
     g = framework.Graph()
@@ -135,7 +123,7 @@ def test_gradient_matches_finite_differences(name, fn, shapes, kind):
             # tf.losses compute in float32 whatever the input type, as TF's do
             eps, tol = (1e-3, 2e-3) if kind == "loss" else (1e-6, 1e-5)
             for i in range(len(phs)):
-                numeric = _numeric_grad(sess, loss, phs, values, i, eps)
+                numeric = numeric_grad(sess, loss, phs, values, i, eps)
                 assert analytic[i].shape == values[i].shape
                 np.testing.assert_allclose(analytic[i], numeric, rtol=tol, atol=tol / 10,
                                            err_msg=f"{name}: input {i}")
@@ -164,5 +152,5 @@ def test_second_order_through_conv2d_backprop_ops():
         with Session(graph=g) as sess:
             analytic = sess.run(hx, {x: xv, f: fv})
             loss = fl.reduce_sum(gf)
-            numeric = _numeric_grad(sess, loss, [x, f], [xv, fv], 0)
+            numeric = numeric_grad(sess, loss, [x, f], [xv, fv], 0)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-6)
