@@ -25,7 +25,16 @@ def _blueprints() -> list:
         openapi.bp,
         graphs.bp,
         hparams.bp,
+        *(m.bp for m in plugin_modules()),
     ]
+
+
+def plugin_modules() -> list:
+    """The blueprints of the further data kinds, each with its own `paths()` for the OpenAPI
+    document."""
+    from . import audio, custom_scalars, mesh, pr_curves, projector
+
+    return [pr_curves, custom_scalars, audio, projector, mesh]
 
 
 def create_app(logdir: str | os.PathLike | dict, reload_interval: float = 5,

@@ -20,7 +20,7 @@ import pickle
 import time
 
 log = logging.getLogger("flowlog.dashboard")
-FORMAT = 1
+FORMAT = 2  # 2: runs keep the other plugins' values (`Run.others`)
 # A run that keeps changing is saved at most this often (seconds), and once more at the end.
 SAVE_EVERY = 60.0
 

@@ -74,6 +74,10 @@ def paths() -> dict:
             "loading": {"type": "boolean"}, "runs": INTEGER, "bytes_read": INTEGER,
             "bytes_total": INTEGER, "reloads": INTEGER, "time": {"type": "number"},
             "scalars_clock": INTEGER}), errors=()),
+        "/data/plugins_listing": _get(
+            "Which kinds of data some run holds: {plugin: {enabled}}",
+            {"type": "object", "additionalProperties": _obj({"enabled": {"type": "boolean"}})},
+            errors=()),
         "/data/plugin/scalars/tags": _get("Scalar tags of every run", TAGS, errors=()),
         "/data/plugin/scalars/scalars": _get(
             "Every point of one scalar series, ascending step: [[wall_time, step, value]]",
@@ -205,6 +209,13 @@ def graph_paths() -> dict:
     }
 
 
+def plugin_paths() -> dict:
+    """The routes of the further data kinds, each described in its own module."""
+    from .app import plugin_modules
+
+    return {path: doc for m in plugin_modules() for path, doc in m.paths().items()}
+
+
 def spec() -> dict:
     """The OpenAPI 3.1 document of the data routes."""
     return {
@@ -213,8 +224,8 @@ def spec() -> dict:
                  "description": "JSON routes of the flowboard dashboard. The TensorBoard-shaped "
                                 "routes answer as TensorBoard does; errors are "
                                 "`{\"error\": message}`."},
-        "paths": {**paths(), **graph_paths(), "/data/openapi.json": _get("This document", {"type": "object"},
-                                                        errors=())},
+        "paths": {**paths(), **graph_paths(), **plugin_paths(),
+                  "/data/openapi.json": _get("This document", {"type": "object"}, errors=())},
     }
 
 

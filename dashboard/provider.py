@@ -245,6 +245,34 @@ class DataProvider:
         """[(wall_time, step, text)] of one text tag."""
         return list(_lookup(self.run(run).texts, tag, run, "text"))
 
+    def plugin_tags(self, plugin: str) -> dict[str, list[str]]:
+        """Tags of `plugin` (one of runs.OTHER_PLUGINS) in every run that has any."""
+        return {name: sorted(r.others[plugin]) for name, r in sorted(self._runs.items())
+                if r.others.get(plugin)}
+
+    def plugin_values(self, plugin: str, run: str, tag: str) -> list:
+        """[(wall_time, step, Summary.Value)] of one tag of `plugin` in `run`."""
+        return list(_lookup(self.run(run).others.get(plugin, {}), tag, run, plugin))
+
+    def plugins_present(self) -> set[str]:
+        """The kinds of data some run holds (names as TensorBoard's plugins call them)."""
+        found = set()
+        for r in list(self._runs.values()):
+            if r.scalars:
+                found.add("scalars")
+            if r.histograms:
+                found.update(("histograms", "distributions"))
+            if r.images:
+                found.add("images")
+            if r.texts:
+                found.add("text")
+            if r.graph is not None or r.meta_graph is not None:
+                found.add("graphs")
+            if r.hparams is not None or r.hparam_metrics is not None:
+                found.add("hparams")
+            found.update(p for p, tags in r.others.items() if tags)
+        return found
+
     def graph(self, run: str) -> bytes | None:
         """The newest serialized GraphDef of a run, or None."""
         r = self.run(run)

@@ -45,6 +45,10 @@ class _File:
     mark: bytes = b""
 
 
+# Plugins whose values a run keeps whole, for their own blueprint to decode when asked.
+OTHER_PLUGINS = frozenset({"pr_curves", "audio", "mesh", "custom_scalars"})
+
+
 class Run:
     """The data of one run, updated by `load()` and read from other threads."""
 
@@ -87,6 +91,9 @@ class Run:
         self.histograms: dict[str, list] = {}  # tag -> [(wall, step, (k, 3) buckets)]
         self.images: dict[str, list] = {}  # tag -> [(wall, step, [ImageRef])]
         self.texts: dict[str, list] = {}  # tag -> [(wall, step, text or nested lists)]
+        # The other plugins' values as written (see OTHER_PLUGINS); each plugin's blueprint
+        # decodes its own: plugin -> tag -> [(wall, step, Summary.Value)]
+        self.others: dict[str, dict[str, list]] = {}
         self.graph: bytes | None = None
         self.meta_graph: bytes | None = None
         self.run_metadata: dict[str, bytes] = {}
@@ -213,7 +220,7 @@ class Run:
                 event.tagged_run_metadata.run_metadata)
         elif kind == "session_log" and event.session_log.status == event_pb2.SessionLog.START:
             restarts.append((pos, event.step))
-            for index in (self.histograms, self.images, self.texts):
+            for index in (self.histograms, self.images, self.texts, *self.others.values()):
                 for tag, items in index.items():
                     index[tag] = [it for it in items if it[1] < event.step]
 
@@ -238,6 +245,8 @@ class Run:
                 self.damaged_records += 1
         elif plugin == "hparams" and v.HasField("metadata"):
             self._hparams_value(v.metadata.plugin_data.content, wall)
+        elif plugin in OTHER_PLUGINS:
+            self.others.setdefault(plugin, {}).setdefault(v.tag, []).append((wall, step, v))
 
     def _hparams_value(self, content: bytes, wall: float) -> None:
         try:

@@ -24,6 +24,18 @@ def status():
     return json_response({**provider().status(), "scalars_clock": clock()})
 
 
+@bp.route("/data/plugins_listing")
+def plugins_listing():
+    """{plugin: {"enabled": whether some run has its kind of data}}, as TensorBoard answers."""
+    present = provider().plugins_present()
+    return json_response({name: {"enabled": name in present} for name in PLUGINS})
+
+
+# Every kind of data the page has a view for, by TensorBoard's plugin names.
+PLUGINS = ("scalars", "custom_scalars", "histograms", "distributions", "images", "audio", "text",
+           "pr_curves", "projector", "mesh", "hparams", "graphs")
+
+
 @bp.route("/data/plugin/scalars/tags")
 def tags():
     """{run: {tag: {displayName, description}}}, as TensorBoard answers."""

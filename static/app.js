@@ -2,10 +2,10 @@
 "use strict";
 
 (function () {
-  const TABS = ["scalars", "histograms", "images", "text", "hparams", "graphs"];
-  // Where each tab learns whether it has anything to show (an empty tab is marked).
-  // (Scalars, the first tab, says so itself when empty.)
-  const TAB_TAGS = { histograms: "plugin/histograms/tags", images: "plugin/images/tags", text: "plugin/text/tags" };
+  const TABS = ["scalars", "custom_scalars", "histograms", "distributions", "images", "audio", "text",
+    "pr_curves", "projector", "mesh", "hparams", "graphs"];
+  // Always shown, data or not: they say themselves how to log what they show.
+  const CORE_TABS = new Set(["scalars", "graphs"]);
   const ROW = 26;              // px per row of the runs list: fixed, so it can be virtualised
   const FILTER_DELAY = 120;    // ms of quiet typing before a filter applies
 
@@ -300,17 +300,17 @@
     }
   }
 
-  // Tabs with nothing to show are marked (greyed, with a title saying so), not hidden: a link
-  // to them still works.
+  // Tabs for kinds of data no run holds stay out of the way (hidden; the open one stays, so
+  // a link to it still works). One request says which kinds are present.
   async function markEmptyTabs() {
-    await Promise.all(Object.entries(TAB_TAGS).map(async ([tab, route]) => {
-      const tags = await api(route).catch(() => null);
-      if (!tags) return;
-      const empty = !Object.values(tags).some((t) => (Array.isArray(t) ? t.length : Object.keys(t).length));
-      const b = document.querySelector(`.tabs button[data-tab="${tab}"]`);
-      b.classList.toggle("empty-tab", empty);
-      b.title = empty ? "No " + tab + " logged yet" : "";
-    }));
+    const listing = await api("plugins_listing").catch(() => null);
+    if (!listing) return;
+    document.querySelectorAll(".tabs button").forEach((b) => {
+      const tab = b.dataset.tab, empty = listing[tab] && !listing[tab].enabled;
+      b.classList.toggle("empty-tab", Boolean(empty));
+      b.hidden = Boolean(empty) && !CORE_TABS.has(tab) && tab !== state.tab;
+      b.title = empty ? "No " + b.textContent.toLowerCase() + " logged yet" : "";
+    });
   }
 
   function showProgress(s) {

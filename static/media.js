@@ -157,6 +157,9 @@
     card.body.replaceChildren(items.length ? list : el("div", { class: "empty", text: "No text." }));
   }
 
+  // Other views (audio, PR curves, meshes, ...) build on the same cards.
+  fb.cardView = cardView;
+
   cardView("histograms", "histograms", fillHistogram, "histogram");
   cardView("images", "images", fillImages, "image");
   cardView("text", "text", fillText, "text");

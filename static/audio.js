@@ -1,0 +1,2 @@
+// Audio view: a player per clip, with a step slider.
+"use strict";

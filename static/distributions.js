@@ -1,0 +1,2 @@
+// Distributions view: percentile bands of each histogram tag over steps.
+"use strict";
