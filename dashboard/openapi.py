@@ -99,6 +99,12 @@ def paths() -> dict:
             "[[wall_time, step, [[left, right, count], ...]]] of one histogram tag",
             {"type": "array", "items": _tuple(NUMBER, INTEGER, {"type": "array", "items": _tuple(
                 NUMBER, NUMBER, NUMBER)})}, (RUN, TAG)),
+        "/data/plugin/distributions/tags": _get("Histogram tags of every run", TAGS, errors=()),
+        "/data/plugin/distributions/distributions": _get(
+            "[[wall_time, step, [[basis_point, value] x 9]]] of one histogram tag: its values at "
+            "basis points 0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000",
+            {"type": "array", "items": _tuple(NUMBER, INTEGER, {"type": "array", "items": _tuple(
+                INTEGER, NUMBER)})}, (RUN, TAG)),
         "/data/plugin/images/tags": _get("Image tags of every run, with samples per step",
                                          _by_run(_by_run(_obj({"displayName": STRING,
                                                                "description": STRING,

@@ -204,18 +204,20 @@ class DataProvider:
         """Histogram tags of every run."""
         return {name: sorted(r.histograms) for name, r in sorted(self._runs.items())}
 
-    def histograms(self, run: str, tag: str) -> list:
+    def histograms(self, run: str, tag: str, max_buckets: int | None = MAX_BUCKETS) -> list:
         """[(wall_time, step, (k, 3) array of left, right, count)] of one histogram tag.
 
         At most MAX_HISTOGRAMS of them, spread evenly over the steps (the last always kept),
-        each with at most MAX_BUCKETS buckets (neighbours merged): a picture needs no more,
-        and a huge histogram must not make a huge answer.
+        each with at most `max_buckets` buckets (neighbours merged; None keeps them all): a
+        picture needs no more, and a huge histogram must not make a huge answer.
         """
         items = list(_lookup(self.run(run).histograms, tag, run, "histogram"))
         if len(items) > MAX_HISTOGRAMS:
             keep = np.unique(np.linspace(0, len(items) - 1, MAX_HISTOGRAMS).round().astype(int))
             items = [items[i] for i in keep.tolist()]
-        return [(w, s, _merge_buckets(b, MAX_BUCKETS)) for w, s, b in items]
+        if max_buckets is None:
+            return items
+        return [(w, s, _merge_buckets(b, max_buckets)) for w, s, b in items]
 
     def image_tags(self) -> dict[str, dict[str, int]]:
         """Image tags of every run, with the most images any one step holds."""
