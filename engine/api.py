@@ -8,7 +8,14 @@ from flowlog.engine import app, data, errors, nn, summary, train
 from flowlog.engine import multinomial_ops as _multinomial_ops
 from flowlog.engine import ops as _ops
 from flowlog.engine import random_ops as _random_ops
-from flowlog.engine.compat_ops import arg_max, arg_min, to_bfloat16, to_double, to_int64
+from flowlog.engine.compat_ops import (
+    arg_max,
+    arg_min,
+    is_variable_initialized,
+    to_bfloat16,
+    to_double,
+    to_int64,
+)
 from flowlog.engine.control_flow import case, cond
 from flowlog.engine.dtypes import (
     DType,
@@ -55,6 +62,7 @@ from flowlog.engine.initializers import (
 )
 from flowlog.engine.layers import layers
 from flowlog.engine.losses import losses
+from flowlog.engine.meta_graph import import_graph_def
 from flowlog.engine.metrics import metrics
 from flowlog.engine.norm_ops import clip_by_global_norm, clip_by_norm, global_norm
 from flowlog.engine.ops import *
@@ -96,7 +104,9 @@ from flowlog.engine.variables import (
 )
 from flowlog.engine.while_loop import while_loop
 
+from flowlog.proto.checkpoint_pb2 import MetaGraphDef
 from flowlog.proto.event_pb2 import Event, SessionLog
+from flowlog.proto.graph_pb2 import GraphDef, NodeDef
 from flowlog.proto.summary_pb2 import Summary
 
 bool = bool_
@@ -141,6 +151,9 @@ __all__ = _ops.__all__ + [
     "uint64", "variables_initializer", "variance_scaling_initializer", "zeros_initializer",
 ]
 __all__ += [
+    "GraphDef",
+    "MetaGraphDef",
+    "NodeDef",
     "arg_max",
     "arg_min",
     "case",
@@ -149,6 +162,8 @@ __all__ += [
     "cond",
     "data",
     "global_norm",
+    "import_graph_def",
+    "is_variable_initialized",
     "layers",
     "losses",
     "metrics",

@@ -33,7 +33,7 @@ import struct
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.proto import checkpoint_pb2, graph_pb2, types_pb2
+from flowlog.proto import checkpoint_pb2, types_pb2
 from flowlog.records import masked_crc32c
 from flowlog.wire import read_varint, varint
 
@@ -260,18 +260,3 @@ def _block_entries(block: bytes):
         pos += unshared
         yield key, block[pos : pos + size]
         pos += size
-
-
-# --- the .meta file -------------------------------------------------------------------------
-
-def meta_graph(graph_def_bytes: bytes, saver_def: checkpoint_pb2.SaverDef,
-               collections: dict[str, list[str]]) -> bytes:
-    """A serialized MetaGraphDef: the graph, how to save it, and its node-name collections."""
-    meta = checkpoint_pb2.MetaGraphDef(saver_def=saver_def)
-    meta.meta_info_def.meta_graph_version = "v1"
-    meta.meta_info_def.tensorflow_version = "1.15.0"  # the TF1 behaviour flowlog follows
-    meta.graph_def.CopyFrom(graph_pb2.GraphDef.FromString(graph_def_bytes))
-    for key, names in collections.items():
-        if names:
-            meta.collection_def[key].node_list.value.extend(names)
-    return meta.SerializeToString()

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 from flowlog.engine import errors
-from flowlog.engine.checkpoint import BundleReader, data_path, index_path, meta_graph, write_bundle
+from flowlog.engine.checkpoint import BundleReader, data_path, index_path, write_bundle
 from flowlog.engine.variables import fmt_dims, global_variables
 from google.protobuf import text_format
 
@@ -80,18 +80,15 @@ class Saver:
             self._remember(prefix, latest_filename or STATE_FILE)
         return prefix
 
-    def export_meta_graph(self, filename: str, graph=None) -> bytes:
-        """Write the graph as a MetaGraphDef (TensorFlow's `.meta` file)."""
-        from flowlog.engine.framework import get_default_graph
+    def export_meta_graph(self, filename: str, graph=None, as_text: bool = False):
+        """Write the graph, its collections and this saver's settings as a MetaGraphDef
+        (TensorFlow's `.meta` file); returns the MetaGraphDef."""
+        from flowlog.engine.meta_graph import export_meta_graph
 
-        graph = graph or get_default_graph()
         saver_def = checkpoint_pb2.SaverDef(
             max_to_keep=self._max_to_keep or 0, version=checkpoint_pb2.SaverDef.V2,
             keep_checkpoint_every_n_hours=self._keep_every / 3600)
-        data = meta_graph(graph.as_graph_def().SerializeToString(), saver_def, {})
-        with open(filename, "wb") as f:
-            f.write(data)
-        return data
+        return export_meta_graph(filename, saver_def=saver_def, graph=graph, as_text=as_text)
 
     def restore(self, sess, save_path) -> None:
         """Set the variables in `sess` to the values saved at prefix `save_path`."""

@@ -9,6 +9,7 @@ from flowlog.engine.lr_schedules import (
     piecewise_constant,
     polynomial_decay,
 )
+from flowlog.engine.meta_graph import export_meta_graph, import_meta_graph, write_graph
 from flowlog.engine.optimizers import (
     AdagradOptimizer,
     AdamOptimizer,
@@ -46,10 +47,12 @@ __all__ = [
     "checkpoint_exists",
     "create_global_step",
     "exponential_decay",
+    "export_meta_graph",
     "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
     "global_step",
+    "import_meta_graph",
     "inverse_time_decay",
     "latest_checkpoint",
     "list_variables",
@@ -57,6 +60,7 @@ __all__ = [
     "piecewise_constant",
     "polynomial_decay",
     "update_checkpoint_state",
+    "write_graph",
 ]
 
 
