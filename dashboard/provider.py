@@ -268,7 +268,8 @@ class DataProvider:
                 found.add("images")
             if r.texts:
                 found.add("text")
-            if r.graph is not None or r.meta_graph is not None:
+            if r.graph is not None or r.meta_graph is not None or r.others.get(
+                    "graph_keras_model"):  # a Keras model's config draws as its layer graph
                 found.add("graphs")
             if r.hparams is not None or r.hparam_metrics is not None:
                 found.add("hparams")

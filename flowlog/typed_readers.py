@@ -197,13 +197,18 @@ def read_text(logdir: str | os.PathLike) -> dict[str, dict[str, list[Text]]]:
     return _collect(logdir, "text", _text)
 
 
-def _pr_curve(event, value) -> PrCurve:
+def pr_curve_of(value, step: int, wall_time: float) -> PrCurve:
+    """The curve held by one pr_curves summary value; ValueError if it is not (6, n)."""
     arr = decode_tensor(value.tensor).astype(np.float64)
     if arr.ndim != 2 or arr.shape[0] != 6:
         raise ValueError(f"a pr curve tensor is (6, thresholds), got shape {arr.shape}")
     n = arr.shape[1]
     thresholds = np.arange(n) / max(1, n - 1)
-    return PrCurve(event.step, event.wall_time, thresholds, *arr)
+    return PrCurve(step, wall_time, thresholds, *arr)
+
+
+def _pr_curve(event, value) -> PrCurve:
+    return pr_curve_of(value, event.step, event.wall_time)
 
 
 def read_pr_curves(logdir: str | os.PathLike) -> dict[str, dict[str, list[PrCurve]]]:
