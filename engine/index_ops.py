@@ -11,9 +11,9 @@ from flowlog.engine import dtypes
 from flowlog.engine import math_ops as _m
 from flowlog.engine.framework import (
     Tensor,
-    _infer_dtype,
     constant,
     convert_to_tensor,
+    infer_dtype,
     name_scope,
     register_op,
 )
@@ -95,7 +95,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         if dtype is None:
             given = next((v for v in (on_value, off_value) if v is not None), None)
             dtype = dtypes.float32 if given is None else (
-                convert_to_tensor(given).dtype if is_tensor_like(given) else _infer_dtype(given))
+                convert_to_tensor(given).dtype if is_tensor_like(given) else infer_dtype(given))
         dtype = dtypes.as_dtype(dtype).base_dtype
         on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
         off = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype,

@@ -8,26 +8,17 @@ from collections.abc import Iterator
 
 import numpy as np
 from flowlog.engine import errors, threads
+from flowlog.engine.default_session import get_default_session, session_stack
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
 from flowlog.engine.philox import PhiloxStream
 from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
 
 from flowlog.proto import step_stats_pb2
 
+__all__ = ["DEVICE", "InteractiveSession", "RunMetadata", "RunOptions", "Session",
+           "get_default_session"]
+
 DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
-_local = threading.local()
-
-
-def _session_stack() -> list:
-    if not hasattr(_local, "sessions"):
-        _local.sessions = []
-    return _local.sessions
-
-
-def get_default_session() -> Session | None:
-    """The innermost session made default by `with sess.as_default()` (or `with Session()`)."""
-    stack = _session_stack()
-    return stack[-1] if stack else None
 
 
 class Session:
@@ -168,11 +159,11 @@ class Session:
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Session]:
         """Make this session the one `Tensor.eval()` and `Operation.run()` use."""
-        _session_stack().append(self)
+        session_stack().append(self)
         try:
             yield self
         finally:
-            _session_stack().remove(self)
+            session_stack().remove(self)
 
     def __enter__(self):
         for cm in (self.graph.as_default(), self.as_default()):

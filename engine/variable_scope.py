@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterator
 
 from flowlog.engine import dtypes
-from flowlog.engine.framework import GraphKeys, _graph_of, get_default_graph
+from flowlog.engine.framework import GraphKeys, get_default_graph, graph_of
 
 
 class _ReuseMode(enum.Enum):
@@ -125,7 +125,7 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None,
     if not isinstance(name_or_scope, (VariableScope, str, type(None))):
         raise TypeError(f"VariableScope: name_or_scope must be a string or VariableScope, "
                         f"got {name_or_scope!r}")
-    g = _graph_of(*(values or ()))
+    g = graph_of(*(values or ()))
     with contextlib.ExitStack() as stack:
         if g is not get_default_graph():
             stack.enter_context(g.as_default())
