@@ -9,7 +9,8 @@ import sys
 from flowlog.graph.model import GraphError
 from flowlog.graph.view import FORMATS, INSTALL_HINT, GraphvizNotFound, export_graph
 
-from .errors import NotFound
+from .errors import HTTPError, NotFound
+from .graphs import GraphService
 from .provider import DataProvider
 
 
@@ -48,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"logdir {args.logdir!r} does not exist or is not a directory")
     data = DataProvider(args.logdir, reload_interval=0)
     data.reload()
+    graphs = GraphService(data)  # a Keras model's config counts as its layer graph
     runs = data.runs()
-    with_graph = [r for r in runs if data.graph(r) is not None]
+    with_graph = [r for r in runs if graphs.source(r)[1] is not None]
     run = args.run
     if run is None:
         if len(with_graph) != 1:
@@ -57,14 +59,16 @@ def main(argv: list[str] | None = None) -> int:
                          if with_graph else f"no run under {args.logdir!r} has a graph")
         run = with_graph[0]
     try:
-        graph = data.graph(run)
+        _, model = graphs.model(run)
     except NotFound:
         return _fail(f"no run {run!r} in {args.logdir!r}; runs: {', '.join(runs) or 'none'}")
-    if graph is None:
+    except HTTPError as e:  # the graph cannot be read
+        return _fail(e.message)
+    if model is None:
         return _fail(f"run {run!r} has no graph; runs with a graph: "
                      + (", ".join(with_graph) or "none"))
     try:
-        path = export_graph(graph, args.output, expand=args.expand)
+        path = export_graph(model, args.output, expand=args.expand)
     except GraphvizNotFound:
         return _fail(INSTALL_HINT)
     except (GraphError, OSError) as e:

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, current_app, request
 from google.protobuf import text_format
 
 from flowlog.graph.dot import build_view
+from flowlog.graph.keras import PLUGIN as KERAS_PLUGIN
+from flowlog.graph.keras import keras_graph_def
 from flowlog.graph.model import ALL, GraphError, GraphModel, parse_graph_def
 from flowlog.graph.view import (
     FORMATS,
@@ -28,8 +30,10 @@ bp = Blueprint("graphs", __name__)
 PAGE_LAYOUT_TIMEOUT = 120.0  # seconds; FLOWBOARD_LAYOUT_TIMEOUT overrides it
 _MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
          "dot": "text/vnd.graphviz; charset=utf-8"}
-NO_GRAPH = ("Run {run!r} has no graph. Write one with fl.summary.FileWriter(logdir, graph=...) "
-            "or SummaryWriter.add_graph(...).")
+NO_GRAPH = ("Run {run!r} has no graph. A PyTorch model writes one with "
+            "SummaryWriter.add_graph(model, input), a Keras model with the "
+            "TensorBoard(write_graph=True) callback, TF1-style code with "
+            "fl.summary.FileWriter(logdir, graph=...).")
 
 
 class GraphUnreadable(HTTPError):
@@ -75,18 +79,30 @@ class GraphService:
         self.layout_timeout = float(os.environ.get("FLOWBOARD_LAYOUT_TIMEOUT",
                                                    PAGE_LAYOUT_TIMEOUT))
 
+    def source(self, run: str) -> tuple[str, bytes | None]:
+        """("keras", model config JSON) when the run holds a Keras model's config (its layer
+        graph is what a Keras user wants to see; the op graph Keras writes beside it is its
+        training function's), else ("graph", newest serialized GraphDef or None)."""
+        tags = self.data.run(run).others.get(KERAS_PLUGIN, {})
+        for tag in sorted(tags, key=lambda t: t != "keras"):  # the callback's tag first
+            tensor = tags[tag][-1][2].tensor
+            if tensor.string_val:
+                return "keras", tensor.string_val[0]
+        return "graph", self.data.graph(run)
+
     def model(self, run: str) -> tuple[str, GraphModel | None]:
         """(content id, model) of the run's newest graph; (\"\", None) when it has none."""
-        data = self.data.graph(run)
+        kind, data = self.source(run)
         if data is None:
             return "", None
-        key = content_id(data)
+        key = content_id(kind.encode() + data)
         with self.lock:
             if key in self.models:
                 self.models.move_to_end(key)
                 return key, self.models[key]
         try:
-            model = GraphModel(parse_graph_def(data))
+            graph = keras_graph_def(data) if kind == "keras" else parse_graph_def(data)
+            model = GraphModel(graph)
         except GraphError as e:
             raise GraphUnreadable(f"the graph of run {run!r} cannot be read: {e}") from None
         with self.lock:
@@ -118,12 +134,13 @@ class GraphService:
         out = []
         for run in self.data.runs():
             try:
-                data = self.data.graph(run)
+                kind, data = self.source(run)
                 tags = self.data.run_metadata_tags(run)
             except NotFound:  # the run went away between the two calls
                 continue
-            key = content_id(data) if data is not None else None
-            out.append({"run": run, "graph": key, "run_metadata": tags})
+            key = content_id(kind.encode() + data) if data is not None else None
+            out.append({"run": run, "graph": key, "kind": kind if key else None,
+                        "run_metadata": tags})
         return {"runs": out}
 
     def _layout(self, key, model, attempt, opened_key, times, color, tag, fmt):
@@ -203,6 +220,7 @@ class GraphService:
         if model is None:
             return {"run": run, "graph": None, "message": NO_GRAPH.format(run=run)}
         return {"run": run, "graph": key, "op_count": len(model), "svg": svg.decode(),
+                "kind": self.source(run)[0],
                 "units": view.units, "clusters": view.clusters, "edges": view.edges,
                 "legend": view.legend, "notice": notice,
                 "expanded": view.opened,

@@ -46,7 +46,7 @@ class _File:
 
 
 # Plugins whose values a run keeps whole, for their own blueprint to decode when asked.
-OTHER_PLUGINS = frozenset({"pr_curves", "audio", "mesh", "custom_scalars"})
+OTHER_PLUGINS = frozenset({"pr_curves", "audio", "mesh", "custom_scalars", "graph_keras_model"})
 
 
 class Run:

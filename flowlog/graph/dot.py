@@ -32,7 +32,22 @@ _CATEGORY_OPS = {
                "TensorSummary TensorSummaryV2 WriteSummary WriteScalarSummary",
     "control": "NoOp Switch Merge Enter Exit NextIteration LoopCond Print PrintV2 Assert",
 }
-CATEGORY_OF = {op: cat for cat, ops in _CATEGORY_OPS.items() for op in ops.split()}
+# Keras layer classes (the ops of a Keras model's layer graph) in the same categories.
+_KERAS_LAYERS = {
+    "input": "InputLayer",
+    "matmul": "Dense EinsumDense Conv1D Conv2D Conv3D Conv1DTranspose Conv2DTranspose "
+              "Conv3DTranspose SeparableConv1D SeparableConv2D DepthwiseConv2D Embedding",
+    "nn": "Activation ReLU LeakyReLU PReLU ELU Softmax Dropout SpatialDropout1D "
+          "SpatialDropout2D GaussianNoise BatchNormalization LayerNormalization "
+          "GroupNormalization MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D "
+          "AveragePooling2D AveragePooling3D GlobalAveragePooling1D GlobalAveragePooling2D "
+          "GlobalMaxPooling1D GlobalMaxPooling2D LSTM GRU SimpleRNN Bidirectional "
+          "MultiHeadAttention Attention",
+    "array": "Flatten Reshape Permute RepeatVector Concatenate Cropping2D ZeroPadding2D "
+             "UpSampling2D Lambda",
+}
+CATEGORY_OF = {op: cat for table in (_CATEGORY_OPS, _KERAS_LAYERS)
+               for cat, ops in table.items() for op in ops.split()}
 
 # Light pastel fills that keep dark text readable; the page restyles them for dark mode.
 COLORS = {

@@ -71,6 +71,9 @@ SPLIT_TOP = 24
 # The default view opens a scope holding at least this share of the model's ops, down to this
 # many levels: the model scope of a Keras model, not a box among a hundred variable scopes.
 DOMINANT_SHARE, DOMINANT_DEPTH = 0.5, 4
+# A dominant scope of ops only (no inner scopes) opens when it holds at most this many: a
+# Sequential model's layers read as boxes; a flat scope of thousands of ops stays one box.
+FLAT_OPEN = 64
 
 
 class GraphModel:
@@ -222,7 +225,7 @@ class GraphModel:
             main = sum(self.scopes[k] for k in kids) + direct
             best = max(kids, key=lambda k: self.scopes[k])
             if (self.tree.kind[best] != "scope" or self.scopes[best] < DOMINANT_SHARE * main
-                    or len(self.children(best)) + 1 < 2):
+                    or (not self.children(best) and self.scopes[best] > FLAT_OPEN)):
                 break
             opened.add(best)
             path = best
