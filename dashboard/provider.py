@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from flowlog import storage
+from flowlog.projector import CONFIG_NAME as PROJECTOR_CONFIG
 from flowlog.storage import is_url, list_runs, local
 from flowlog.wire import fields
 
@@ -57,6 +59,7 @@ class DataProvider:
         # With a cache directory, what was read is kept there and reused at the next start.
         self._cache_dir = cache_dir
         self._saved: dict[str, tuple[int, float]] = {}
+        self._projector_runs: tuple[int, list[str]] = (-1, [])  # (reload count, runs)
         if cache_dir:
             self._restore()
 
@@ -274,7 +277,19 @@ class DataProvider:
             if r.hparams is not None or r.hparam_metrics is not None:
                 found.add("hparams")
             found.update(p for p, tags in r.others.items() if tags)
+        if self.projector_runs():
+            found.add("projector")
         return found
+
+    def projector_runs(self) -> list[str]:
+        """Runs whose directory holds a projector config (looked for once per reload: on an
+        object store each look is a request)."""
+        seen, runs = self._projector_runs
+        if seen != self.reloads:
+            runs = [name for name, r in sorted(self._runs.items())
+                    if storage.exists(storage.join(r.path, PROJECTOR_CONFIG))]
+            self._projector_runs = (self.reloads, runs)
+        return runs
 
     def graph(self, run: str) -> bytes | None:
         """The newest serialized GraphDef of a run, or None."""

@@ -156,6 +156,22 @@ def _read_tsv(path: str) -> list[list[str]]:
     return [line.split("\t") for line in data.decode("utf-8").split("\n") if line]
 
 
+def _read_tensor(path: str, shape: Sequence[int]) -> np.ndarray:
+    """A `.tsv` of rows, or (as TensorBoard's projector reads it) a `.bytes` file of raw
+    little-endian float32 values shaped by the config's `tensor_shape`."""
+    if not path.endswith(".bytes"):
+        rows = _read_tsv(path)
+        return np.array([[float(x) for x in row] for row in rows], dtype=np.float32)
+    data = storage.read_bytes(path)
+    if data is None:
+        raise FileNotFoundError(f"no such projector file: {path!r}")
+    values = np.frombuffer(data, dtype="<f4")
+    if len(shape) != 2 or shape[0] * shape[1] != values.size:
+        raise ValueError(f"{path!r}: {values.size} float32 values do not fill the config's "
+                         f"tensor_shape {list(shape)} (expected 2 dimensions)")
+    return values.reshape(tuple(shape)).astype(np.float32)
+
+
 def read_embedding_config(run_dir: str) -> list[Embedding]:
     """The embeddings listed in `run_dir`'s projector config, with their files read."""
     from flowlog.png import decode_png
@@ -167,8 +183,7 @@ def read_embedding_config(run_dir: str) -> list[Embedding]:
         tag, _, step = name.rpartition(":")
         if not tag or not step.isdigit():
             tag, step = name, "0"
-        rows = _read_tsv(storage.join(run_dir, info.tensor_path))
-        tensor = np.array([[float(x) for x in row] for row in rows], dtype=np.float32)
+        tensor = _read_tensor(storage.join(run_dir, info.tensor_path), info.tensor_shape)
         metadata = header = None
         if info.metadata_path:
             metadata = _read_tsv(storage.join(run_dir, info.metadata_path))
