@@ -18,15 +18,17 @@ from pathlib import Path
 
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphError, GraphModel, parse_graph_def
-from flowlog.graph.samples import sized_mlp_graphdef
 from flowlog.graph.view import run_dot
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent / "tests"))  # the sample graphs live with the tests
+from graph_samples import sized_mlp_graphdef
 
 # (ops, expanded) -> seconds the issue asks for; 10 000 ops fully open is our own bound
 # (dot's work is capped above graphdot.HUGE_VIEW boxes).
 TARGETS = {(1000, False): 1.0, (1000, True): 5.0, (10000, False): 2.0, (10000, True): 20.0}
 # ResNet50, default view / fully expanded: (seconds, SVG bytes, longest side over shortest).
 RESNET_TARGETS = {False: (1.0, None, 4.0), True: (5.0, 8 * 2**20, None)}
-ROOT = Path(__file__).resolve().parent
 CACHE = Path(tempfile.gettempdir()) / "flowlog-bench" / "resnet50"
 
 

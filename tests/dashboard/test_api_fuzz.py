@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 from dashboard_events import event, histogram, image, new_file, scalar, tensor_scalar, text
 from flowlog.dashboard.app import create_app
+from graph_samples import neuron_graphdef
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from flowlog.graphsamples import neuron_graphdef
 
 SECRET = "fuzz-secret-contents-7331"
 # Strings servers often mishandle: traversal, NUL, huge numbers, markup, odd Unicode.

@@ -5,9 +5,8 @@ from urllib.parse import urlencode
 
 import pytest
 from dashboard_events import event, new_file, scalar, text
+from graph_samples import GraphDefBuilder
 from playwright.sync_api import expect
-
-from flowlog.graphsamples import GraphDefBuilder
 
 
 def payload(where: str) -> str:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from graph_samples import GraphDefBuilder
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.proto import event_pb2 as tb_event_pb2
 from tensorboard.compat.proto import summary_pb2 as tb_summary_pb2
@@ -12,7 +13,6 @@ from tensorboardX import SummaryWriter as TbxSummaryWriter
 
 import flowlog as fl
 from flowlog import builders
-from flowlog.graphsamples import GraphDefBuilder
 from flowlog.proto import graph_pb2, step_stats_pb2
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graph_samples import mlp_graphdef, neuron_graphdef
+
 import flowlog as fl
-from flowlog.graph.samples import mlp_graphdef, neuron_graphdef
 from flowlog.proto import event_pb2, step_stats_pb2
 from flowlog.writer import FileWriter, SummaryWriter
 

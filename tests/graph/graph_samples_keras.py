@@ -7,7 +7,8 @@ ops inside the model's scope (`resnet/conv2_block1_1_conv/Conv2D`); `tf.compat.v
 """
 from __future__ import annotations
 
-from flowlog.graph.samples import GraphDefBuilder
+from graph_samples import GraphDefBuilder
+
 from flowlog.proto import graph_pb2, types_pb2
 
 _FLOAT = types_pb2.DT_FLOAT

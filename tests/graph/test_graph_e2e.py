@@ -5,9 +5,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from graph_samples import mlp_graphdef
 from playwright.sync_api import expect
 
-from flowlog.graph.samples import mlp_graphdef
 from flowlog.writer import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"

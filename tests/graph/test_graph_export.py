@@ -6,10 +6,10 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from graph_samples import mlp_graphdef, neuron_graphdef
 
 import flowlog as fl
 from flowlog.graph.model import GraphError
-from flowlog.graph.samples import mlp_graphdef, neuron_graphdef
 from flowlog.graph.view import GraphvizNotFound, render, timings_from_run_metadata
 
 SVG = "{http://www.w3.org/2000/svg}"

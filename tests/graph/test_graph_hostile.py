@@ -18,11 +18,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from graph_samples import GraphDefBuilder, neuron_graphdef, sized_mlp_graphdef
 
 import flowlog as fl
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
-from flowlog.graph.samples import GraphDefBuilder, neuron_graphdef, sized_mlp_graphdef
 from flowlog.graph.view import render
 from flowlog.writer import FileWriter
 

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from itertools import pairwise
 
 import pytest
+from graph_samples import GraphDefBuilder
+from graph_samples_keras import keras_graphdef
 
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
-from flowlog.graph.samples import GraphDefBuilder
-from flowlog.graph.samples_keras import keras_graphdef
 from flowlog.graph.series import blocks_of
 from flowlog.graph.view import render
 

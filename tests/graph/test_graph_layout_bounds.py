@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import subprocess
 
+from graph_samples import neuron_graphdef, sized_mlp_graphdef
+
 from flowlog.graph.dot import BIG_VIEW, HUGE_VIEW, build_view
 from flowlog.graph.model import GraphModel
-from flowlog.graph.samples import neuron_graphdef, sized_mlp_graphdef
 
 
 def graph_attrs(dot: str) -> dict[str, str]:

@@ -5,10 +5,10 @@ import shutil
 import subprocess
 
 import pytest
+from graph_samples import GraphDefBuilder, mlp_graphdef, neuron_graphdef
 
 from flowlog.graph.dot import build_view, category
 from flowlog.graph.model import GraphError, GraphModel, format_attr, parse_graph_def, parse_input
-from flowlog.graph.samples import GraphDefBuilder, mlp_graphdef, neuron_graphdef
 
 
 def names_of(view, kind):

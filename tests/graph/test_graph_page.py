@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from graph_samples import sized_mlp_graphdef
+from graph_samples_keras import keras_graphdef
 from playwright.sync_api import expect
 
-from flowlog.graph.samples import sized_mlp_graphdef
-from flowlog.graph.samples_keras import keras_graphdef
 from flowlog.writer import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"

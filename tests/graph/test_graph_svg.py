@@ -6,10 +6,10 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import numpy as np
+from graph_samples import mlp_graphdef, sized_mlp_graphdef
 
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
-from flowlog.graph.samples import mlp_graphdef, sized_mlp_graphdef
 from flowlog.graph.svg import lean_svg
 from flowlog.png import decode_png
 
