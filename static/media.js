@@ -1,14 +1,16 @@
-// Histogram, image and text views: one card per tag and selected run, loaded when scrolled into view.
+// Histogram, image and text views, and what other card views share: one card per tag and selected run, loaded when scrolled into view.
 "use strict";
 
 (function () {
   const fb = window.flowboard;
   const { el } = fb;
   const MAX_RIDGES = 30, BINS = 48;
+  // A bin this many times the second highest of its histogram is a spike (see yCap).
+  const SPIKE = 3;
 
   // A view over tags from `route`, drawing each (tag, run) card with `fill(card)`; `what` names
-  // the kind of data in the empty state.
-  function cardView(tab, route, fill, what) {
+  // the kind of data in the empty state; `controls()`, if given, makes a bar above the cards.
+  function cardView(tab, route, fill, what, controls) {
     let tags = {};
     let cards = [];
     let observer = null;
@@ -38,6 +40,7 @@
         grid.append(node);
         observer.observe(node);
       }), what);
+      if (controls) container.prepend(controls());
     }
 
     async function load(card) {
@@ -63,7 +66,46 @@
     fb.views[tab] = { render, refresh, refreshVisible };
   }
 
-  // Histograms: a ridge per step (newest in front), counts rebinned onto a common grid.
+  // The plotly layout of a card's chart in the current theme; `x` and `y` add to the axes
+  // (a string `title` becomes a styled one). Every card chart uses it.
+  function plotLayout({ x = {}, y = {}, ...rest } = {}) {
+    const grid = fb.cssVar("--grid"), axis = fb.cssVar("--axis"), font = fb.cssVar("--font");
+    const ax = ({ title, ...extra }) => ({ gridcolor: grid, zeroline: false, linecolor: grid,
+      tickfont: { color: axis }, automargin: true, ...extra,
+      ...(title ? { title: { text: title, font: { color: axis, size: 11 } } } : {}) });
+    return { margin: { l: 56, r: 12, t: 8, b: 30 }, height: 260, showlegend: false, hovermode: "closest",
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { family: font, size: 11, color: fb.cssVar("--fg") }, hoverlabel: { font: { family: font } },
+      modebar: { bgcolor: "rgba(0,0,0,0)", color: axis, activecolor: fb.cssVar("--accent") },
+      xaxis: ax(x), yaxis: ax(y), ...rest };
+  }
+
+  function rgba(hex, a) {
+    const v = parseInt(hex.slice(1), 16);
+    return `rgba(${v >> 16},${(v >> 8) & 255},${v & 255},${a.toFixed(3)})`;
+  }
+
+  // Histograms, counts rebinned onto a common grid, in one of two modes for the whole page:
+  // "offset", a ridge per step (newest in front), or "overlay", a line per step on one axis.
+  const MODES = { offset: "Offset", overlay: "Overlay" };
+  let mode = new URLSearchParams(location.search).get("hmode") === "overlay" ? "overlay" : "offset";
+
+  function modeControls() {
+    const buttons = Object.entries(MODES).map(([m, label]) => el("button", {
+      type: "button", class: "segment", "data-mode": m, "aria-pressed": String(m === mode), text: label }));
+    buttons.forEach((b) => b.addEventListener("click", () => {
+      if (b.dataset.mode === mode) return;
+      mode = b.dataset.mode;
+      // Kept in the URL beside the page's other state (urlstate.js keeps what it does not own).
+      const q = new URLSearchParams(location.search);
+      if (mode === "offset") q.delete("hmode"); else q.set("hmode", mode);
+      history.replaceState(history.state, "", q.toString() ? "?" + q : location.pathname);
+      fb.views.histograms.render();
+    }));
+    return el("div", { class: "view-controls" }, el("span", { class: "muted", text: "Histogram mode" }),
+      el("div", { class: "segmented", role: "group", "aria-label": "Histogram mode" }, buttons));
+  }
+
   function rebin(buckets, lo, hi) {
     const out = new Array(BINS).fill(0), width = (hi - lo) / BINS || 1;
     buckets.forEach(([l, r, c]) => {
@@ -78,74 +120,117 @@
     return out;
   }
 
+  // How high the y axis goes: the highest bin, unless a few bins tower over the rest of their
+  // histogram (ReLU's zeros hold half of all counts): then a little above the highest of the
+  // others, so the shape of the rest stays readable; the clipped bins are marked.
+  function yCap(counts) {
+    const peak = Math.max(...counts.flat());
+    const second = Math.max(...counts.map((cs) => [...cs].sort((a, b) => b - a)[1] || 0));
+    return second > 0 && peak > SPIKE * second ? second * 1.15 : peak || 1;
+  }
+
   async function fillHistogram(card) {
     const items = await fb.api("plugin/histograms/histograms", { run: card.run, tag: card.tag });
     const every = Math.max(1, Math.ceil(items.length / MAX_RIDGES));
     const picked = items.filter((_, i) => (items.length - 1 - i) % every === 0);
     let lo = Infinity, hi = -Infinity;
     picked.forEach(([, , b]) => b.forEach(([l, r, c]) => { if (c > 0) { lo = Math.min(lo, l); hi = Math.max(hi, r); } }));
-    if (!picked.length || !Number.isFinite(lo)) {
+    if (!picked.length || !Number.isFinite(lo) || !Number.isFinite(hi)) {
       card.body.replaceChildren(el("div", { class: "empty", text: "Empty histogram." }));
       return;
     }
     if (hi === lo) { lo -= 0.5; hi += 0.5; }
     const width = (hi - lo) / BINS, centers = [...Array(BINS).keys()].map((b) => lo + (b + 0.5) * width);
-    const counts = picked.map(([, , b]) => rebin(b, lo, hi));
-    const peak = Math.max(...counts.flat()) || 1;
-    const color = fb.runColor(card.run), n = picked.length, lift = 0.35;
+    const h = { picked, lo, hi, centers, counts: picked.map(([, , b]) => rebin(b, lo, hi)),
+      color: fb.runColor(card.run) };
+    h.cap = yCap(h.counts);
+    const [traces, layout] = mode === "overlay" ? overlay(h) : ridges(h);
+    const spikes = spikeMarks(h, mode === "overlay");
+    if (spikes) {
+      traces.push(spikes);
+      layout.annotations = [{ xref: "paper", yref: "paper", x: 1, y: 1, xanchor: "right", yanchor: "top",
+        showarrow: false, font: { size: 10, color: fb.cssVar("--muted") },
+        text: `▲ clipped: up to ${fb.chartFormat(Math.round(Math.max(...h.counts.flat())))}` }];
+    }
+    card.body.classList.add("chart");
+    card.body.dataset.mode = mode;
+    card.body.dataset.cap = h.cap;
+    Plotly.react(card.body, traces, layout, { displaylogo: false, responsive: true });
+  }
+
+  const hover = "step %{customdata[0]}<br>x %{x:.4g}<br>count %{customdata[1]:.4g}<extra></extra>";
+
+  function ridges({ picked, lo, hi, centers, counts, color, cap }) {
+    const n = picked.length, lift = 0.35;
     const traces = picked.map(([, step], k) => {
-      const base = (n - 1 - k) * lift, ys = counts[k].map((c) => base + (c / peak) * 1.2);
+      const base = (n - 1 - k) * lift, ys = counts[k].map((c) => base + (Math.min(c, cap) / cap) * 1.2);
       const alpha = 0.25 + 0.6 * (k + 1) / n;
       return { x: [lo, ...centers, hi], y: [base, ...ys, base], type: "scatter", mode: "lines",
-        fill: "toself", fillcolor: hexAlpha(color, alpha * 0.35), line: { color: hexAlpha(color, alpha), width: 1 },
-        customdata: [0, ...counts[k], 0].map((c) => [step, c]), name: "step " + step,
-        hovertemplate: "step %{customdata[0]}<br>x %{x:.4g}<br>count %{customdata[1]:.4g}<extra></extra>" };
+        fill: "toself", fillcolor: rgba(color, alpha * 0.35), line: { color: rgba(color, alpha), width: 1 },
+        customdata: [0, ...counts[k], 0].map((c) => [step, c]), name: "step " + step, hovertemplate: hover };
     });
     const ticks = picked.map(([, step], k) => [(n - 1 - k) * lift, step])
       .filter((_, k) => k % Math.max(1, Math.ceil(n / 6)) === 0 || k === n - 1);
-    const grid = fb.cssVar("--grid"), axis = fb.cssVar("--axis");
-    card.body.classList.add("chart");
-    Plotly.react(card.body, traces, {
-      margin: { l: 56, r: 12, t: 8, b: 30 }, height: 260, showlegend: false, hovermode: "closest",
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: fb.cssVar("--font"), size: 11, color: fb.cssVar("--fg") },
-      xaxis: { gridcolor: grid, zeroline: false, linecolor: grid, tickfont: { color: axis } },
-      yaxis: { tickvals: ticks.map((t) => t[0]), ticktext: ticks.map((t) => String(t[1])), gridcolor: grid,
-        zeroline: false, tickfont: { color: axis }, title: { text: "step", font: { color: axis, size: 11 } } },
-    }, { displaylogo: false, responsive: true });
+    return [traces, plotLayout({ y: { tickvals: ticks.map((t) => t[0]), ticktext: ticks.map((t) => String(t[1])), title: "step" } })];
   }
 
-  function hexAlpha(hex, a) {
-    const v = parseInt(hex.slice(1), 16);
-    return `rgba(${v >> 16},${(v >> 8) & 255},${v & 255},${a.toFixed(3)})`;
+  function overlay({ picked, centers, counts, color, cap }) {
+    const n = picked.length;
+    const traces = picked.map(([, step], k) => ({
+      x: centers, y: counts[k], type: "scatter", mode: n === 1 ? "lines+markers" : "lines", name: "step " + step,
+      line: { color: rgba(color, 0.15 + 0.85 * ((k + 1) / n) ** 2), width: k === n - 1 ? 2 : 1 },
+      customdata: counts[k].map((c) => [step, c]), hovertemplate: hover }));
+    return [traces, plotLayout({ y: { title: "count", range: [0, cap * 1.08], rangemode: "tozero" } })];
   }
 
-  // Images: the images of one step, with a slider over the steps (stays on the newest unless moved).
-  async function fillImages(card) {
-    const items = await fb.api("plugin/images/images", { run: card.run, tag: card.tag });
+  // A triangle at the top of each clipped bin (of each ridge), its true count in the tooltip.
+  function spikeMarks({ picked, centers, counts, color, cap }, flat) {
+    const x = [], y = [], data = [], n = picked.length;
+    counts.forEach((cs, k) => cs.forEach((c, b) => {
+      if (c <= cap) return;
+      x.push(centers[b]);
+      y.push(flat ? cap * 1.08 : (n - 1 - k) * 0.35 + 1.2);
+      data.push([picked[k][1], c]);
+    }));
+    if (!x.length) return null;
+    return { x, y, customdata: data, type: "scatter", mode: "markers", cliponaxis: false, name: "clipped",
+      marker: { symbol: "triangle-up", size: 8, color, line: { width: 1, color: fb.cssVar("--panel") } },
+      hovertemplate: "step %{customdata[0]}<br>x %{x:.4g}<br>count %{customdata[1]:.4g} (off the scale)<extra></extra>" };
+  }
+
+  // A step slider under a card's frame, on the newest step until moved; `show(item)` gives the
+  // nodes of the chosen entry, redrawn only when that entry changes (a playing clip keeps playing).
+  function stepSlider(card, items, frameClass, show) {
     const s = card.state;
-    if (!items.length) { card.body.replaceChildren(el("div", { class: "empty", text: "No images." })); return; }
     if (!s.slider) {
-      s.frame = el("div", { class: "image-frame" });
-      s.slider = el("input", { type: "range", min: 0, step: 1 });
+      s.frame = el("div", { class: frameClass });
+      s.slider = el("input", { type: "range", min: 0, step: 1, "aria-label": "step" });
       s.label = el("output");
-      s.slider.addEventListener("input", () => { s.follow = +s.slider.value === s.items.length - 1; show(); });
+      s.slider.addEventListener("input", () => { s.follow = +s.slider.value === s.items.length - 1; s.draw(); });
       card.body.replaceChildren(s.frame, el("div", { class: "slider-row" }, el("span", { text: "step" }), s.slider, s.label));
       s.follow = true;
+      s.draw = () => {
+        const it = s.items[+s.slider.value], key = JSON.stringify(it);
+        s.label.textContent = "step " + it.step;
+        if (key !== s.shown) { s.shown = key; s.frame.replaceChildren(...s.show(it)); }
+      };
     }
     s.items = items;
+    s.show = show;
     s.slider.max = items.length - 1;
     s.slider.disabled = items.length < 2;
     if (s.follow) s.slider.value = items.length - 1;
-    function show() {
-      const it = s.items[+s.slider.value];
-      s.label.textContent = "step " + it.step;
-      s.frame.replaceChildren(...[...Array(it.samples).keys()].map((k) => el("img", {
-        alt: `${card.tag} at step ${it.step}`,
-        src: "data/plugin/images/individualImage?" + new URLSearchParams(
-          { run: card.run, tag: card.tag, index: it.index, sample: k, ts: it.wall_time }) })));
-    }
-    show();
+    s.draw();
+  }
+
+  // Images (animated GIFs of videos too): the images of one step, with a step slider.
+  async function fillImages(card) {
+    const items = await fb.api("plugin/images/images", { run: card.run, tag: card.tag });
+    if (!items.length) { card.body.replaceChildren(el("div", { class: "empty", text: "No images." })); return; }
+    stepSlider(card, items, "image-frame", (it) => [...Array(it.samples).keys()].map((k) => el("img", {
+      alt: `${card.tag} at step ${it.step}`,
+      src: "data/plugin/images/individualImage?" + new URLSearchParams(
+        { run: card.run, tag: card.tag, index: it.index, sample: k, ts: it.wall_time }) })));
   }
 
   // Text: the newest entries first, markdown rendered safely.
@@ -157,10 +242,10 @@
     card.body.replaceChildren(items.length ? list : el("div", { class: "empty", text: "No text." }));
   }
 
-  // Other views (audio, PR curves, meshes, ...) build on the same cards.
-  fb.cardView = cardView;
+  // Other views (audio, PR curves, meshes, ...) build on the same cards, charts and sliders.
+  Object.assign(fb, { cardView, plotLayout, rgba, stepSlider });
 
-  cardView("histograms", "histograms", fillHistogram, "histogram");
+  cardView("histograms", "histograms", fillHistogram, "histogram", modeControls);
   cardView("images", "images", fillImages, "image");
   cardView("text", "text", fillText, "text");
 })();
