@@ -1,9 +1,9 @@
-"""Ops that make and reshape tensors: placeholder, identity, shape, reshape, fill, concat, stack."""
+"""Ops that make tensors and read or change their shape: placeholder, identity, shape, reshape,
+cast, range, fill, zeros and ones; and `sum_over`, the Sum that gradient rules undo broadcasts with."""
 from __future__ import annotations
 
 import numpy as np
 from flowlog.engine import dtypes, errors
-from flowlog.engine import reduction_ops as _r  # gradient rules; resolved at call time
 from flowlog.engine.framework import (
     Tensor,
     convert_to_tensor,
@@ -14,11 +14,12 @@ from flowlog.engine.framework import (
 from flowlog.engine.framework import constant as _constant
 from flowlog.engine.op_util import (
     INDEX,
-    build,
+    apply_op,
     build1,
     constant_value,
     convert_args,
     fmt_shape,
+    index_dtype,
     not_differentiable,
     shape_from_tensor,
 )
@@ -75,22 +76,21 @@ def placeholder_with_default(input, shape, name: str | None = None) -> Tensor:
         return out
 
 
-def _unary(op_type: str, default: str | None = None, doc: str = ""):
-    """Constructor of a one-input op whose output has the input's dtype and shape."""
-
-    def constructor(input, name: str | None = None) -> Tensor:
-        with name_scope(name, default or op_type, [input]) as scope:
-            (x,) = convert_args(op_type, [("input", input)])
-            return build1(op_type, [x], name=scope)
-
-    constructor.__doc__ = doc
-    return constructor
-
-
 register_op("Identity", grad=lambda op, g: (g,))(lambda x: x)
+
+
+def identity(input, name: str | None = None) -> Tensor:
+    """The same value as `input`, as a new op."""
+    return apply_op("Identity", [("input", input)], name=name)
+
+
 register_op("StopGradient", grad=not_differentiable)(lambda x: x)
-identity = _unary("Identity", doc="The same value as `input`, as a new op.")
-stop_gradient = _unary("StopGradient", doc="`input` unchanged; gradients do not flow through it.")
+
+
+def stop_gradient(input, name: str | None = None) -> Tensor:
+    """`input` unchanged; gradients do not flow through it."""
+    return apply_op("StopGradient", [("input", input)], name=name)
+
 
 # --- shape queries --------------------------------------------------------------------------
 
@@ -196,15 +196,63 @@ def reshape(tensor, shape, name: str | None = None) -> Tensor:
     """`tensor` with its elements laid out in `shape` (one dimension may be -1)."""
     with name_scope(name, "Reshape", [tensor, shape]) as scope:
         (x,) = convert_args("Reshape", [("tensor", tensor)])
-        (s,) = convert_args("Reshape", [("shape", shape)], INDEX, dtype=_index_dtype(shape))
+        (s,) = convert_args("Reshape", [("shape", shape)], INDEX, dtype=index_dtype(shape))
         return build1("Reshape", [x, s], name=scope)
 
 
-def _index_dtype(value):
-    """int32 for Python index values; a tensor keeps its own type."""
-    return None if isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor") else \
-        (dtypes.int64 if isinstance(value, np.ndarray) and value.dtype == np.int64 else
-         dtypes.int32)
+# --- cast, range --------------------------------------------------------------------------------
+
+
+def _cast_grad(op, g):
+    src, dst = op.inputs[0].dtype.base_dtype, op.attrs["DstT"]
+    return (cast(g, src),) if src.is_floating and dst.is_floating else (None,)
+
+
+@register_op("Cast", infer=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)], grad=_cast_grad,
+             attrs=("DstT",))
+def _cast_kernel(x, *, DstT):
+    return x.astype(DstT.as_numpy_dtype)
+
+
+def cast(x, dtype, name: str | None = None) -> Tensor:
+    """`x` converted to `dtype` (floats to ints truncate toward zero); no op when it has it."""
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    with name_scope(name, "Cast", [x]) as scope:
+        t = convert_to_tensor(x, name="x")
+        if t.dtype.base_dtype is dtype:
+            return t
+        return build1("Cast", [t], {"SrcT": t.dtype.base_dtype, "DstT": dtype}, name=scope)
+
+
+def _range_infer(op):
+    start, limit, delta = (constant_value(t) for t in op.inputs)
+    dtype = op.inputs[0].dtype.base_dtype
+    if start is None or limit is None or delta is None:
+        return [(dtype, TensorShape([None]))]
+    if delta == 0:
+        raise ValueError(f"Requires delta != 0 for '{op.name}' (op: 'Range').")
+    return [(dtype, TensorShape([len(np.arange(start, limit, delta))]))]
+
+
+@register_op("Range", infer=_range_infer, grad=not_differentiable)
+def _range_kernel(start, limit, delta):
+    return np.arange(start, limit, delta, dtype=start.dtype)
+
+
+_RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
+
+
+def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:
+    """The numbers `start, start + delta, ...` below `limit` (one argument: 0..start-1)."""
+    if limit is None:
+        start, limit = 0, start
+    with name_scope(name, "Range", [start, limit, delta]) as scope:
+        ts = [convert_to_tensor(v, dtype=dtype, name=n)
+              for v, n in ((start, "start"), (limit, "limit"), (delta, "delta"))]
+        if dtype is None:
+            best = max((t.dtype.base_dtype for t in ts), key=_RANGE_ORDER.index)
+            ts = [cast(t, best) for t in ts]
+        return build1("Range", ts, name=scope)
 
 
 # --- fill, zeros, ones -----------------------------------------------------------------------
@@ -214,7 +262,7 @@ def _fill_infer(op):
     return [(op.inputs[1].dtype.base_dtype, shape_from_tensor(op.inputs[0]))]
 
 
-@register_op("Fill", infer=_fill_infer, grad=lambda op, g: (None, _r.reduce_sum(g)))
+@register_op("Fill", infer=_fill_infer, grad=lambda op, g: (None, sum_over(g)))
 def _fill_kernel(dims, value):
     if not dims.size:
         return value[()]  # a scalar: kept a NumPy scalar, which later ops compute on fastest
@@ -224,7 +272,7 @@ def _fill_kernel(dims, value):
 def fill(dims, value, name: str | None = None) -> Tensor:
     """A tensor of shape `dims` with every element `value`."""
     with name_scope(name, "Fill", [dims, value]) as scope:
-        (d,) = convert_args("Fill", [("dims", dims)], INDEX, dtype=_index_dtype(dims))
+        (d,) = convert_args("Fill", [("dims", dims)], INDEX, dtype=index_dtype(dims))
         (v,) = convert_args("Fill", [("value", value)])
         return build1("Fill", [d, v], name=scope)
 
@@ -283,67 +331,24 @@ def ones_like(tensor, dtype=None, name: str | None = None, optimize: bool = True
     return _filled_like(ones, "OnesLike", tensor, dtype, name, "ones_like", optimize)
 
 
-# --- broadcasting helpers -------------------------------------------------------------------
-
-_BCAST_CACHE: dict = {}
+# --- sums that undo broadcasting -----------------------------------------------------------------
 
 
-def _bga_infer(op):
-    t = op.inputs[0].dtype.base_dtype
-    return [(t, TensorShape([None])), (t, TensorShape([None]))]
+def reduction_dims(x: Tensor, axis) -> Tensor | object:
+    """The axes to reduce: `axis` itself, else all axes (a constant when the rank is known)."""
+    if axis is not None:
+        return axis
+    if x.shape.ndims is not None:
+        return _constant(np.arange(x.shape.ndims, dtype=np.int32))
+    return range(0, rank(x))
 
 
-@register_op("BroadcastGradientArgs", infer=_bga_infer, grad=not_differentiable)
-def _broadcast_gradient_args(sx, sy):
-    key = (sx.tobytes(), sy.tobytes(), sx.dtype)
-    hit = _BCAST_CACHE.get(key)
-    if hit is None:
-        hit = _reduction_axes(sx.tolist(), sy.tolist(), sx.dtype)
-        if len(_BCAST_CACHE) < 4096:
-            _BCAST_CACHE[key] = hit
-    return hit
+def sum_over(x: Tensor, axes: Tensor | None = None, keepdims: bool = False) -> Tensor:
+    """The `Sum` op of `x` over the axes tensor `axes` (all axes when None), as `reduce_sum`.
 
-
-def _reduction_axes(sx: list, sy: list, dtype):
-    n = max(len(sx), len(sy))
-    px, py = [1] * (n - len(sx)) + sx, [1] * (n - len(sy)) + sy
-    for a, b in zip(px, py):
-        if a != b and a != 1 and b != 1:
-            raise errors.InvalidArgumentError(None, None, f"Incompatible shapes: {sx} vs. {sy}")
-    rx = [i for i in range(n) if px[i] == 1 and py[i] != 1 or i < n - len(sx)]
-    ry = [i for i in range(n) if py[i] == 1 and px[i] != 1 or i < n - len(sy)]
-    rx_a, ry_a = np.array(rx, dtype=dtype), np.array(ry, dtype=dtype)
-    rx_a.setflags(write=False)
-    ry_a.setflags(write=False)
-    return rx_a, ry_a
-
-
-def broadcast_gradient_args(s0, s1, name: str | None = None):
-    """The axes to sum each operand's gradient over to undo NumPy broadcasting."""
-    with name_scope(name, "BroadcastGradientArgs", [s0, s1]) as scope:
-        a, b = convert_args("BroadcastGradientArgs", [("s0", s0), ("s1", s1)], INDEX)
-        return tuple(build("BroadcastGradientArgs", [a, b], name=scope).outputs)
-
-
-def _broadcast_to_grad(op, g):
-    x, shp = op.inputs
-    sx = shape(x)
-    _, rx = broadcast_gradient_args(shp, sx)
-    return reshape(_r.reduce_sum(g, rx, keepdims=True), sx), None
-
-
-@register_op("BroadcastTo", infer=lambda op: [(op.inputs[0].dtype.base_dtype,
-                                               shape_from_tensor(op.inputs[1]))],
-             grad=_broadcast_to_grad)
-def _broadcast_to_kernel(x, shp):
-    out = np.empty(shp.tolist(), dtype=x.dtype)  # a copy: np.broadcast_to is 4x slower
-    np.copyto(out, x)
-    return out
-
-
-def broadcast_to(input, shape, name: str | None = None) -> Tensor:
-    """`input` broadcast to `shape` by NumPy's rules."""
-    with name_scope(name, "BroadcastTo", [input, shape]) as scope:
-        (x,) = convert_args("BroadcastTo", [("input", input)])
-        (s,) = convert_args("BroadcastTo", [("shape", shape)], INDEX, dtype=_index_dtype(shape))
-        return build1("BroadcastTo", [x, s], name=scope)
+    Gradient rules of the ops below reduction_ops sum with this: reduce_sum's own gradient is
+    built from those ops, so they build its Sum op by type rather than import it.
+    """
+    if axes is None:
+        axes = reduction_dims(x, None)
+    return build1("Sum", [x, axes], {"keep_dims": keepdims})

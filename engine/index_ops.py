@@ -1,14 +1,12 @@
-"""Indexing ops: slicing `t[:, :1]` (StridedSlice), gather, one_hot, range."""
+"""Indexing ops: slicing `t[:, :1]` (StridedSlice), gather, unsorted_segment_sum, one_hot."""
 from __future__ import annotations
 
-import builtins
 import functools
 import sys
 
 import numpy as np
-from flowlog.engine import array_ops as _a
 from flowlog.engine import dtypes
-from flowlog.engine import math_ops as _m
+from flowlog.engine.array_ops import shape
 from flowlog.engine.framework import (
     Tensor,
     constant,
@@ -30,41 +28,8 @@ from flowlog.engine.op_util import (
     not_differentiable,
     shape_from_tensor,
 )
+from flowlog.engine.shape_ops import stack, transpose
 from flowlog.engine.shapes import TensorShape
-
-# --- range -----------------------------------------------------------------------------------
-
-
-def _range_infer(op):
-    start, limit, delta = (constant_value(t) for t in op.inputs)
-    dtype = op.inputs[0].dtype.base_dtype
-    if start is None or limit is None or delta is None:
-        return [(dtype, TensorShape([None]))]
-    if delta == 0:
-        raise ValueError(f"Requires delta != 0 for '{op.name}' (op: 'Range').")
-    return [(dtype, TensorShape([len(np.arange(start, limit, delta))]))]
-
-
-@register_op("Range", infer=_range_infer, grad=not_differentiable)
-def _range_kernel(start, limit, delta):
-    return np.arange(start, limit, delta, dtype=start.dtype)
-
-
-_RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
-
-
-def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:
-    """The numbers `start, start + delta, ...` below `limit` (one argument: 0..start-1)."""
-    if limit is None:
-        start, limit = 0, start
-    with name_scope(name, "Range", [start, limit, delta]) as scope:
-        ts = [convert_to_tensor(v, dtype=dtype, name=n)
-              for v, n in ((start, "start"), (limit, "limit"), (delta, "delta"))]
-        if dtype is None:
-            best = max((t.dtype.base_dtype for t in ts), key=_RANGE_ORDER.index)
-            ts = [_m.cast(t, best) for t in ts]
-        return build1("Range", ts, name=scope)
-
 
 # --- one_hot ------------------------------------------------------------------------------------
 
@@ -126,16 +91,14 @@ def _gather_grad(op, g):
         raise LookupError("The gradient of GatherV2 needs a constant axis and known ranks")
     (axis_,) = axes_list(a, params.shape.ndims)
     rank = params.shape.ndims
-    n = _a.shape(params)[axis_] if params.shape[axis_] is None else params.shape[axis_]
+    n = shape(params)[axis_] if params.shape[axis_] is None else params.shape[axis_]
     if axis_ == 0:
         return unsorted_segment_sum(g, indices, n), None, None
     # Bring the gathered axes to the front, scatter-add, and move the axis back.
-    lead = list(builtins.range(axis_, axis_ + k))
-    perm = lead + list(builtins.range(axis_)) + list(builtins.range(axis_ + k, rank + k - 1))
-    from flowlog.engine.shape_ops import transpose
-
+    lead = list(range(axis_, axis_ + k))
+    perm = lead + list(range(axis_)) + list(range(axis_ + k, rank + k - 1))
     summed = unsorted_segment_sum(transpose(g, perm), indices, n)
-    back = list(builtins.range(1, axis_ + 1)) + [0] + list(builtins.range(axis_ + 1, rank))
+    back = list(range(1, axis_ + 1)) + [0] + list(range(axis_ + 1, rank))
     return transpose(summed, back), None, None
 
 
@@ -198,7 +161,7 @@ def _numpy_key(begin: tuple, end: tuple, strides: tuple, masks: tuple) -> tuple:
         elif shrink_mask & bit:
             key.append(b)
         else:
-            key.append(builtins.slice(None if begin_mask & bit else b,
+            key.append(slice(None if begin_mask & bit else b,
                                       None if end_mask & bit else e, s))
     return tuple(key)
 
@@ -215,7 +178,7 @@ def _strided_slice_infer(op):
     if x.shape.dims is None or n is None:
         return [(x.dtype.base_dtype, TensorShape(None))]
     dims, dim_iter = [], iter(_spec_dims(x.shape.dims, n, masks))
-    for i in builtins.range(n):
+    for i in range(n):
         bit = 1 << i
         if masks[3] & bit:
             dims.append(1)
@@ -238,17 +201,17 @@ def _strided_slice_infer(op):
             continue
         b = None if masks[0] & bit else int(values[0][i])
         e = None if masks[1] & bit else int(values[1][i])
-        dims.append(len(builtins.range(d)[builtins.slice(b, e, int(values[2][i]))]))
+        dims.append(len(range(d)[slice(b, e, int(values[2][i]))]))
     dims.extend(d for axes in dim_iter for d in axes)  # dimensions the key leaves whole
     return [(x.dtype.base_dtype, TensorShape(dims))]
 
 
 def _spec_dims(shape: tuple, n: int, masks: tuple) -> list:
     """The input dimensions each spec entry consumes (an ellipsis takes a run of them)."""
-    consuming = sum(1 for i in builtins.range(n) if not masks[3] & (1 << i)
+    consuming = sum(1 for i in range(n) if not masks[3] & (1 << i)
                     and not masks[2] & (1 << i))
     out, at = [], 0
-    for i in builtins.range(n):
+    for i in range(n):
         bit = 1 << i
         if masks[3] & bit:
             continue
@@ -266,7 +229,7 @@ def _spec_dims(shape: tuple, n: int, masks: tuple) -> list:
 def _strided_slice_grad(op, g):
     x, begin, end, strides = op.inputs
     attrs = {m: op.attrs[m] for m in _MASKS}
-    return build1("StridedSliceGrad", [_a.shape(x), begin, end, strides, g], attrs), None, \
+    return build1("StridedSliceGrad", [shape(x), begin, end, strides, g], attrs), None, \
         None, None
 
 
@@ -301,14 +264,12 @@ def strided_slice(input_, begin, end, strides=None, begin_mask: int = 0, end_mas
 
 def slice_helper(tensor, key) -> Tensor:
     """`tensor[key]` for ints, slices, `...`, None (new axis) and scalar tensors (TF's rules)."""
-    from flowlog.engine.shape_ops import stack
-
-    spec = key if isinstance(key, builtins.tuple) else (key,)
+    spec = key if isinstance(key, tuple) else (key,)
     begin, end, strides = [], [], []
     masks = dict.fromkeys(_MASKS, 0)
     for i, s in enumerate(spec):
         bit = 1 << i
-        if isinstance(s, builtins.slice):
+        if isinstance(s, slice):
             strides.append(1 if s.step is None else s.step)
             if s.start is None or s.start is sys.maxsize:
                 begin.append(0)

@@ -5,7 +5,13 @@ from collections.abc import Sequence
 
 import numpy as np
 from flowlog.engine import dtypes
-from flowlog.engine.framework import Operation, Tensor, convert_to_tensor, get_default_graph
+from flowlog.engine.framework import (
+    Operation,
+    Tensor,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
 from flowlog.engine.shapes import TensorShape
 
 FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
@@ -69,6 +75,15 @@ def convert_args(op_type: str, args: Sequence[tuple[str, object]], allowed=None,
     return out
 
 
+def index_dtype(value):
+    """The type of a shape-like argument: a tensor keeps its own, NumPy int64 stays int64, other
+    Python values become int32 (None for a tensor)."""
+    if is_tensor_like(value):
+        return None
+    return dtypes.int64 if isinstance(value, np.ndarray) and value.dtype == np.int64 else \
+        dtypes.int32
+
+
 def index_arg(op_type: str, arg: str, value, allowed=INDEX) -> Tensor:
     """An index argument (axis, shape, perm, ...): Python values become int32, as in TF."""
     dtype = None if is_tensor_like(value) else dtypes.int32
@@ -86,6 +101,19 @@ def build1(op_type: str, inputs: Sequence[Tensor], attrs: dict | None = None,
            name: str | None = None) -> Tensor:
     """`build` for the usual one-output op: returns its output tensor."""
     return build(op_type, inputs, attrs, name).outputs[0]
+
+
+def apply_op(op_type: str, args: Sequence[tuple[str, object]], allowed=None,
+             attrs: dict | None = None, name: str | None = None,
+             default_name: str | None = None) -> Tensor:
+    """The output of a new `op_type` op: what most op constructors are.
+
+    `args` are (argument name, value) pairs of one element type (checked against `allowed`,
+    see `convert_args`); the op is named by TF's rule, in the scope `name` or else
+    `default_name` (the op type when None) made unique.
+    """
+    with name_scope(name, default_name or op_type, [value for _, value in args]) as scope:
+        return build1(op_type, convert_args(op_type, args, allowed), attrs, name=scope)
 
 
 # --- static shapes ----------------------------------------------------------------------------
@@ -129,6 +157,12 @@ def broadcast_shapes(op: Operation, shapes: Sequence[TensorShape]) -> TensorShap
                 raise shape_error(op, dim, d, shapes)
         out.append(dim)
     return TensorShape(out)
+
+
+def broadcast_infer(op: Operation) -> list:
+    """Output inference of binary elementwise ops: x's dtype, the broadcast of both shapes."""
+    x, y = op.inputs
+    return [(x.dtype.base_dtype, broadcast_shapes(op, [x.shape, y.shape]))]
 
 
 def merge_shapes(op: Operation, a: TensorShape, b: TensorShape) -> TensorShape:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flowlog.engine.array_ops import (
-                                      broadcast_gradient_args,
-                                      broadcast_to,
                                       fill,
                                       identity,
                                       ones,
                                       ones_like,
                                       placeholder,
                                       placeholder_with_default,
+                                      range,
                                       rank,
                                       reshape,
                                       shape,
@@ -18,13 +17,13 @@ from flowlog.engine.array_ops import (
                                       zeros,
                                       zeros_like,
 )
+from flowlog.engine.broadcast_ops import broadcast_gradient_args, broadcast_to
 from flowlog.engine.control_ops import Print, group, no_op, tuple, with_dependencies
 from flowlog.engine.framework import constant, control_dependencies, convert_to_tensor
 from flowlog.engine.gradients import gradients
 from flowlog.engine.index_ops import (
                                       gather,
                                       one_hot,
-                                      range,
                                       slice_helper,
                                       strided_slice,
                                       unsorted_segment_sum,

@@ -1,11 +1,14 @@
-"""Reductions (reduce_sum/mean/max/min/prod/any/all) and argmax/argmin with their gradients."""
+"""Reductions (reduce_sum, _mean, _max, _min, _prod, _any, _all), cumprod, argmax and argmin."""
 from __future__ import annotations
 
 import numpy as np
-from flowlog.engine import array_ops as _a  # resolved at call time (modules import each other)
 from flowlog.engine import dtypes
-from flowlog.engine import math_ops as _m
+from flowlog.engine.array_ops import cast, ones_like, rank, reduction_dims, reshape, shape, size
+from flowlog.engine.broadcast_ops import broadcast_to
+from flowlog.engine.comparison_ops import equal
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
+from flowlog.engine.index_ops import gather, one_hot
+from flowlog.engine.math_ops import floordiv, floormod, maximum, truediv
 from flowlog.engine.op_util import (
     BOOL,
     NUMERIC,
@@ -17,7 +20,12 @@ from flowlog.engine.op_util import (
     is_tensor_like,
     not_differentiable,
 )
+from flowlog.engine.select_ops import select, where
+from flowlog.engine.shape_ops import concat, transpose
 from flowlog.engine.shapes import TensorShape
+from flowlog.engine.unary_ops import logical_not
+
+# --- what every reduction shares: shape rule, gradient helpers, constructor -------------------
 
 
 def _axes(value) -> tuple:
@@ -69,35 +77,72 @@ def kept_shape(op) -> Tensor:
         if None not in dims:
             return constant(dims, dtype=dtypes.int32)
         mask = constant([i in reduced for i in range(rank)])
-        sx = _a.shape(x)
-        return _m.select(mask, _a.ones_like(sx), sx)
-    sx = _a.shape(x)
-    rank_t = _a.size(sx)
+        sx = shape(x)
+        return select(mask, ones_like(sx), sx)
+    sx = shape(x)
+    rank_t = size(sx)
     mask = _axes_mask(normalized_axes(axes, rank_t), rank_t)
-    return _m.select(mask, _a.ones_like(sx), sx)
+    return select(mask, ones_like(sx), sx)
 
 
 def normalized_axes(axes: Tensor, rank: Tensor) -> Tensor:
     """Axes fed at run time (int32 or int64, maybe negative) as an int32 vector in [0, rank)."""
-    return _a.reshape(_m.floormod(_m.cast(axes, dtypes.int32) + rank, rank), [-1])
+    return reshape(floormod(cast(axes, dtypes.int32) + rank, rank), [-1])
 
 
 def _axes_mask(axes: Tensor, rank: Tensor) -> Tensor:
     """A bool vector of length `rank`, true at the (normalized) `axes`."""
-    from flowlog.engine.index_ops import one_hot
-
     return reduce_any(one_hot(axes, rank, on_value=True, off_value=False), axis=0)
 
 
 def broadcast_back(op, g: Tensor) -> Tensor:
     """A reduction's output gradient laid back over the input's shape."""
     if not op.attrs["keep_dims"] and not reduces_all(op):
-        g = _a.reshape(g, kept_shape(op))
-    return _a.broadcast_to(g, _a.shape(op.inputs[0]))
+        g = reshape(g, kept_shape(op))
+    return broadcast_to(g, shape(op.inputs[0]))
+
+
+def _pick(new: str, new_value, old: str, old_value):
+    if new_value is not None and old_value is not None:
+        raise ValueError(f"Cannot specify both '{new}' and '{old}'.")
+    return new_value if new_value is not None else old_value
+
+
+def _reduce(op_type: str, allowed, input_tensor, axis, keepdims, name, reduction_indices,
+            keep_dims) -> Tensor:
+    """The constructor of every reduction: TF's argument names and old spellings, then the op."""
+    axis = _pick("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
+    if not is_tensor_like(input_tensor):
+        input_tensor = convert_to_tensor(input_tensor)
+    axes = reduction_dims(convert_to_tensor(input_tensor), axis)
+    with name_scope(name, op_type, [input_tensor, axes]) as scope:
+        (x,) = convert_args(op_type, [("input", input_tensor)], allowed)
+        a = index_arg(op_type, "reduction_indices", axes)
+        return build1(op_type, [x, a], {"keep_dims": keepdims}, name=scope)
+
+
+# Kernels call the ufuncs' reduce directly: np.sum / np.mean add microseconds of Python per call.
+
+# --- reduce_sum, reduce_mean ----------------------------------------------------------------------
 
 
 def _sum_grad(op, g):
     return broadcast_back(op, g), None
+
+
+@register_op("Sum", infer=_reduce_infer, grad=_sum_grad, attrs=("keep_dims",))
+def _sum_kernel(x, axis, *, keep_dims):
+    if axis.size == 0:  # the usual gradient of an unbroadcast operand: nothing to sum
+        return x
+    return np.add.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+
+
+def reduce_sum(input_tensor, axis=None, keepdims=None, name: str | None = None,
+               reduction_indices=None, keep_dims=None) -> Tensor:
+    """The sum of `input_tensor` over `axis` (all axes when None), keeping them if `keepdims`."""
+    return _reduce("Sum", NUMERIC, input_tensor, axis, keepdims, name, reduction_indices,
+                   keep_dims)
 
 
 def _mean_grad(op, g):
@@ -106,11 +151,32 @@ def _mean_grad(op, g):
     if n is not None and m is not None:
         factor = constant(n // max(m, 1), dtype=g.dtype.base_dtype)
     else:
-        count = _a.size(x) if reduces_all(op) else _m.floordiv(
-            _a.size(x), _m.maximum(_a.size(y), 1))
-        factor = _m.cast(count, g.dtype.base_dtype)
-    scaled = _m.truediv(g, factor) if g.dtype.is_floating else _m.floordiv(g, factor)
+        count = size(x) if reduces_all(op) else floordiv(
+            size(x), maximum(size(y), 1))
+        factor = cast(count, g.dtype.base_dtype)
+    scaled = truediv(g, factor) if g.dtype.is_floating else floordiv(g, factor)
     return broadcast_back(op, scaled), None
+
+
+@register_op("Mean", infer=_reduce_infer, grad=_mean_grad, attrs=("keep_dims",))
+def _mean_kernel(x, axis, *, keep_dims):
+    axes = _axes(axis)
+    if x.dtype.kind in "iu":
+        total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=np.int64)
+        count = np.size(x) // max(np.size(total), 1)
+        return np.trunc(total / count).astype(x.dtype)
+    total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=x.dtype)
+    return total / (x.size // (total.size or 1))  # a Python int keeps the float type
+
+
+def reduce_mean(input_tensor, axis=None, keepdims=None, name: str | None = None,
+                reduction_indices=None, keep_dims=None) -> Tensor:
+    """The mean of `input_tensor` over `axis` (all axes when None), keeping them if `keepdims`."""
+    return _reduce("Mean", NUMERIC, input_tensor, axis, keepdims, name, reduction_indices,
+                   keep_dims)
+
+
+# --- reduce_max, reduce_min: the gradient is shared among the tied extremes --------------------
 
 
 def _minmax_grad(op, g):
@@ -118,27 +184,52 @@ def _minmax_grad(op, g):
     y = op.outputs[0]
     if not op.attrs["keep_dims"]:
         shape = kept_shape(op)
-        y, g = _a.reshape(y, shape), _a.reshape(g, shape)
-    indicators = _m.cast(_m.equal(y, x), g.dtype.base_dtype)
+        y, g = reshape(y, shape), reshape(g, shape)
+    indicators = cast(equal(y, x), g.dtype.base_dtype)
     num_selected = reduce_sum(indicators, axes, keepdims=True)
-    return _m.truediv(indicators, num_selected) * g, None
+    return truediv(indicators, num_selected) * g, None
+
+
+@register_op("Max", infer=_reduce_infer, grad=_minmax_grad, attrs=("keep_dims",))
+def _max_kernel(x, axis, *, keep_dims):
+    return np.maximum.reduce(x, axis=_axes(axis), keepdims=keep_dims)
+
+
+def reduce_max(input_tensor, axis=None, keepdims=None, name: str | None = None,
+               reduction_indices=None, keep_dims=None) -> Tensor:
+    """The largest element of `input_tensor` over `axis` (all axes when None)."""
+    return _reduce("Max", NUMERIC, input_tensor, axis, keepdims, name, reduction_indices,
+                   keep_dims)
+
+
+@register_op("Min", infer=_reduce_infer, grad=_minmax_grad, attrs=("keep_dims",))
+def _min_kernel(x, axis, *, keep_dims):
+    return np.minimum.reduce(x, axis=_axes(axis), keepdims=keep_dims)
+
+
+def reduce_min(input_tensor, axis=None, keepdims=None, name: str | None = None,
+               reduction_indices=None, keep_dims=None) -> Tensor:
+    """The smallest element of `input_tensor` over `axis` (all axes when None)."""
+    return _reduce("Min", NUMERIC, input_tensor, axis, keepdims, name, reduction_indices,
+                   keep_dims)
+
+
+# --- reduce_prod and the cumulative products its gradient uses ---------------------------------
 
 
 def _prod_axes(op) -> tuple[Tensor, Tensor, Tensor]:
     """The input's axes as int32 tensors: (reduced axes first then the others, reduced, others)."""
     x, axes = op.inputs
-    rank = x.shape.ndims
+    ndims = x.shape.ndims
     value = constant_value(axes)
-    if value is not None and rank is not None:
-        reduced = sorted(set(axes_list(value, rank)))
-        other = [i for i in range(rank) if i not in reduced]
+    if value is not None and ndims is not None:
+        reduced = sorted(set(axes_list(value, ndims)))
+        other = [i for i in range(ndims) if i not in reduced]
         return tuple(constant(v, dtype=dtypes.int32) for v in (reduced + other, reduced, other))
-    from flowlog.engine.shape_ops import concat
-
-    rank_t = _a.rank(x)
+    rank_t = rank(x)
     reduced = normalized_axes(axes, rank_t)
     mask = _axes_mask(reduced, rank_t)
-    other = _m.cast(_a.reshape(_m.where(_m.logical_not(mask)), [-1]), dtypes.int32)
+    other = cast(reshape(where(logical_not(mask)), [-1]), dtypes.int32)
     return concat([reduced, other], 0), reduced, other
 
 
@@ -146,17 +237,14 @@ def _prod_grad(op, g):
     # TF's rule: d prod / d x_i is the product of the other reduced elements, taken from exclusive
     # cumulative products from both ends, so it stays exact where inputs are zero (prod / x_i
     # is not). The reduced axes are moved to the front and flattened into one.
-    from flowlog.engine.index_ops import gather
-    from flowlog.engine.shape_ops import transpose
-
     x = op.inputs[0]
-    sx = _a.shape(x)
+    sx = shape(x)
     perm, reduced, other = _prod_axes(op)
     permuted = transpose(x, perm)
-    flat = _a.reshape(permuted, [reduce_prod(gather(sx, reduced)),
+    flat = reshape(permuted, [reduce_prod(gather(sx, reduced)),
                                  reduce_prod(gather(sx, other))])
     left, right = cumprod(flat, exclusive=True), cumprod(flat, exclusive=True, reverse=True)
-    others = _a.reshape(left * right, _a.shape(permuted))
+    others = reshape(left * right, shape(permuted))
     back = transpose(others, build1("InvertPermutation", [perm]))
     return broadcast_back(op, g) * back, None
 
@@ -184,90 +272,44 @@ def cumprod(x, axis=0, exclusive: bool = False, reverse: bool = False,
                       name=scope)
 
 
-# Kernels call the ufuncs' reduce directly: np.sum / np.mean add microseconds of Python per call.
+@register_op("Prod", infer=_reduce_infer, grad=_prod_grad, attrs=("keep_dims",))
+def _prod_kernel(x, axis, *, keep_dims):
+    return np.multiply.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
 
 
-def _mean_kernel(x, axis, *, keep_dims):
-    axes = _axes(axis)
-    if x.dtype.kind in "iu":
-        total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=np.int64)
-        count = np.size(x) // max(np.size(total), 1)
-        return np.trunc(total / count).astype(x.dtype)
-    total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=x.dtype)
-    return total / (x.size // (total.size or 1))  # a Python int keeps the float type
+def reduce_prod(input_tensor, axis=None, keepdims=None, name: str | None = None,
+                reduction_indices=None, keep_dims=None) -> Tensor:
+    """The product of `input_tensor` over `axis` (all axes when None)."""
+    return _reduce("Prod", NUMERIC, input_tensor, axis, keepdims, name, reduction_indices,
+                   keep_dims)
 
 
-def _sum_kernel(x, axis, *, keep_dims):
-    if axis.size == 0:  # the usual gradient of an unbroadcast operand: nothing to sum
-        return x
-    return np.add.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+# --- reduce_any, reduce_all --------------------------------------------------------------------
 
 
-def _ufunc_reduction(ufunc, keep_type: bool = True):
-    if keep_type:
-        return lambda x, axis, *, keep_dims: ufunc.reduce(x, axis=_axes(axis), keepdims=keep_dims,
-                                                          dtype=x.dtype)
-    return lambda x, axis, *, keep_dims: ufunc.reduce(x, axis=_axes(axis), keepdims=keep_dims)
+@register_op("Any", infer=_reduce_infer, grad=not_differentiable, attrs=("keep_dims",))
+def _any_kernel(x, axis, *, keep_dims):
+    return np.logical_or.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
 
 
-_REDUCTIONS = [
-    ("Sum", _sum_kernel, _sum_grad, NUMERIC, "reduce_sum"),
-    ("Mean", _mean_kernel, _mean_grad, NUMERIC, "reduce_mean"),
-    ("Max", _ufunc_reduction(np.maximum, False), _minmax_grad, NUMERIC, "reduce_max"),
-    ("Min", _ufunc_reduction(np.minimum, False), _minmax_grad, NUMERIC, "reduce_min"),
-    ("Prod", _ufunc_reduction(np.multiply), _prod_grad, NUMERIC, "reduce_prod"),
-    ("Any", _ufunc_reduction(np.logical_or), not_differentiable, BOOL, "reduce_any"),
-    ("All", _ufunc_reduction(np.logical_and), not_differentiable, BOOL, "reduce_all"),
-]
+def reduce_any(input_tensor, axis=None, keepdims=None, name: str | None = None,
+               reduction_indices=None, keep_dims=None) -> Tensor:
+    """Whether any element of the bool `input_tensor` is true over `axis` (all when None)."""
+    return _reduce("Any", BOOL, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
-def _pick(new: str, new_value, old: str, old_value):
-    if new_value is not None and old_value is not None:
-        raise ValueError(f"Cannot specify both '{new}' and '{old}'.")
-    return new_value if new_value is not None else old_value
+@register_op("All", infer=_reduce_infer, grad=not_differentiable, attrs=("keep_dims",))
+def _all_kernel(x, axis, *, keep_dims):
+    return np.logical_and.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
 
 
-def reduction_dims(x: Tensor, axis) -> Tensor | object:
-    """The axes to reduce: `axis` itself, else all axes (a constant when the rank is known)."""
-    if axis is not None:
-        return axis
-    if x.shape.ndims is not None:
-        return constant(np.arange(x.shape.ndims, dtype=np.int32))
-    return range_(0, _a.rank(x))
+def reduce_all(input_tensor, axis=None, keepdims=None, name: str | None = None,
+               reduction_indices=None, keep_dims=None) -> Tensor:
+    """Whether every element of the bool `input_tensor` is true over `axis` (all when None)."""
+    return _reduce("All", BOOL, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
-def range_(start, limit=None, delta=1, dtype=None, name: str = "range") -> Tensor:
-    """Numbers from `start` up to (not including) `limit` by `delta`, like Python's range."""
-    from flowlog.engine.index_ops import range as _range
-
-    return _range(start, limit, delta, dtype=dtype, name=name)
-
-
-def _reduction(op_type: str, allowed, doc: str):
-    def constructor(input_tensor, axis=None, keepdims=None, name: str | None = None,
-                    reduction_indices=None, keep_dims=None) -> Tensor:
-        axis = _pick("axis", axis, "reduction_indices", reduction_indices)
-        keepdims = bool(_pick("keepdims", keepdims, "keep_dims", keep_dims))
-        if not is_tensor_like(input_tensor):
-            input_tensor = convert_to_tensor(input_tensor)
-        axes = reduction_dims(convert_to_tensor(input_tensor), axis)
-        with name_scope(name, op_type, [input_tensor, axes]) as scope:
-            (x,) = convert_args(op_type, [("input", input_tensor)], allowed)
-            a = index_arg(op_type, "reduction_indices", axes)
-            return build1(op_type, [x, a], {"keep_dims": keepdims}, name=scope)
-
-    constructor.__doc__ = doc
-    return constructor
-
-
-for _type, _kernel, _grad, _allowed, _name in _REDUCTIONS:
-    register_op(_type, infer=_reduce_infer, grad=_grad, attrs=("keep_dims",))(_kernel)
-    globals()[_name] = _reduction(_type, _allowed, f"The {_type} of `input_tensor` over `axis` "
-                                  "(all axes when None), keeping reduced axes if `keepdims`.")
-del _type, _kernel, _grad, _allowed, _name
-reduce_sum = reduce_sum  # noqa: F821,PLW0127 (made by the loop; named for importers)
-reduce_any = reduce_any  # noqa: F821,PLW0127
-reduce_prod = reduce_prod  # noqa: F821,PLW0127
+# --- argmax, argmin ---------------------------------------------------------------------------
 
 
 def _arg_infer(op):
@@ -280,27 +322,31 @@ def _arg_infer(op):
     return [(op.attrs["output_type"], TensorShape(dims))]
 
 
-def _arg_kernel(fn):
-    return lambda x, dim, *, output_type: fn(x, axis=int(dim)).astype(output_type.as_numpy_dtype)
+def _arg(op_type: str, input, axis, name, dimension, output_type) -> Tensor:
+    axis = _pick("axis", axis, "dimension", dimension)
+    with name_scope(name, op_type, [input]) as scope:
+        (x,) = convert_args(op_type, [("input", input)], NUMERIC)
+        d = index_arg(op_type, "dimension", 0 if axis is None else axis)
+        return build1(op_type, [x, d], {"output_type": dtypes.as_dtype(output_type)}, name=scope)
 
 
-def _arg_op(op_type: str, doc: str):
-    def constructor(input, axis=None, name: str | None = None, dimension=None,
-                    output_type=dtypes.int64) -> Tensor:
-        axis = _pick("axis", axis, "dimension", dimension)
-        with name_scope(name, op_type, [input]) as scope:
-            (x,) = convert_args(op_type, [("input", input)], NUMERIC)
-            d = index_arg(op_type, "dimension", 0 if axis is None else axis)
-            attrs = {"output_type": dtypes.as_dtype(output_type)}
-            return build1(op_type, [x, d], attrs, name=scope)
-
-    constructor.__doc__ = doc
-    return constructor
+@register_op("ArgMax", infer=_arg_infer, grad=not_differentiable, attrs=("output_type",))
+def _argmax_kernel(x, dim, *, output_type):
+    return np.argmax(x, axis=int(dim)).astype(output_type.as_numpy_dtype)
 
 
-register_op("ArgMax", infer=_arg_infer, grad=not_differentiable,
-            attrs=("output_type",))(_arg_kernel(np.argmax))
-register_op("ArgMin", infer=_arg_infer, grad=not_differentiable,
-            attrs=("output_type",))(_arg_kernel(np.argmin))
-argmax = _arg_op("ArgMax", "Index of the largest value along `axis` (int64 by default).")
-argmin = _arg_op("ArgMin", "Index of the smallest value along `axis` (int64 by default).")
+def argmax(input, axis=None, name: str | None = None, dimension=None,
+           output_type=dtypes.int64) -> Tensor:
+    """Index of the largest value along `axis` (int64 by default)."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+@register_op("ArgMin", infer=_arg_infer, grad=not_differentiable, attrs=("output_type",))
+def _argmin_kernel(x, dim, *, output_type):
+    return np.argmin(x, axis=int(dim)).astype(output_type.as_numpy_dtype)
+
+
+def argmin(input, axis=None, name: str | None = None, dimension=None,
+           output_type=dtypes.int64) -> Tensor:
+    """Index of the smallest value along `axis` (int64 by default)."""
+    return _arg("ArgMin", input, axis, name, dimension, output_type)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import builtins
 
 import numpy as np
-from flowlog.engine import array_ops as _a
-from flowlog.engine import index_ops as _i
-from flowlog.engine import reduction_ops as _r
+from flowlog.engine.array_ops import identity, rank, reshape, shape, size, sum_over, zeros_like
+from flowlog.engine.array_ops import range as range_op
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
 from flowlog.engine.op_util import (
     axes_list,
@@ -24,7 +23,7 @@ from flowlog.engine.shapes import TensorShape
 
 
 def _reshape_like(op, g):
-    return (_a.reshape(g, _a.shape(op.inputs[0])),) + (None,) * (len(op.inputs) - 1)
+    return (reshape(g, shape(op.inputs[0])),) + (None,) * (len(op.inputs) - 1)
 
 
 # --- transpose ----------------------------------------------------------------------------------
@@ -62,8 +61,8 @@ def transpose(a, perm=None, name: str = "transpose", conjugate: bool = False) ->
             if x.shape.ndims is not None:
                 perm = np.arange(x.shape.ndims - 1, -1, -1, dtype=np.int32)
             else:
-                r = _a.rank(x)
-                perm = (r - 1) - _i.range(0, r, 1)
+                r = rank(x)
+                perm = (r - 1) - range_op(0, r, 1)
         p = index_arg("Transpose", "perm", perm)
         return build1("Transpose", [x, p], name=scope)
 
@@ -169,7 +168,7 @@ def _concat_infer(op):
 
 def _concat_grad(op, g):
     values, axis = op.inputs[:-1], op.inputs[-1]
-    shapes = [_a.shape(v) for v in values]
+    shapes = [shape(v) for v in values]
     offsets = build("ConcatOffset", [axis] + shapes).outputs
     return [slice(g, o, s) for o, s in zip(offsets, shapes)] + [None]
 
@@ -198,7 +197,7 @@ def concat(values, axis, name: str = "concat") -> Tensor:
     if len(values) == 1:
         with name_scope(name) as scope:
             index_arg("ConcatV2", "concat_dim", axis)
-            return _a.identity(values[0], name=scope)
+            return identity(values[0], name=scope)
     with name_scope(name, "ConcatV2", values) as scope:
         ts = convert_args("ConcatV2", [(f"values_{i}", v) for i, v in enumerate(values)])
         a = index_arg("ConcatV2", "axis", axis)
@@ -246,7 +245,7 @@ def _unpack_infer(op):
 
 
 def _unpack_grad(op, *grads):
-    filled = [g if g is not None else _a.zeros_like(t) for g, t in zip(grads, op.outputs)]
+    filled = [g if g is not None else zeros_like(t) for g, t in zip(grads, op.outputs)]
     return (stack(filled, axis=op.attrs["axis"]),)
 
 
@@ -281,9 +280,9 @@ def _tile_infer(op):
 
 def _tile_grad(op, g):
     x, multiples = op.inputs
-    split = _a.reshape(transpose(stack([multiples, _a.shape(x)])), [-1])
-    axes = _i.range(0, _a.size(split), 2)
-    return _r.reduce_sum(_a.reshape(g, split), axes), None
+    split = reshape(transpose(stack([multiples, shape(x)])), [-1])
+    axes = range_op(0, size(split), 2)
+    return sum_over(reshape(g, split), axes), None
 
 
 @register_op("Tile", infer=_tile_infer, grad=_tile_grad)
@@ -314,8 +313,8 @@ def _slice_infer(op):
 
 def _slice_grad(op, g):
     x, begin, _ = op.inputs
-    before = _a.reshape(begin, [-1, 1])
-    after = _a.reshape(_a.shape(x) - _a.shape(g) - begin, [-1, 1])
+    before = reshape(begin, [-1, 1])
+    after = reshape(shape(x) - shape(g) - begin, [-1, 1])
     return pad(g, concat([before, after], 1)), None, None
 
 
@@ -345,8 +344,8 @@ def _pad_infer(op):
 
 def _pad_grad(op, g):
     x, p = op.inputs
-    begin = _a.reshape(slice(p, [0, 0], [-1, 1]), [-1])
-    return slice(g, begin, _a.shape(x)), None
+    begin = reshape(slice(p, [0, 0], [-1, 1]), [-1])
+    return slice(g, begin, shape(x)), None
 
 
 @register_op("Pad", infer=_pad_infer, grad=_pad_grad)
