@@ -2,6 +2,7 @@
 
     python benchmarks/tf1_programs_differential.py [--tf-python .venv-bench/bin/python]
                                                    [--flowlog-python .venv/bin/python] [-v]
+                                                   [PROGRAM ...]
 
 Each program is run in both interpreters (TensorFlow lives only in the benchmark venv, which
 needs `tf_keras` for `tf.compat.v1.layers`: `pip install --no-deps tf_keras`); their prints are
@@ -36,8 +37,9 @@ RTOL_TRAINED = 5e-2   # a few hundred optimizer steps on float32 convolutions
 TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline"}
 
 
-def run_all(engine: str) -> dict:
-    """Each program's printed text under `engine` ("tf" or "flowlog")."""
+def run_all(engine: str, names: list[str]) -> dict:
+    """Each program's printed text under `engine` ("tf" or "flowlog"); all when `names` is
+    empty."""
     if engine == "tf":
         import tensorflow.compat.v1 as tf
 
@@ -55,7 +57,7 @@ def run_all(engine: str) -> dict:
     import tf1_programs
 
     out = {}
-    for name in tf1_programs.PROGRAMS:
+    for name in names or tf1_programs.PROGRAMS:
         module = __import__(f"tf1_programs.{name}", fromlist=["main"])
         buffer = io.StringIO()
         with tf.Graph().as_default(), seeds(), contextlib.redirect_stdout(buffer):
@@ -75,9 +77,11 @@ def _normalize(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    args = tf_compare.parser(__doc__).parse_args(argv)
+    p = tf_compare.parser(__doc__)
+    p.add_argument("programs", nargs="*", help="the programs to run (default: all)")
+    args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(run_all(args.child)))
+        print(json.dumps(run_all(args.child, args.programs)))
         return 0
     from sklearn.datasets import load_digits
 
@@ -87,8 +91,9 @@ def main(argv=None) -> int:
         np.savez(npz, images=digits.images, target=digits.target)
         env = {**os.environ, "FLOWLOG_DIGITS_NPZ": str(npz), "TF_USE_LEGACY_KERAS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "3"}
-        want = tf_compare.run_child(__file__, args.tf_python, "tf", env=env)
-        got = tf_compare.run_child(__file__, args.flowlog_python, "flowlog", env=env)
+        want = tf_compare.run_child(__file__, args.tf_python, "tf", *args.programs, env=env)
+        got = tf_compare.run_child(__file__, args.flowlog_python, "flowlog", *args.programs,
+                                   env=env)
     failures = 0
     print(f"{len(want)} TF1 programs, tensorflow (tf.compat.v1) vs flowlog:")
     for name in want:
@@ -100,7 +105,7 @@ def main(argv=None) -> int:
         detail = "identical" if want[name] == got.get(name) else (
             f"largest relative difference {diff:.1e} (tolerance {tol:.0e})" if words
             else "different words")
-        print(f"  {name:16s} {'same' if ok else 'DIFFERENT':9s} {detail}")
+        print(f"  {name:22s} {'same' if ok else 'DIFFERENT':9s} {detail}")
         if args.verbose and not ok:
             for a, b in zip(want[name].splitlines(), got.get(name, "").splitlines()):
                 if a != b:

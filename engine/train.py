@@ -31,6 +31,7 @@ from flowlog.engine.saver import (
 )
 from flowlog.engine.variables import Variable, get_variable
 
+from flowlog.reader import read_events as summary_iterator  # the Events of an event file
 from flowlog.writer import FileWriter as SummaryWriter  # TF1's old name of FileWriter
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "load_variable",
     "piecewise_constant",
     "polynomial_decay",
+    "summary_iterator",
     "update_checkpoint_state",
     "write_graph",
 ]
