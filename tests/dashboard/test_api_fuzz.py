@@ -15,6 +15,8 @@ from graph_samples import neuron_graphdef
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowlog.media import audio
+
 SECRET = "fuzz-secret-contents-7331"
 # Strings servers often mishandle: traversal, NUL, huge numbers, markup, odd Unicode.
 HOSTILE = ["", ".", "..", "../../etc/passwd", "..%2f..%2fsecret.txt", "/etc/passwd", "\x00",
@@ -34,6 +36,7 @@ def fuzz_logdir(tmp_path_factory):
                 scalar("odd", 2, -math.inf), tensor_scalar("new/style", 3, 2.5, metadata=True),
                 histogram("w", 1, [1, 2, 3]), image("img", 1, np.zeros((2, 3, 3), np.uint8)),
                 text("note", 1, "# hi\n<b>x</b>"),
+                event(1, summary=audio("clip", np.zeros(80), 8000)),
                 event(0, graph_def=neuron_graphdef().SerializeToString())])
     new_file(logdir / "nested" / "eval", [scalar("loss", s, 0.5) for s in range(0, 50, 10)])
     new_file(logdir, [scalar("root/tag", 0, 1.0)])
@@ -51,7 +54,7 @@ def live(fuzz_logdir, flowboard_server):
         time.sleep(0.05)
     doc = json.loads(_get(parts.hostname, parts.port, "/data/openapi.json")[2])
     known = set(json.loads(_get(parts.hostname, parts.port, "/data/runs")[2]))
-    for route in ("scalars", "histograms", "images", "text"):
+    for route in ("scalars", "histograms", "images", "text", "audio"):
         tags = json.loads(_get(parts.hostname, parts.port, f"/data/plugin/{route}/tags")[2])
         known |= {t for ts in tags.values() for t in ts}
     ops = json.loads(_get(parts.hostname, parts.port, "/data/plugin/graphs/nodes?run=train")[2])
@@ -148,7 +151,8 @@ def test_every_route_is_described(fuzz_logdir):
 def test_documented_responses_match_their_schemas_for_valid_requests(live):
     host, port, doc, _ = live
     valid = {"run": "train", "name": "weight", "tag": "loss"}
-    tags = {"histograms": "w", "images": "img", "individualImage": "img", "text": "note"}
+    tags = {"histograms": "w", "distributions": "w", "images": "img", "individualImage": "img",
+            "text": "note", "audio": "clip", "individualAudio": "clip"}
     for path, item in doc["paths"].items():
         names = [p["name"] for p in item["get"]["parameters"] if p["required"]]
         query = {**valid, "tag": tags.get(path.rsplit("/", 1)[1], "loss")}
