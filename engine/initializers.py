@@ -112,10 +112,6 @@ def glorot_normal_initializer(seed=None, dtype=dtypes.float32) -> VarianceScalin
     return VarianceScaling(1.0, "fan_avg", "truncated_normal", seed, dtype)
 
 
-def he_normal(seed=None) -> VarianceScaling:
-    return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
-
-
 def default_for(name: str, dtype) -> Initializer:
     """get_variable's initializer when none is given."""
     dtype = dtypes.as_dtype(dtype)

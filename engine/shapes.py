@@ -111,10 +111,3 @@ def as_shape(value) -> TensorShape:
         return value
     return TensorShape(value)
 
-
-def unknown_shape() -> TensorShape:
-    return TensorShape(None)
-
-
-def scalar() -> TensorShape:
-    return TensorShape(())

@@ -22,6 +22,12 @@ def _data(shape, kind, offset=0.0):
     return RNG.normal(size=shape)
 
 
+def _grad_of(f):
+    """The gradient of `f` at a with output weights b: checks the fused gradient op f uses
+    (ReluGrad, SqrtGrad, ...) in both its inputs, i.e. second derivatives."""
+    return lambda a, b: fl.gradients(f(a), a, grad_ys=b)[0]
+
+
 # name, function of the input tensors, input shapes, kind of input values
 CASES = [
     ("add", lambda a, b: a + b, [(2, 3), (2, 3)], "any"),
@@ -107,6 +113,14 @@ CASES = [
     ("l2_loss", nn.l2_loss, [(2, 3)], "any"),
     ("bias_add", nn.bias_add, [(2, 3), (3,)], "any"),
     ("cast_float", lambda a: fl.cast(fl.cast(a, "float32"), "float64") * 0.0 + a, [(2,)], "any"),
+    ("unsorted_segment_sum", lambda a: fl.unsorted_segment_sum(a, [0, 2, 0], 3), [(3, 2)], "any"),
+    ("relu_grad", _grad_of(nn.relu), [(2, 3), (2, 3)], "distinct"),
+    ("sigmoid_grad", _grad_of(nn.sigmoid), [(2, 3), (2, 3)], "any"),
+    ("tanh_grad", _grad_of(nn.tanh), [(2, 3), (2, 3)], "any"),
+    ("elu_grad", _grad_of(nn.elu), [(2, 3), (2, 3)], "distinct"),
+    ("sqrt_grad", _grad_of(fl.sqrt), [(2, 3), (2, 3)], "pos"),
+    ("rsqrt_grad", _grad_of(fl.rsqrt), [(2, 3), (2, 3)], "pos"),
+    ("reciprocal_grad", _grad_of(fl.reciprocal), [(2, 3), (2, 3)], "pos"),
 ]
 
 
