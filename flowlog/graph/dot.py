@@ -6,95 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flowlog.graph.arrange import PACK_PIECES, cluster_parent, grid_pieces, pieces, source_anchors
-from flowlog.graph.edges import QUIET_EDGE, QUIET_TEXT, aggregate_edges, edge_statements
-from flowlog.graph.format import printable, shorten
+from flowlog.graph.edges import (
+    QUIET_EDGE,
+    QUIET_TEXT,
+    EdgeOptions,
+    aggregate_edges,
+    edge_statements,
+)
+from flowlog.graph.format import html, label_text, quote, shorten
 from flowlog.graph.model import ALL, GraphModel, is_quiet
+from flowlog.graph.palette import COLORS, EDGE, SCOPE_BORDER, category, heat
 
 FONT = "Helvetica,Arial,sans-serif"
-
-# Op type -> category; categories carry the colours of the legend.
-_CATEGORY_OPS = {
-    "input": "Placeholder PlaceholderWithDefault PlaceholderV2 IteratorGetNext",
-    "variable": "VariableV2 Variable VarHandleOp ReadVariableOp Assign AssignAdd AssignSub "
-                "AssignVariableOp AssignAddVariableOp VarIsInitializedOp IsVariableInitialized",
-    "constant": "Const HostConst",
-    "matmul": "MatMul BatchMatMul BatchMatMulV2 Conv2D Conv3D DepthwiseConv2dNative "
-              "Conv2DBackpropInput Conv2DBackpropFilter Einsum",
-    "nn": "Relu Relu6 Elu Selu Sigmoid Tanh Softmax LogSoftmax BiasAdd BiasAddGrad ReluGrad "
-          "SigmoidGrad TanhGrad SoftmaxCrossEntropyWithLogits LeakyRelu MaxPool AvgPool "
-          "SparseSoftmaxCrossEntropyWithLogits Dropout FusedBatchNorm FusedBatchNormV3",
-    "array": "Reshape Shape Fill Tile Transpose ConcatV2 Concat Pack Unpack Slice StridedSlice "
-             "Gather GatherV2 ExpandDims Squeeze Cast Identity IdentityN BroadcastGradientArgs "
-             "ZerosLike OnesLike Size Rank Range OneHot Split SplitV Pad StopGradient "
-             "BroadcastTo",
-    "random": "RandomStandardNormal RandomUniform TruncatedNormal RandomUniformInt Multinomial",
-    "summary": "ScalarSummary HistogramSummary ImageSummary AudioSummary MergeSummary "
-               "TensorSummary TensorSummaryV2 WriteSummary WriteScalarSummary",
-    "control": "NoOp Switch Merge Enter Exit NextIteration LoopCond Print PrintV2 Assert",
-}
-# Keras layer classes (the ops of a Keras model's layer graph) in the same categories.
-_KERAS_LAYERS = {
-    "input": "InputLayer",
-    "matmul": "Dense EinsumDense Conv1D Conv2D Conv3D Conv1DTranspose Conv2DTranspose "
-              "Conv3DTranspose SeparableConv1D SeparableConv2D DepthwiseConv2D Embedding",
-    "nn": "Activation ReLU LeakyReLU PReLU ELU Softmax Dropout SpatialDropout1D "
-          "SpatialDropout2D GaussianNoise BatchNormalization LayerNormalization "
-          "GroupNormalization MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D "
-          "AveragePooling2D AveragePooling3D GlobalAveragePooling1D GlobalAveragePooling2D "
-          "GlobalMaxPooling1D GlobalMaxPooling2D LSTM GRU SimpleRNN Bidirectional "
-          "MultiHeadAttention Attention",
-    "array": "Flatten Reshape Permute RepeatVector Concatenate Cropping2D ZeroPadding2D "
-             "UpSampling2D Lambda",
-}
-CATEGORY_OF = {op: cat for table in (_CATEGORY_OPS, _KERAS_LAYERS)
-               for cat, ops in table.items() for op in ops.split()}
-
-# Light pastel fills that keep dark text readable; the page restyles them for dark mode.
-COLORS = {
-    "input": "#fde68a", "variable": "#bbf7d0", "constant": "#e2e8f0", "matmul": "#bfdbfe",
-    "math": "#ddd6fe", "nn": "#fbcfe8", "array": "#a5f3fc", "random": "#fed7aa",
-    "training": "#fecaca", "summary": "#fef3c7", "control": "#f1f5f9", "scope": "#e2e8f0",
-}
-SCOPE_BORDER, EDGE = "#64748b", "#64748b"
-
-
-def category(op: str) -> str:
-    """The legend category of an op type (unknown ops count as math)."""
-    cat = CATEGORY_OF.get(op)
-    if cat:
-        return cat
-    if op.startswith(("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")):
-        return "training"
-    if op.endswith("Summary"):
-        return "summary"
-    return "math"
-
-
-def quote(text: str) -> str:
-    """A DOT double-quoted string (characters XML cannot carry shown as escapes)."""
-    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def html(text: str) -> str:
-    """Text escaped for a DOT HTML-like label (characters XML cannot carry shown as escapes)."""
-    return (printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
-def label_text(text: str) -> str:
-    """A box's name as shown: shortened in the middle when long, '""' when empty."""
-    return shorten(text) if text else '""'
-
-
-def heat(fraction: float) -> str:
-    """A colour from pale yellow (0) to deep red (1) for compute time."""
-    stops = [(255, 247, 236), (253, 187, 132), (239, 101, 72), (179, 0, 0)]
-    x = min(max(fraction, 0.0), 1.0) * (len(stops) - 1)
-    i = min(int(x), len(stops) - 2)
-    t = x - i
-    rgb = [round(a + (b - a) * t) for a, b in zip(stops[i], stops[i + 1])]
-    return "#" + "".join(f"{c:02x}" for c in rgb)
-
 
 @dataclass
 class View:
@@ -208,6 +131,76 @@ def _idents(units: dict) -> dict[str, str]:
     return out
 
 
+class _Heat:
+    """Compute time per box (op name -> microseconds summed over what a box stands for) and
+    the fills of `color="time"`: pale yellow to deep red, boxes without a time near white."""
+
+    def __init__(self, timings: dict[str, float] | None, unit_of: dict, ids: dict, color: str):
+        self.times: dict[str, float] = {}
+        for name, us in (timings or {}).items():
+            if name in unit_of:
+                uid = ids[unit_of[name]]
+                self.times[uid] = self.times.get(uid, 0.0) + us
+        self.most = max(self.times.values(), default=0.0)
+        self.shown = color == "time" and self.most > 0
+
+    def fill(self, uid: str, base: str) -> str:
+        if not self.shown:
+            return base
+        return heat(self.times[uid] / self.most) if uid in self.times else "#f8fafc"
+
+
+def _unit_ids(model: GraphModel, opened) -> tuple[dict, dict[tuple[str, str], str]]:
+    """(op name -> the (kind, name) of the box standing for it, box -> id `u<n>`)."""
+    unit_of = {name: model.unit_of(name, opened) for name in model.nodes}
+    ids: dict[tuple[str, str], str] = {}
+    for key in unit_of.values():
+        if key not in ids:
+            ids[key] = f"u{len(ids)}"
+    return unit_of, ids
+
+
+def _boxes(model: GraphModel, ids: dict, opened, aux: frozenset[str], heat: _Heat,
+           view: View) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """(box id -> DOT statement with `{ident}` for its name, box id -> the cluster it sits in,
+    legend categories shown); each box's facts go to `view.units`."""
+    stmts: dict[str, str] = {}
+    parent_of: dict[str, str] = {}
+    cats: set[str] = set()
+    for (kind, name), uid in ids.items():
+        top = model.top_of(name)
+        up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
+            model.parent(name)
+        parent_of[uid] = cluster_parent(model, up, opened == ALL)
+        stmts[uid], facts = _unit_stmt(model, kind, name, uid, heat.fill, top in aux,
+                                       parent_of[uid])
+        cats.add(facts.get("category", "scope"))
+        if uid in heat.times:
+            facts["time_us"] = heat.times[uid]
+        if heat.shown:
+            facts["heat"] = heat.fill(uid, "")
+        facts["top"] = top
+        if top in aux:
+            facts["aux"] = True
+        view.units[uid] = facts
+    return stmts, parent_of, cats
+
+
+def _graph_header(background: str, settings: str, legend: list[str]) -> list[str]:
+    """The opening lines: graph, node and edge defaults, and the colour key if asked for."""
+    lines = [
+        "digraph G {",
+        (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
+         f'bgcolor="{background}" pad=0.2 {settings}]'),
+        f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
+        (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
+         f'color="{EDGE}"]'),
+    ]
+    if legend:  # graphviz rejects an empty table
+        lines.append(f"label={_legend_label(legend)} labelloc=b labeljust=l")
+    return lines
+
+
 def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
                timings: dict[str, float] | None = None, color: str = "op",
                legend: bool = False, background: str = "transparent",
@@ -219,80 +212,33 @@ def build_view(model: GraphModel, expand: str | Iterable[str] | None = None, *,
     `legend` adds the colour key under the picture (for exported images).
     """
     opened = model.normalize_expand(expand)
-    unit_of = {name: model.unit_of(name, opened) for name in model.nodes}
-    ids: dict[tuple[str, str], str] = {}
-    for key in unit_of.values():
-        if key not in ids:
-            ids[key] = f"u{len(ids)}"
-    edges = aggregate_edges(model, unit_of, ids)
-
-    unit_time: dict[str, float] = {}
-    for name, us in (timings or {}).items():
-        if name in unit_of:
-            uid = ids[unit_of[name]]
-            unit_time[uid] = unit_time.get(uid, 0.0) + us
-    max_time = max(unit_time.values(), default=0.0)
-    show_time = color == "time" and max_time > 0
-
-    def fill_of(uid: str, base: str) -> str:
-        if not show_time:
-            return base
-        return heat(unit_time[uid] / max_time) if uid in unit_time else "#f8fafc"
-
+    unit_of, ids = _unit_ids(model, opened)
     view = View("")
-    stmts: dict[str, str] = {}
-    parent_of: dict[str, str] = {}
-    cats: set[str] = set()
     aux = model.auxiliary() if model.split_auxiliary() else frozenset()
-    for (kind, name), uid in ids.items():
-        top = model.top_of(name)
-        up = (model.chain[name][-1] if model.chain[name] else "") if kind == "op" else \
-            model.parent(name)
-        parent_of[uid] = cluster_parent(model, up, opened == ALL)
-        stmts[uid], facts = _unit_stmt(model, kind, name, uid, fill_of, top in aux,
-                                       parent_of[uid])
-        cats.add(facts.get("category", "scope"))
-        if uid in unit_time:
-            facts["time_us"] = unit_time[uid]
-        if show_time:
-            facts["heat"] = fill_of(uid, "")
-        facts["top"] = top
-        if top in aux:
-            facts["aux"] = True
-        view.units[uid] = facts
+    stmts, parent_of, cats = _boxes(model, ids, opened, aux,
+                                    _Heat(timings, unit_of, ids, color), view)
     ident = _idents(view.units)
     members: dict[str, list[str]] = {}  # cluster scope -> statements
     for uid, stmt in stmts.items():
         members.setdefault(parent_of[uid], []).append(stmt.replace("{ident}", ident[uid], 1))
-
-    if edge_labels is None:
-        edge_labels = len(ids) <= 400  # labels double the ranks dot must order
-    edge_lines, stub_lines = edge_statements(view, edges, ident, edge_labels, members,
-                                             parent_of, cut_long=len(ids) > BIG_VIEW,
-                                             stubs_drawn=len(ids) <= HUGE_VIEW, bands=bands)
+    options = EdgeOptions(  # labels double the ranks dot must order
+        labels=len(ids) <= 400 if edge_labels is None else edge_labels,
+        cut_long=len(ids) > BIG_VIEW, stubs_drawn=len(ids) <= HUGE_VIEW, bands=bands)
+    edge_lines, stub_lines = edge_statements(view, aggregate_edges(model, unit_of, ids), ident,
+                                             members, parent_of, options)
     pack = bool(aux) or pieces(view, parent_of) >= PACK_PIECES
-    lines = [
-        "digraph G {",
-        (f'graph [rankdir=TB nodesep=0.25 ranksep=0.4 fontname="{FONT}" fontsize=11 '
-         f'bgcolor="{background}" pad=0.2 '
-         f'{layout_settings(len(view.units), pack)}]'),
-        f'node [shape=box fontname="{FONT}" height=0.3 margin="0.1,0.04" penwidth=1]',
-        (f'edge [fontname="{FONT}" fontsize=8 fontcolor="#64748b" arrowsize=0.6 '
-         f'color="{EDGE}"]'),
-    ]
     order = [c for c in COLORS if c in cats]
-    if legend and order:  # graphviz rejects an empty table
-        lines.append(f"label={_legend_label(order)} labelloc=b labeljust=l")
+    lines = _graph_header(background, layout_settings(len(view.units), pack),
+                          order if legend else [])
     if bands:
         _order_bands(bands, view, members, parent_of, ident)
     lines.extend(_cluster_lines(model, opened, members, view))
-    lines.extend(edge_lines)
-    lines.extend(stub_lines)
+    lines.extend(edge_lines + stub_lines)
     lines.extend(source_anchors(model, view, parent_of, ident, opened == ALL))
     lines.extend(grid_pieces(model, view, parent_of, ident, opened == ALL, pack))
     lines.append("}")
     view.dot = "\n".join(lines) + "\n"
-    view.legend = [{"category": c, "color": COLORS[c]} for c in COLORS if c in cats]
+    view.legend = [{"category": c, "color": COLORS[c]} for c in order]
     view.opened = sorted(s for s in model.scopes if s) if opened == ALL else sorted(opened)
     return view
 

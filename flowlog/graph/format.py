@@ -1,4 +1,5 @@
-"""Op facts as short text for the graph's side panel: dtypes, shapes, tensors, attributes."""
+"""Op facts as short text for the graph's side panel (dtypes, shapes, tensors, attributes), and
+names as DOT strings and labels."""
 from __future__ import annotations
 
 import re
@@ -104,3 +105,19 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
         return text
     head = (limit - 1) * 2 // 3
     return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string (characters XML cannot carry shown as escapes)."""
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def html(text: str) -> str:
+    """Text escaped for a DOT HTML-like label (characters XML cannot carry shown as escapes)."""
+    return (printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def label_text(text: str) -> str:
+    """A box's name as shown: shortened in the middle when long, '""' when empty."""
+    return shorten(text) if text else '""'
