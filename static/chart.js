@@ -430,6 +430,4 @@
   };
   fb.Chart = Chart;
   fb.chartFormat = fmt;
-  // The charts' themed plotly layout, for other plots: model {x: {type, title}, y: {type}, height}.
-  fb.plotLayout = (model, xr, yr) => Chart.prototype.layout.call({ zoom: null }, model, xr, yr);
 })();

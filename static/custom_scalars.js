@@ -67,7 +67,7 @@
       ? el("div", { class: "custom-note", text: "Not a valid regular expression: " + chart.invalid.join(", ") }) : "";
     const node = el("div", { class: "card", "data-key": key, "data-chart": chart.title, "data-kind": chart.kind },
       el("div", { class: "card-head" }, el("span", { class: "card-title", text: chart.title, title: describe(chart) })),
-      note, host);
+      note, host, el("div", { class: "custom-legend" }));
     const tags = [...new Set(Object.values(chart.tags).flat())].sort();
     c = { key, spec, def: chart, node, host, tags, data: new ChartData(tags.length ? tags : [""]), zoom: null,
       visible: false, dirty: true };
@@ -128,6 +128,26 @@
     const { lines, bands } = c.def.kind === "margin" ? marginModel(c, runs) : multilineModel(c, runs);
     c.chart.update({ lines, bands, outliers: false, height: 260,
       x: { type: "linear", title: "step" }, y: { type: "linear" } });
+    dashLegend(c, lines);
+  }
+
+  // Lines of several runs and tags: colour says the run, the dash says the tag (as chart.js
+  // dashes them), named under the chart.
+  const DASH_ARRAYS = ["", "6 4", "2 3", "8 3 2 3", "12 4"];
+  function dashLegend(c, lines) {
+    const tags = [...new Set(lines.filter((l) => l.dash).map((l) => l.tag))];
+    const items = tags.length ? [...new Set(lines.map((l) => l.tag))] : [];
+    c.node.querySelector(".custom-legend").replaceChildren(...items.map((tag) => {
+      const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("width", "28");
+      svg.setAttribute("height", "8");
+      const stroke = document.createElementNS(svg.namespaceURI, "line");
+      Object.entries({ x1: 0, y1: 4, x2: 28, y2: 4, "stroke-width": 2,
+        "stroke-dasharray": DASH_ARRAYS[c.tags.indexOf(tag) % DASH_ARRAYS.length] })
+        .forEach(([k, v]) => stroke.setAttribute(k, v));
+      svg.append(stroke);
+      return el("span", { class: "custom-legend-item" }, svg, el("span", { text: tag }));
+    }));
   }
 
   function line(run, tag, s, color, label, y, dash) {

@@ -106,6 +106,7 @@
     const traces = picked.map(({ run, entry: e }) => ({
       x: e.recall, y: e.precision, type: "scatter", mode: e.recall.length === 1 ? "markers" : "lines",
       name: escapeText(run), line: { color: fb.runColor(run), width: 2 }, marker: { color: fb.runColor(run) },
+      hoverlabel: { bordercolor: fb.runColor(run) },
       meta: { run, step: e.step },
       customdata: e.thresholds.map((t, i) => [t, e.true_positives[i], e.false_positives[i],
         e.true_negatives[i], e.false_negatives[i]]),
@@ -113,9 +114,12 @@
         + "<br>threshold %{customdata[0]:.3f}<br>TP %{customdata[1]} · FP %{customdata[2]}"
         + " · TN %{customdata[3]} · FN %{customdata[4]}<extra></extra>",
     }));
-    const layout = fb.plotLayout({ x: { type: "linear", title: "recall" }, y: { type: "linear" }, height: 300 },
-      [-0.02, 1.02], [-0.02, 1.02]);
-    layout.yaxis.title = { text: "precision", font: { color: fb.cssVar("--axis"), size: 11 } };
+    const unit = [-0.02, 1.02];
+    const layout = fb.plotLayout({ x: { title: "recall", range: unit, dtick: 0.2 },
+      y: { title: "precision", range: unit, dtick: 0.2 },
+      height: 300, margin: { l: 56, r: 12, t: 26, b: 36 } });  // the mode bar above the curves
+    layout.hoverlabel = { align: "left", bgcolor: fb.cssVar("--panel"),
+      font: { family: fb.cssVar("--font"), color: fb.cssVar("--fg") } };
     if (card.plot.firstChild && !card.plot.data) card.plot.replaceChildren();
     Plotly.react(card.plot, traces, layout, { displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["lasso2d", "select2d", "toggleSpikelines"] });

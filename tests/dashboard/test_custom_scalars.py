@@ -29,8 +29,14 @@ STEPS = range(0, 30, 3)
 
 
 def write_custom_run(run_dir, writer: str, layout=LAYOUT, offset: float = 0.0) -> None:
-    """A run with `layout` and the scalars its charts draw (and one they do not)."""
+    """A run written by `writer` with what `log_custom_scalars` logs."""
     w = WRITERS[writer](str(run_dir))
+    log_custom_scalars(w, layout, offset)
+    w.close()
+
+
+def log_custom_scalars(w, layout=LAYOUT, offset: float = 0.0) -> None:
+    """With writer `w`: `layout` and the scalars its charts draw (and one they do not)."""
     w.add_custom_scalars(layout)
     for step in STEPS:
         w.add_scalar("loss/train", 1 / (step + 1) + offset, step)
@@ -40,7 +46,6 @@ def write_custom_run(run_dir, writer: str, layout=LAYOUT, offset: float = 0.0) -
         w.add_scalar("acc/low", 0.4 + step / 100 + offset, step)
         w.add_scalar("acc/high", 0.6 + step / 100 + offset, step)
         w.add_scalar("other", step, step)
-    w.close()
 
 
 @pytest.fixture(params=list(WRITERS))

@@ -31,8 +31,14 @@ def scores(step: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_pr_run(run_dir, writer: str, seed: int = 0, steps=STEPS) -> None:
-    """A run with a pr curve per step (`pr/cls`) and, at each step, `pr/raw` from RAW."""
+    """A run written by `writer` with the curves of `log_pr_curves`."""
     w = WRITERS[writer](str(run_dir))
+    log_pr_curves(w, seed, steps)
+    w.close()
+
+
+def log_pr_curves(w, seed: int = 0, steps=STEPS) -> None:
+    """With writer `w`: a pr curve per step (`pr/cls`) and, at each step, `pr/raw` from RAW."""
     precision = [tp / max(tp + fp, 1) for tp, fp in zip(RAW["tp"], RAW["fp"])]
     recall = [tp / (tp + fn) for tp, fn in zip(RAW["tp"], RAW["fn"])]
     for step in steps:
@@ -40,7 +46,6 @@ def write_pr_run(run_dir, writer: str, seed: int = 0, steps=STEPS) -> None:
         w.add_pr_curve("pr/cls", labels, predictions, step, num_thresholds=51)
         w.add_pr_curve_raw("pr/raw", *(np.array(RAW[k]) for k in ("tp", "fp", "tn", "fn")),
                            np.array(precision), np.array(recall), step, num_thresholds=4)
-    w.close()
 
 
 def client_of(logdir):

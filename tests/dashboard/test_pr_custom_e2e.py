@@ -1,0 +1,107 @@
+"""The PR curves and custom scalars tabs of the real `flowboard` in headless Chromium, over runs
+written by torch.utils.tensorboard, tensorboardX and flowlog."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+from test_custom_scalars import STEPS as SCALAR_STEPS
+from test_custom_scalars import log_custom_scalars
+from test_pr_curves import WRITERS, log_pr_curves
+
+# torch logs at other steps than the rest: at the slider's step 0 it shows its nearest, 1.
+PR_STEPS = {"torch": (1, 6, 11), "tensorboardX": (0, 5, 10), "flowlog": (0, 5, 10)}
+OFFSETS = {"torch": 0.0, "tensorboardX": 0.3, "flowlog": 0.6}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, flowboard_server):
+    logdir = tmp_path_factory.mktemp("pr_custom")
+    for seed, writer in enumerate(PR_STEPS):
+        # one writer per run: tensorboardX's second file of a second would replace its first
+        w = WRITERS[writer](str(logdir / writer))
+        log_pr_curves(w, seed, PR_STEPS[writer])
+        log_custom_scalars(w, offset=OFFSETS[writer])
+        w.close()
+    url = flowboard_server(logdir)
+    deadline = time.monotonic() + 60
+    while get(url + "data/status")["loading"]:
+        assert time.monotonic() < deadline, "flowboard did not load the logdir within 60 s"
+        time.sleep(0.05)
+    return url
+
+
+def get(url: str):
+    with urllib.request.urlopen(url) as resp:
+        return json.load(resp)
+
+
+def traces(page, selector: str) -> list[dict]:
+    """The plotly traces of the chart at `selector`: meta, x, y and fill of each."""
+    return page.evaluate("""sel => {
+        const gd = document.querySelector(sel);
+        return (gd && gd.data || []).map(t => ({meta: t.meta, x: Array.from(t.x), y: Array.from(t.y),
+                                               fill: t.fill || null}));
+    }""", selector)
+
+
+def wait_traces(page, selector: str, check: str, arg=None) -> None:
+    """Wait until `check` (a JS function of the traces and `arg`) holds for the chart."""
+    page.wait_for_function(f"""([sel, arg]) => {{
+        const gd = document.querySelector(sel);
+        return !!(gd && gd.data) && ({check})(gd.data, arg);
+    }}""", arg=[selector, arg])
+
+
+def test_pr_curve_renders_and_moves_with_the_step_slider(checked_page, server):
+    page = checked_page
+    url = server + "data/plugin/pr_curves/pr_curves?tag=pr/cls&run=torch&run=tensorboardX&run=flowlog"
+    curves = get(url)
+    plot = '.card[data-tag="pr/cls"] .pr-chart'
+    page.goto(server + "?tab=pr_curves")
+    wait_traces(page, plot, "data => data.length === 3")
+    card = page.locator('.card[data-tag="pr/cls"]')
+    expect(card.locator("output")).to_have_text("step 11")  # the newest step of any run
+    newest = {t["meta"]["run"]: t for t in traces(page, plot)}
+    for run, entries in curves.items():
+        assert newest[run]["x"] == pytest.approx(entries[-1]["recall"])
+        assert newest[run]["y"] == pytest.approx(entries[-1]["precision"])
+
+    card.locator('input[type="range"]').fill("0")
+    expect(card.locator("output")).to_have_text("step 0")
+    wait_traces(page, plot, "(data, want) => data.find(t => t.meta.run === 'flowlog').y.length === want",
+                len(curves["flowlog"][0]["precision"]))
+    first = {t["meta"]["run"]: t for t in traces(page, plot)}
+    for run, entries in curves.items():
+        assert first[run]["meta"]["step"] == entries[0]["step"]  # torch: its nearest, step 1
+        assert first[run]["y"] == pytest.approx(entries[0]["precision"])
+        assert first[run]["y"] != pytest.approx(newest[run]["y"])
+    expect(card.locator(".pr-legend")).to_contain_text("step 1")  # torch's own step is named
+
+
+def test_custom_scalars_margin_chart_has_its_band_and_multiline_one_line_per_run_and_tag(
+        checked_page, server):
+    page = checked_page
+    page.goto(server + "?tab=custom_scalars")
+    expect(page.locator("details.group summary")).to_have_text(["Losses2", "Bands1"])
+    margin = '.card[data-kind="margin"] .chart'
+    wait_traces(page, margin, "data => data.filter(t => t.meta.kind === 'band').length === 6")
+    drawn = traces(page, margin)
+    steps = list(SCALAR_STEPS)
+    for run, off in OFFSETS.items():
+        lower, upper = [t for t in drawn if t["meta"]["kind"] == "band" and t["meta"]["group"] == run]
+        assert lower["fill"] is None and upper["fill"] == "tonexty"  # filled from lower up to upper
+        assert lower["x"] == steps and upper["x"] == steps
+        assert lower["y"] == pytest.approx([0.4 + s / 100 + off for s in steps], rel=1e-6)
+        assert upper["y"] == pytest.approx([0.6 + s / 100 + off for s in steps], rel=1e-6)
+        value = next(t for t in drawn if t["meta"]["kind"] == "smoothed" and t["meta"]["run"] == run)
+        assert value["y"] == pytest.approx([0.5 + s / 100 + off for s in steps], rel=1e-6)
+
+    multiline = '.card[data-chart="train and test"] .chart'
+    wait_traces(page, multiline, "data => data.filter(t => t.meta.kind === 'smoothed').length === 6")
+    lines = {(t["meta"]["run"], t["meta"]["tag"]) for t in traces(page, multiline)
+             if t["meta"]["kind"] == "smoothed"}
+    assert lines == {(run, tag) for run in OFFSETS for tag in ("loss/train", "loss/test")}
