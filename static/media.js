@@ -40,7 +40,7 @@
         grid.append(node);
         observer.observe(node);
       }), what);
-      if (controls) container.prepend(controls());
+      if (controls && cards.length) container.prepend(controls());
     }
 
     async function load(card) {
