@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowlog.media import audio
+from flowlog.plugin_summaries import custom_scalars, pr_curve_raw
 
 SECRET = "fuzz-secret-contents-7331"
 # Strings servers often mishandle: traversal, NUL, huge numbers, markup, odd Unicode.
@@ -37,6 +38,9 @@ def fuzz_logdir(tmp_path_factory):
                 histogram("w", 1, [1, 2, 3]), image("img", 1, np.zeros((2, 3, 3), np.uint8)),
                 text("note", 1, "# hi\n<b>x</b>"),
                 event(1, summary=audio("clip", np.zeros(80), 8000)),
+                event(1, summary=pr_curve_raw("pr", *np.ones((6, 3)), num_thresholds=3)),
+                event(0, summary=custom_scalars({"c": {"m": ["Margin", ["loss", "odd", "odd"]],
+                                                       "l": ["Multiline", ["lo", "("]]}})),
                 event(0, graph_def=neuron_graphdef().SerializeToString())])
     new_file(logdir / "nested" / "eval", [scalar("loss", s, 0.5) for s in range(0, 50, 10)])
     new_file(logdir, [scalar("root/tag", 0, 1.0)])
@@ -152,7 +156,7 @@ def test_documented_responses_match_their_schemas_for_valid_requests(live):
     host, port, doc, _ = live
     valid = {"run": "train", "name": "weight", "tag": "loss"}
     tags = {"histograms": "w", "distributions": "w", "images": "img", "individualImage": "img",
-            "text": "note", "audio": "clip", "individualAudio": "clip"}
+            "text": "note", "audio": "clip", "individualAudio": "clip", "pr_curves": "pr"}
     for path, item in doc["paths"].items():
         names = [p["name"] for p in item["get"]["parameters"] if p["required"]]
         query = {**valid, "tag": tags.get(path.rsplit("/", 1)[1], "loss")}
