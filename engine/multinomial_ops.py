@@ -74,7 +74,7 @@ def _multinomial_infer(op):
 
 def _bind(op, session):
     return functools.partial(_multinomial, output_dtype=op.attrs["output_dtype"],
-                             rng=session._rng(op), threads=_threads(session))
+                             rng=session.random_stream(op), threads=_threads(session))
 
 
 @register_op("Multinomial", infer=_multinomial_infer, grad=not_differentiable, bind=_bind,

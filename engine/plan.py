@@ -89,6 +89,21 @@ class Plan:
             tb = tb.tb_next
         return found
 
+    def reraise(self, e: Exception):
+        """Raise what `fn` raised, as TF does: op errors name their op; a kernel's ValueError or
+        TypeError becomes InvalidArgumentError naming the op; tracebacks stop at `run`."""
+        if isinstance(e, errors.OpError):
+            if e.op is None:
+                where = self.culprit(e)
+                e.op = where if isinstance(where, Operation) else None
+            raise e.with_traceback(None) from None
+        if isinstance(e, _USER_ERRORS):
+            where = self.culprit(e)
+            if not isinstance(where, Operation):
+                raise e.with_traceback(None) from None  # a feed's own conversion error
+            raise errors.InvalidArgumentError(None, where, str(e)) from None
+        raise e
+
 
 class _Emitter:
     """Accumulates generated source lines, namespace entries and the line -> op map."""
@@ -126,82 +141,20 @@ class _Emitter:
 
 
 def build_plan(session, fetches, feeds: list[Tensor], converters: list, trace: bool = False):
-    """Compile the run of `fetches` given fed tensors `feeds` (with their value converters)."""
-    graph = session.graph
-    em = _Emitter(trace)
-    expr: dict[Tensor, str] = {}      # tensor -> local name holding its value
-    const: dict[Tensor, object] = {}  # tensor -> value folded at build time
-    cells: dict[Tensor, str] = {}     # variable ref tensor -> namespace name of its Cell
-    shared: set[str] = set()          # locals that are a variable's own storage
+    """Compile the run of `fetches` given fed tensors `feeds` (with their value converters).
 
-    args = []
-    for i, (t, conv) in enumerate(zip(feeds, converters)):
-        arg = f"f{i}"
-        args.append(arg)
-        name = em.name("t")
-        em.emit(f"{name} = {em.bind('conv', conv)}({arg})", t)
-        expr[t] = name
-
+    A plan needs two things of `session`: its `graph`, and the session itself to hand to the
+    `bind` of stateful ops (variables, random ops), which reach their state in it.
+    """
+    builder = _Builder(session, trace)
+    args = [builder.feed(i, t, conv) for i, (t, conv) in enumerate(zip(feeds, converters))]
+    em = builder.em
     fetched: list[Tensor] = []
     targets: list[Operation] = []
-    structure = _structure(graph, fetches, em, fetched, targets)
-
-    for op in _needed_ops(fetched, targets, set(expr)):
-        opdef = get_opdef(op.type)
-        if op.type == "NoOp":
-            continue
-        if op.type == "Placeholder":
-            opdef.bind(op, session)()  # raises: not fed
-        if not op.inputs and op.outputs and op.outputs[0].dtype.is_ref_dtype and opdef.bind:
-            cells[op.outputs[0]] = em.bind("v", opdef.bind(op, session)())
-            continue
-        binds = opdef.bind is not None
-        ins = []
-        for t in op.inputs:
-            if t in cells and not binds:
-                ins.append(_deref(em, cells[t], op))
-                shared.add(ins[-1])
-            elif t in cells:
-                ins.append(cells[t])
-            elif t in expr:
-                ins.append(expr[t])
-            else:
-                ins.append(None)  # a folded constant, named below only if needed
-        outs = [t for t in op.outputs if t not in expr]
-        if op.type in _ALIAS_OPS and len(op.inputs) == 1:
-            src = op.inputs[0]
-            if ins[0] is None:
-                const[op.outputs[0]] = const[src]
-            else:
-                expr[op.outputs[0]] = ins[0]
-            continue
-        if not binds and not opdef.stateful and all(x is None for x in ins) and op.outputs:
-            _fold(op, opdef, const)
-            continue
-        ins = [x if x is not None else _const_name(em, const, t) for x, t in zip(ins, op.inputs)]
-        fn = opdef.bind(op, session) if binds else _kernel(op, opdef)
-        call = f"{em.bind('k', fn)}({', '.join(ins)})"
-        names = [em.name("t") for _ in op.outputs]
-        for t, n in zip(op.outputs, names):
-            if t in outs:
-                expr[t] = n
-            if binds:
-                shared.add(n)
-        if binds and op.outputs and op.outputs[0].dtype.is_ref_dtype and op.inputs[:1] and \
-                op.inputs[0] in cells:
-            cells[op.outputs[0]] = cells[op.inputs[0]]  # `assign(assign(v, 1), 2)`: the same v
-        em.timed(f"{', '.join(names)} = {call}" if names else call, op)
-
-    results = []
-    for i, t in enumerate(fetched):
-        if t in cells:
-            value = _deref(em, cells[t], t.op)
-            shared.add(value)
-        elif t in expr:
-            value = expr[t]
-        else:
-            value = _const_name(em, const, t)
-        results.append(_wrap(value, t, value in shared))
+    structure = _structure(session.graph, fetches, em, fetched, targets)
+    for op in _needed_ops(fetched, targets, set(builder.expr)):
+        builder.add(op)
+    results = [builder.result(t) for t in fetched]
     for i, r in enumerate(results):
         em.emit(f"r{i} = {r}")
     em.emit(f"return {structure}")
@@ -210,18 +163,97 @@ def build_plan(session, fetches, feeds: list[Tensor], converters: list, trace: b
     return Plan(source, em.ns, em.where, em.ops)
 
 
-def _deref(em: _Emitter, cell_name: str, op: Operation) -> str:
-    n = em.name("t")
-    em.timed(f"{n} = {cell_name}.value", op)
-    em.emit(f"if {n} is None: _uninit({cell_name})", op)
-    return n
+class _Builder:
+    """Turns the ops of one run into lines: each value gets a local name, a folded constant or
+    a variable's Cell; NoOps and Identities cost nothing."""
 
+    def __init__(self, session, trace: bool):
+        self.session = session
+        self.em = _Emitter(trace)
+        self.expr: dict[Tensor, str] = {}      # tensor -> local name holding its value
+        self.const: dict[Tensor, object] = {}  # tensor -> value folded at build time
+        self.cells: dict[Tensor, str] = {}     # variable ref tensor -> namespace name of its Cell
+        self.shared: set[str] = set()          # locals that are a variable's own storage
 
-def _const_name(em: _Emitter, const: dict, t: Tensor) -> str:
-    value = const[t]
-    if type(value) is np.ndarray and value.ndim == 0 and value.dtype != object:
-        value = value[()]  # NumPy computes on scalars far faster than on 0-d arrays
-    return em.bind("c", value)
+    def feed(self, i: int, t: Tensor, conv) -> str:
+        """The argument `f<i>` of the plan, converted into `t`'s value."""
+        name = self.em.name("t")
+        self.em.emit(f"{name} = {self.em.bind('conv', conv)}(f{i})", t)
+        self.expr[t] = name
+        return f"f{i}"
+
+    def add(self, op: Operation) -> None:
+        """What running `op` takes: nothing (NoOp, alias, constant folded now) or one call."""
+        opdef = get_opdef(op.type)
+        if op.type == "NoOp":
+            return
+        if op.type == "Placeholder":
+            opdef.bind(op, self.session)()  # raises: not fed
+        if not op.inputs and op.outputs and op.outputs[0].dtype.is_ref_dtype and opdef.bind:
+            self.cells[op.outputs[0]] = self.em.bind("v", opdef.bind(op, self.session)())
+            return
+        ins = self._inputs(op, opdef.bind is not None)
+        if op.type in _ALIAS_OPS and len(op.inputs) == 1:
+            if ins[0] is None:
+                self.const[op.outputs[0]] = self.const[op.inputs[0]]
+            else:
+                self.expr[op.outputs[0]] = ins[0]
+        elif opdef.bind is None and not opdef.stateful and op.outputs and \
+                all(x is None for x in ins):
+            _fold(op, opdef, self.const)
+        else:
+            self._call(op, opdef, ins)
+
+    def _inputs(self, op: Operation, binds: bool) -> list:
+        """The names of `op`'s input values; None for a folded constant (named when needed).
+
+        A variable reaches a binding op (assign, an optimizer's update) as its Cell, any other
+        op as its current value."""
+        ins = []
+        for t in op.inputs:
+            if t in self.cells:
+                ins.append(self.cells[t] if binds else self._deref(self.cells[t], op))
+            else:
+                ins.append(self.expr.get(t))
+        return ins
+
+    def _call(self, op: Operation, opdef, ins: list) -> None:
+        binds = opdef.bind is not None
+        ins = [x if x is not None else self._const_name(t) for x, t in zip(ins, op.inputs)]
+        fn = opdef.bind(op, self.session) if binds else _kernel(op, opdef)
+        call = f"{self.em.bind('k', fn)}({', '.join(ins)})"
+        names = [self.em.name("t") for _ in op.outputs]
+        for t, n in zip(op.outputs, names):
+            self.expr.setdefault(t, n)  # a fed output keeps its fed value
+            if binds:
+                self.shared.add(n)
+        if binds and op.outputs and op.outputs[0].dtype.is_ref_dtype and op.inputs[:1] and \
+                op.inputs[0] in self.cells:
+            self.cells[op.outputs[0]] = self.cells[op.inputs[0]]  # `assign(assign(v, 1), 2)`
+        self.em.timed(f"{', '.join(names)} = {call}" if names else call, op)
+
+    def result(self, t: Tensor) -> str:
+        """The expression of fetched `t`'s value as a run returns it."""
+        if t in self.cells:
+            value = self._deref(self.cells[t], t.op)
+        elif t in self.expr:
+            value = self.expr[t]
+        else:
+            value = self._const_name(t)
+        return _wrap(value, t, value in self.shared)
+
+    def _deref(self, cell_name: str, op: Operation) -> str:
+        n = self.em.name("t")
+        self.em.timed(f"{n} = {cell_name}.value", op)
+        self.em.emit(f"if {n} is None: _uninit({cell_name})", op)
+        self.shared.add(n)
+        return n
+
+    def _const_name(self, t: Tensor) -> str:
+        value = self.const[t]
+        if type(value) is np.ndarray and value.ndim == 0 and value.dtype != object:
+            value = value[()]  # NumPy computes on scalars far faster than on 0-d arrays
+        return self.em.bind("c", value)
 
 
 def _wrap(value: str, t: Tensor, shared: bool) -> str:

@@ -101,7 +101,7 @@ def _with_stream(op, session):
     """A random kernel bound to the stream this session keeps for `op` (new draws each run)."""
     kernel = get_opdef(op.type).kernel
     attrs = {a: op.attrs[a] for a in ("dtype", "Tout", "output_dtype") if a in op.attrs}
-    return functools.partial(kernel, **attrs, rng=session._rng(op))
+    return functools.partial(kernel, **attrs, rng=session.random_stream(op))
 
 
 def _random_infer(op):

@@ -72,7 +72,7 @@ class Saver:
             prefix = f"{prefix}-{step:08d}" if self._pad else f"{prefix}-{step}"
         values = {}
         for name, v in self._vars.items():
-            values[name] = np.asarray(sess._cell(v.op).read())
+            values[name] = np.asarray(sess.variable_cell(v.op).read())
         write_bundle(prefix, values)
         if write_meta_graph:
             self.export_meta_graph(f"{prefix}.{meta_graph_suffix}", sess.graph)
@@ -110,7 +110,7 @@ class Saver:
                     None, v.op, f"Assign requires shapes of both tensors to match. lhs shape= "
                                 f"{fmt_dims(v.shape)} rhs shape= {fmt_dims(value.shape)} "
                                 f"(variable {name} in checkpoint {prefix})")
-            sess._cell(v.op).value = value.astype(v.dtype.base_dtype.as_numpy_dtype)
+            sess.variable_cell(v.op).value = value.astype(v.dtype.base_dtype.as_numpy_dtype)
 
     def _remember(self, prefix: str, state_file: str) -> None:
         self._last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, time.time())]

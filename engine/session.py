@@ -7,11 +7,11 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-from flowlog.engine import errors, threads
+from flowlog.engine import threads
 from flowlog.engine.default_session import get_default_session, session_stack
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
 from flowlog.engine.philox import PhiloxStream
-from flowlog.engine.plan import _USER_ERRORS, Cell, Plan, build_plan, shape_checker
+from flowlog.engine.plan import Cell, Plan, build_plan, shape_checker
 
 from flowlog.proto import step_stats_pb2
 
@@ -77,7 +77,7 @@ class Session:
         try:
             return plan.fn(*feed_dict.values()) if feed_dict else plan.fn()
         except Exception as e:  # noqa: BLE001 - re-raised, in TF's terms where it has them
-            _reraise(plan, e)
+            plan.reraise(e)
 
     def _run_traced(self, fetches, feed_dict, run_metadata):
         plan = self._cached(self._traced, fetches, feed_dict, True)
@@ -87,7 +87,7 @@ class Session:
         try:
             return plan.fn(stats, *(feed_dict or {}).values())
         except Exception as e:  # noqa: BLE001
-            _reraise(plan, e)
+            plan.reraise(e)
         finally:
             _fill_step_stats(run_metadata, plan, stats, start, t0)
 
@@ -122,20 +122,20 @@ class Session:
             try:
                 return plan.fn(*feed_args)
             except Exception as e:  # noqa: BLE001
-                _reraise(plan, e)
+                plan.reraise(e)
 
         return call
 
-    # --- state the ops reach through `bind` --------------------------------------------
+    # --- state the ops reach through `bind` (see OpDef.bind) ----------------------------
 
-    def _cell(self, op: Operation) -> Cell:
+    def variable_cell(self, op: Operation) -> Cell:
         """The storage of variable op `op` in this session (created uninitialized)."""
         cell = self._cells.get(op)
         if cell is None:
             cell = self._cells[op] = Cell(op)
         return cell
 
-    def _rng(self, op: Operation) -> PhiloxStream:
+    def random_stream(self, op: Operation) -> PhiloxStream:
         """The Philox stream of random op `op` in this session, keyed by its (seed, seed2).
 
         As TF1: each session starts every op's stream afresh, so seeded ops repeat their
@@ -199,22 +199,6 @@ class InteractiveSession(Session):
         while self._contexts:
             self._contexts.pop().__exit__(None, None, None)
         super().close()
-
-
-def _reraise(plan: Plan, e: Exception):
-    """Raise what a plan raised, as TF does: op errors name their op; a kernel's ValueError or
-    TypeError becomes InvalidArgumentError naming the op; tracebacks stop at `run`."""
-    if isinstance(e, errors.OpError):
-        if e.op is None:
-            where = plan.culprit(e)
-            e.op = where if isinstance(where, Operation) else None
-        raise e.with_traceback(None) from None
-    if isinstance(e, _USER_ERRORS):
-        where = plan.culprit(e)
-        if not isinstance(where, Operation):
-            raise e.with_traceback(None) from None  # a feed's own conversion error
-        raise errors.InvalidArgumentError(None, where, str(e)) from None
-    raise e
 
 
 def _structure_key(fetches):

@@ -30,7 +30,7 @@ def _variable_infer(op: Operation) -> list:
     return [(op.attrs["dtype"]._as_ref(), op.attrs["shape"])]
 
 
-@register_op("VariableV2", infer=_variable_infer, bind=lambda op, session: lambda: session._cell(op),
+@register_op("VariableV2", infer=_variable_infer, bind=lambda op, session: lambda: session.variable_cell(op),
              stateful=True)
 def _variable_kernel():
     raise errors.InternalError(None, None, "VariableV2 runs only through a Session")
