@@ -194,7 +194,7 @@
     }));
     if (!x.length) return null;
     return { x, y, customdata: data, type: "scatter", mode: "markers", cliponaxis: false, name: "clipped",
-      marker: { symbol: "triangle-up", size: 8, color, line: { width: 1, color: fb.cssVar("--panel") } },
+      marker: { symbol: "triangle-up", size: flat ? 8 : 6, color, line: { width: 1, color: fb.cssVar("--panel") } },
       hovertemplate: "step %{customdata[0]}<br>x %{x:.4g}<br>count %{customdata[1]:.4g} (off the scale)<extra></extra>" };
   }
 
