@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowlog.media import audio
-from flowlog.plugin_summaries import custom_scalars, pr_curve_raw
+from flowlog.plugin_summaries import custom_scalars, mesh, pr_curve_raw
+from flowlog.projector import write_embedding
 
 SECRET = "fuzz-secret-contents-7331"
 # Strings servers often mishandle: traversal, NUL, huge numbers, markup, odd Unicode.
@@ -41,7 +42,10 @@ def fuzz_logdir(tmp_path_factory):
                 event(1, summary=pr_curve_raw("pr", *np.ones((6, 3)), num_thresholds=3)),
                 event(0, summary=custom_scalars({"c": {"m": ["Margin", ["loss", "odd", "odd"]],
                                                        "l": ["Multiline", ["lo", "("]]}})),
+                event(2, summary=mesh("cloud", np.ones((1, 4, 3)), faces=[[[0, 1, 2]]])),
                 event(0, graph_def=neuron_graphdef().SerializeToString())])
+    write_embedding(str(logdir / "train"), np.eye(4, 3), metadata=list("abcd"),
+                    label_img=np.zeros((4, 1, 2, 2)), tag="e")
     new_file(logdir / "nested" / "eval", [scalar("loss", s, 0.5) for s in range(0, 50, 10)])
     new_file(logdir, [scalar("root/tag", 0, 1.0)])
     return logdir
@@ -58,7 +62,8 @@ def live(fuzz_logdir, flowboard_server):
         time.sleep(0.05)
     doc = json.loads(_get(parts.hostname, parts.port, "/data/openapi.json")[2])
     known = set(json.loads(_get(parts.hostname, parts.port, "/data/runs")[2]))
-    for route in ("scalars", "histograms", "images", "text", "audio"):
+    known.add("e:00000")  # the embedding's name
+    for route in ("scalars", "histograms", "images", "text", "audio", "mesh"):
         tags = json.loads(_get(parts.hostname, parts.port, f"/data/plugin/{route}/tags")[2])
         known |= {t for ts in tags.values() for t in ts}
     ops = json.loads(_get(parts.hostname, parts.port, "/data/plugin/graphs/nodes?run=train")[2])
@@ -156,7 +161,8 @@ def test_documented_responses_match_their_schemas_for_valid_requests(live):
     host, port, doc, _ = live
     valid = {"run": "train", "name": "weight", "tag": "loss"}
     tags = {"histograms": "w", "distributions": "w", "images": "img", "individualImage": "img",
-            "text": "note", "audio": "clip", "individualAudio": "clip", "pr_curves": "pr"}
+            "text": "note", "audio": "clip", "individualAudio": "clip", "pr_curves": "pr",
+            "mesh": "cloud", "projection": "e:00000", "sprite": "e:00000"}
     for path, item in doc["paths"].items():
         names = [p["name"] for p in item["get"]["parameters"] if p["required"]]
         query = {**valid, "tag": tags.get(path.rsplit("/", 1)[1], "loss")}
