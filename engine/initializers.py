@@ -10,7 +10,8 @@ from flowlog.engine.framework import constant
 class Initializer:
     """Base class: `init(shape, dtype=None, partition_info=None)` builds the initial value."""
 
-    dtype = dtypes.float32
+    def __init__(self, dtype=dtypes.float32):
+        self.dtype = dtypes.as_dtype(dtype)
 
     def _dtype(self, dtype):
         return dtypes.as_dtype(dtype if dtype is not None else self.dtype).base_dtype
@@ -20,17 +21,11 @@ class Initializer:
 
 
 class Zeros(Initializer):
-    def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
-
     def __call__(self, shape, dtype=None, partition_info=None):
         return ops.zeros(shape, self._dtype(dtype))
 
 
 class Ones(Initializer):
-    def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
-
     def __call__(self, shape, dtype=None, partition_info=None):
         return ops.ones(shape, self._dtype(dtype))
 

@@ -38,13 +38,22 @@ def _select_infer(op):
     return [(x.dtype.base_dtype, data)]
 
 
-def _select_grad(op, g):
+def _choice_grad(op, g):
+    """The gradient of Select and SelectV2: g goes to x where the condition holds, else to y."""
     c, x, y = op.inputs
+    choose = select if op.type == "Select" else where_v2
     zeros = zeros_like(g)
-    return None, _summed_to(x, select(c, g, zeros)), _summed_to(y, select(c, zeros, g))
+    return None, _summed_to(x, choose(c, g, zeros)), _summed_to(y, choose(c, zeros, g))
 
 
-@register_op("Select", infer=_select_infer, grad=_select_grad)
+def _choice(op_type: str, condition, x, y, names: tuple[str, str], name) -> Tensor:
+    with name_scope(name, op_type, [condition, x, y]) as scope:
+        (c,) = convert_args(op_type, [("condition", condition)], BOOL)
+        a, b = convert_args(op_type, list(zip(names, (x, y))))
+        return build1(op_type, [c, a, b], name=scope)
+
+
+@register_op("Select", infer=_select_infer, grad=_choice_grad)
 def _select_kernel(c, x, y):
     if np.ndim(c) == 1 and np.ndim(x) > 1:  # TF1: a vector condition picks rows
         c = np.reshape(c, (-1,) + (1,) * (np.ndim(x) - 1))
@@ -53,10 +62,7 @@ def _select_kernel(c, x, y):
 
 def select(condition, x, y, name: str | None = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`."""
-    with name_scope(name, "Select", [condition, x, y]) as scope:
-        (c,) = convert_args("Select", [("condition", condition)], BOOL)
-        a, b = convert_args("Select", [("x", x), ("y", y)])
-        return build1("Select", [c, a, b], name=scope)
+    return _choice("Select", condition, x, y, ("x", "y"), name)
 
 
 def _select_v2_infer(op):
@@ -64,23 +70,14 @@ def _select_v2_infer(op):
     return [(x.dtype.base_dtype, broadcast_shapes(op, [c.shape, x.shape, y.shape]))]
 
 
-def _select_v2_grad(op, g):
-    c, x, y = op.inputs
-    zeros = zeros_like(g)
-    return None, _summed_to(x, where_v2(c, g, zeros)), _summed_to(y, where_v2(c, zeros, g))
-
-
-@register_op("SelectV2", infer=_select_v2_infer, grad=_select_v2_grad)
+@register_op("SelectV2", infer=_select_v2_infer, grad=_choice_grad)
 def _select_v2_kernel(c, x, y):
     return np.where(c, x, y)
 
 
 def where_v2(condition, x, y, name: str | None = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`, all three broadcast together."""
-    with name_scope(name, "SelectV2", [condition, x, y]) as scope:
-        (c,) = convert_args("SelectV2", [("condition", condition)], BOOL)
-        a, b = convert_args("SelectV2", [("t", x), ("e", y)])
-        return build1("SelectV2", [c, a, b], name=scope)
+    return _choice("SelectV2", condition, x, y, ("t", "e"), name)
 
 
 @register_op("Where", infer=lambda op: [(dtypes.int64, TensorShape(
