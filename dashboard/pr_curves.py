@@ -12,7 +12,7 @@ from flask import Blueprint, request
 from flowlog.typed_readers import pr_curve_of
 
 from .errors import BadRequest
-from .openapi import INTEGER, NUMBER, RUN, STRING, TAG, TAGS, _by_run, _get, _obj
+from .openapi import INTEGER, NUMBER, RUN, STRING, TAG, _by_run, _get, _obj
 from .provider import DataProvider
 from .util import arg, json_response, provider
 
@@ -25,15 +25,17 @@ MAX_RUNS = 100  # runs one request may ask for
 
 
 def tag_info(p: DataProvider) -> dict:
-    """{run: {tag: {displayName, description}}}, from each tag's metadata where written."""
+    """{run: {tag: {displayName, description, count}}}, names from each tag's metadata where
+    written; `count`, the curves stored, tells the page when to fetch a tag's curves again."""
     out = {}
     for run, tags in p.plugin_tags(PLUGIN).items():
         out[run] = {}
         for tag in tags:
-            meta = next((v.metadata for _, _, v in p.plugin_values(PLUGIN, run, tag)
-                         if v.HasField("metadata")), None)
+            values = p.plugin_values(PLUGIN, run, tag)
+            meta = next((v.metadata for _, _, v in values if v.HasField("metadata")), None)
             out[run][tag] = {"displayName": (meta and meta.display_name) or tag,
-                             "description": meta.summary_description if meta else ""}
+                             "description": meta.summary_description if meta else "",
+                             "count": len(values)}
     return out
 
 
@@ -78,7 +80,7 @@ def entry(c) -> dict:
 
 @bp.route("/data/plugin/pr_curves/tags")
 def tags():
-    """{run: {tag: {displayName, description}}}."""
+    """{run: {tag: {displayName, description, count}}}."""
     return json_response(tag_info(provider()))
 
 
@@ -100,7 +102,10 @@ def paths() -> dict:
     runs = {**RUN, "schema": {"type": "array", "items": STRING, "maxItems": MAX_RUNS},
             "explode": True, "description": "runs as listed by /data/runs, repeated"}
     return {
-        "/data/plugin/pr_curves/tags": _get("PR curve tags of every run", TAGS, errors=()),
+        "/data/plugin/pr_curves/tags": _get(
+            "PR curve tags of every run, with how many curves each holds",
+            _by_run(_by_run(_obj({"displayName": STRING, "description": STRING,
+                                  "count": INTEGER}))), errors=()),
         "/data/plugin/pr_curves/pr_curves": _get(
             f"The curves of one tag per run, at most {MAX_CURVES} steps each, ascending step",
             _by_run({"type": "array", "items": ENTRY}), (runs, TAG)),

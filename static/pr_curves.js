@@ -15,6 +15,10 @@
 
   function runsWith(tag) { return fb.selectedRuns().filter((r) => tags[r] && tags[r][tag]); }
 
+  // What a card's curves depend on: its runs and how many curves each has stored. A card
+  // fetches again only when this moves (a few hundred kB per run: not every few seconds).
+  function signature(tag) { return runsWith(tag).map((r) => r + "\u0000" + tags[r][tag].count).join("\n"); }
+
   function render() {
     const container = document.getElementById("tab-pr_curves");
     if (observer) observer.disconnect();
@@ -32,7 +36,7 @@
       grid.append(card.node);
       observer.observe(card.node);
       if (card.data) draw(card);  // what it holds shows at once; fresh data follows in view
-      card.stale = true;
+      card.stale = card.sig !== signature(tag);
     }, "PR curve");
     cards.forEach((c, tag) => { if (!shown.has(tag)) { Plotly.purge(c.plot); cards.delete(tag); } });
   }
@@ -60,6 +64,7 @@
 
   async function load(card) {
     card.stale = false;
+    card.sig = signature(card.tag);
     const runs = runsWith(card.tag);
     if (!runs.length) return;
     try {
@@ -130,15 +135,23 @@
       entry.step !== step ? el("span", { class: "muted", text: "step " + entry.step }) : "")));
   }
 
+  // Runs and their tags as the layout of cards depends on them (not on the counts).
+  const layoutOf = (t) => JSON.stringify(Object.entries(t).map(([r, ts]) => [r, Object.keys(ts)]));
+
   async function refresh() {
     const fresh = await fb.api("plugin/pr_curves/tags");
-    const changed = JSON.stringify(fresh) !== JSON.stringify(tags);
+    const changed = layoutOf(fresh) !== layoutOf(tags);
     tags = fresh;
     if (changed || !cards.size) render();
     else refreshVisible();
   }
 
-  function refreshVisible() { cards.forEach((c) => { if (c.visible) load(c); else c.stale = true; }); }
+  function refreshVisible() {
+    cards.forEach((c) => {
+      c.stale = c.stale || c.sig !== signature(c.tag);
+      if (c.visible && c.stale) load(c);
+    });
+  }
 
   fb.views.pr_curves = { render, refresh, refreshVisible };
 })();

@@ -64,8 +64,8 @@ def written(request, logdir):
 def test_tags_route_lists_the_curves_of_every_writer(written):
     _, _, client = written
     assert client.get("/data/plugin/pr_curves/tags").json == {"r": {
-        "pr/cls": {"displayName": "pr/cls", "description": ""},
-        "pr/raw": {"displayName": "pr/raw", "description": ""}}}
+        "pr/cls": {"displayName": "pr/cls", "description": "", "count": len(STEPS)},
+        "pr/raw": {"displayName": "pr/raw", "description": "", "count": len(STEPS)}}}
 
 
 def test_curves_equal_what_tensorboards_plugin_answers(written):

@@ -12,6 +12,8 @@ from test_custom_scalars import STEPS as SCALAR_STEPS
 from test_custom_scalars import log_custom_scalars
 from test_pr_curves import WRITERS, log_pr_curves
 
+import flowlog as fl
+
 # torch logs at other steps than the rest: at the slider's step 0 it shows its nearest, 1.
 PR_STEPS = {"torch": (1, 6, 11), "tensorboardX": (0, 5, 10), "flowlog": (0, 5, 10)}
 OFFSETS = {"torch": 0.0, "tensorboardX": 0.3, "flowlog": 0.6}
@@ -26,12 +28,12 @@ def server(tmp_path_factory, flowboard_server):
         log_pr_curves(w, seed, PR_STEPS[writer])
         log_custom_scalars(w, offset=OFFSETS[writer])
         w.close()
-    url = flowboard_server(logdir)
+    url = flowboard_server(logdir, "--reload-interval", "1")
     deadline = time.monotonic() + 60
     while get(url + "data/status")["loading"]:
         assert time.monotonic() < deadline, "flowboard did not load the logdir within 60 s"
         time.sleep(0.05)
-    return url
+    return {"url": url, "logdir": logdir}
 
 
 def get(url: str):
@@ -57,14 +59,15 @@ def wait_traces(page, selector: str, check: str, arg=None) -> None:
 
 
 def test_pr_curve_renders_and_moves_with_the_step_slider(checked_page, server):
-    page = checked_page
+    page, server = checked_page, server["url"]
     url = server + "data/plugin/pr_curves/pr_curves?tag=pr/cls&run=torch&run=tensorboardX&run=flowlog"
     curves = get(url)
     plot = '.card[data-tag="pr/cls"] .pr-chart'
     page.goto(server + "?tab=pr_curves")
     wait_traces(page, plot, "data => data.length === 3")
     card = page.locator('.card[data-tag="pr/cls"]')
-    expect(card.locator("output")).to_have_text("step 11")  # the newest step of any run
+    newest_step = max(e[-1]["step"] for e in curves.values())
+    expect(card.locator("output")).to_have_text(f"step {newest_step}")  # the newest of any run
     newest = {t["meta"]["run"]: t for t in traces(page, plot)}
     for run, entries in curves.items():
         assert newest[run]["x"] == pytest.approx(entries[-1]["recall"])
@@ -82,10 +85,26 @@ def test_pr_curve_renders_and_moves_with_the_step_slider(checked_page, server):
     expect(card.locator(".pr-legend")).to_contain_text("step 1")  # torch's own step is named
 
 
+def test_a_curve_logged_while_the_page_is_open_joins_the_slider(checked_page, server):
+    page = checked_page
+    page.goto(server["url"] + "?tab=pr_curves")
+    card = page.locator('.card[data-tag="pr/cls"]')
+    expect(card.locator("output")).to_have_text("step 11")
+    with fl.SummaryWriter(str(server["logdir"] / "flowlog")) as w:
+        w.add_pr_curve_raw("pr/cls", [5, 2], [5, 1], [0, 4], [0, 3], [0.5, 2 / 3], [1.0, 0.4], 20,
+                           num_thresholds=2)
+    expect(card.locator("output")).to_have_text("step 20")  # it followed the newest step
+    wait_traces(page, '.card[data-tag="pr/cls"] .pr-chart',
+                "data => data.find(t => t.meta.run === 'flowlog').meta.step === 20")
+    flowlog = next(t for t in traces(page, '.card[data-tag="pr/cls"] .pr-chart')
+                   if t["meta"]["run"] == "flowlog")
+    assert flowlog["x"] == pytest.approx([1.0, 0.4]) and flowlog["y"] == pytest.approx([0.5, 2 / 3])
+
+
 def test_custom_scalars_margin_chart_has_its_band_and_multiline_one_line_per_run_and_tag(
         checked_page, server):
     page = checked_page
-    page.goto(server + "?tab=custom_scalars")
+    page.goto(server["url"] + "?tab=custom_scalars")
     expect(page.locator("details.group summary")).to_have_text(["Losses2", "Bands1"])
     margin = '.card[data-kind="margin"] .chart'
     wait_traces(page, margin, "data => data.filter(t => t.meta.kind === 'band').length === 6")
