@@ -23,6 +23,8 @@
 
   function render() {
     const container = document.getElementById("tab-projector");
+    const old = container.querySelector(".projector-plot");
+    if (old && old.data) Plotly.purge(old);  // frees its WebGL context in 3-D
     const options = choices();
     const errors = Object.entries(listing.errors).filter(([run]) => fb.selectedRuns().includes(run));
     const notes = errors.map(([, msg]) => el("div", { class: "projector-note", text: msg }));
@@ -112,6 +114,9 @@
     return a < b ? -1 : a > b ? 1 : 0;
   }
 
+  // Metadata as plotly text: its labels and legends read a few HTML tags, which labels must not be.
+  const plain = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
   // The label shown on hover: the colour column's value, else the first column's.
   function labelOf(data, i) {
     const col = Math.max(0, data.columns.indexOf(ui.colorBy));
@@ -145,12 +150,12 @@
       type: three ? "scatter3d" : "scatter", mode: "markers", name, meta,
       x: rows.map((i) => axes[0][i]), y: rows.map((i) => axes[1][i]),
       ...(three ? { z: rows.map((i) => axes[2][i]) } : {}),
-      customdata: rows, text: rows.map((i) => labelOf(data, i)), hovertemplate: "<b>%{text}</b><extra></extra>",
+      customdata: rows, text: rows.map((i) => plain(labelOf(data, i))), hovertemplate: "<b>%{text}</b><extra></extra>",
       marker: { size: three ? 3 : 6, color: numeric ? rows.map((i) => colours.numeric[i]) : colour, opacity,
         line: { width: 0 }, ...(numeric || {}), showscale: Boolean(numeric) && name !== "matches" },
     });
     const traces = colours.groups.map(([group, colour]) =>
-      trace(members.get(group), group || "points", "points", colour || fb.cssVar("--accent"), hit ? 0.12 : 0.85));
+      trace(members.get(group), plain(group) || "points", "points", colour || fb.cssVar("--accent"), hit ? 0.12 : 0.85));
     if (hit) {
       const match = trace(found, "matches", "points", found.map((i) => colourOf.get(colours.of(i)) || fb.cssVar("--accent")), 1);
       Object.assign(match.marker, { size: three ? 5 : 9, line: { width: three ? 0 : 1.5, color: fb.cssVar("--fg") } });

@@ -167,3 +167,15 @@ def test_a_new_embedding_shows_after_the_next_reload(logdir):
     assert names() == ["first:00000"]  # looked at once per reload
     data.reload()
     assert names() == ["first:00000", "second:00001"]
+
+
+def test_embeddings_in_an_object_store_logdir():
+    """A logdir given as an fsspec URL: the config and its files are read through it."""
+    logdir = "memory://projector-test/logs"
+    mat, labels = clusters(40)
+    with fl.SummaryWriter(f"{logdir}/run") as w:
+        w.add_embedding(mat, metadata=labels, tag="stored")
+    client = _client(logdir)
+    assert client.get("/data/plugins_listing").json["projector"] == {"enabled": True}
+    body = client.get("/data/plugin/projector/projection?run=run&tag=stored:00000").json
+    assert body["points"] == 40 and body["metadata"] == [labels]
