@@ -18,12 +18,12 @@ from flowlog.engine.framework import (
 from flowlog.engine.op_util import (
     INDEX,
     NUMERIC,
+    apply_op,
     axes_list,
     build1,
     constant_value,
     convert_args,
     fmt_shape,
-    index_arg,
     is_tensor_like,
     not_differentiable,
     shape_from_tensor,
@@ -109,11 +109,8 @@ def _gather_kernel(params, indices, axis):
 
 def gather(params, indices, validate_indices=None, name: str | None = None, axis=0) -> Tensor:
     """Slices of `params` along `axis` at `indices`."""
-    with name_scope(name, "GatherV2", [params, indices, axis]) as scope:
-        (p,) = convert_args("GatherV2", [("params", params)])
-        i = index_arg("GatherV2", "indices", indices)
-        a = index_arg("GatherV2", "axis", axis)
-        return build1("GatherV2", [p, i, a], name=scope)
+    return apply_op("GatherV2", [("params", params)], name=name,
+                    index_args=[("indices", indices), ("axis", axis)])
 
 
 def _segment_infer(op):
@@ -135,11 +132,8 @@ def _unsorted_segment_sum_kernel(data, segment_ids, num_segments):
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name: str | None = None) -> Tensor:
     """Sums of the rows of `data` grouped by `segment_ids` into `num_segments` rows."""
-    with name_scope(name, "UnsortedSegmentSum", [data, segment_ids, num_segments]) as scope:
-        (d,) = convert_args("UnsortedSegmentSum", [("data", data)], NUMERIC)
-        s = index_arg("UnsortedSegmentSum", "segment_ids", segment_ids)
-        n = index_arg("UnsortedSegmentSum", "num_segments", num_segments)
-        return build1("UnsortedSegmentSum", [d, s, n], name=scope)
+    return apply_op("UnsortedSegmentSum", [("data", data)], NUMERIC, name=name,
+                    index_args=[("segment_ids", segment_ids), ("num_segments", num_segments)])
 
 
 # --- strided slices: t[1:, ::2, 0] ------------------------------------------------------------

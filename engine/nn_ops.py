@@ -124,9 +124,7 @@ def _l2_loss_kernel(x):
 
 def l2_loss(t, name: str | None = None) -> Tensor:
     """sum(t ** 2) / 2."""
-    with name_scope(name, "L2Loss", [t]) as scope:
-        (x,) = convert_args("L2Loss", [("t", t)], FLOATS)
-        return build1("L2Loss", [x], name=scope)
+    return apply_op("L2Loss", [("t", t)], FLOATS, name=name)
 
 
 @register_op("BiasAddGrad", infer=lambda op: [(op.inputs[0].dtype.base_dtype,

@@ -105,15 +105,19 @@ def build1(op_type: str, inputs: Sequence[Tensor], attrs: dict | None = None,
 
 def apply_op(op_type: str, args: Sequence[tuple[str, object]], allowed=None,
              attrs: dict | None = None, name: str | None = None,
-             default_name: str | None = None) -> Tensor:
+             default_name: str | None = None,
+             index_args: Sequence[tuple[str, object]] = ()) -> Tensor:
     """The output of a new `op_type` op: what most op constructors are.
 
     `args` are (argument name, value) pairs of one element type (checked against `allowed`,
-    see `convert_args`); the op is named by TF's rule, in the scope `name` or else
-    `default_name` (the op type when None) made unique.
+    see `convert_args`), then `index_args` pairs follow as index tensors (see `index_arg`).
+    The op is named by TF's rule, in the scope `name`, else `default_name` (else the op type).
     """
-    with name_scope(name, default_name or op_type, [value for _, value in args]) as scope:
-        return build1(op_type, convert_args(op_type, args, allowed), attrs, name=scope)
+    values = [value for _, value in args] + [value for _, value in index_args]
+    with name_scope(name, default_name or op_type, values) as scope:
+        inputs = convert_args(op_type, args, allowed)
+        inputs += [index_arg(op_type, arg, value) for arg, value in index_args]
+        return build1(op_type, inputs, attrs, name=scope)
 
 
 # --- static shapes ----------------------------------------------------------------------------

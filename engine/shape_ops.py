@@ -8,6 +8,7 @@ from flowlog.engine.array_ops import identity, rank, reshape, shape, size, sum_o
 from flowlog.engine.array_ops import range as range_op
 from flowlog.engine.framework import Tensor, constant, convert_to_tensor, name_scope, register_op
 from flowlog.engine.op_util import (
+    apply_op,
     axes_list,
     build,
     build1,
@@ -126,9 +127,7 @@ def squeeze(input, axis=None, name: str | None = None, squeeze_dims=None) -> Ten
     """`input` without its size-1 dimensions (or only those listed in `axis`)."""
     axis = squeeze_dims if axis is None else axis
     axis = [] if axis is None else [int(a) for a in np.ravel(axis)]
-    with name_scope(name, "Squeeze", [input]) as scope:
-        (x,) = convert_args("Squeeze", [("input", input)])
-        return build1("Squeeze", [x], {"squeeze_dims": axis}, name=scope)
+    return apply_op("Squeeze", [("input", input)], attrs={"squeeze_dims": axis}, name=name)
 
 
 # --- concat, stack, unstack ------------------------------------------------------------------
@@ -292,9 +291,7 @@ def _tile_kernel(x, multiples):
 
 def tile(input, multiples, name: str | None = None) -> Tensor:
     """`input` repeated `multiples[i]` times along each dimension i."""
-    with name_scope(name, "Tile", [input, multiples]) as scope:
-        (x,) = convert_args("Tile", [("input", input)])
-        return build1("Tile", [x, index_arg("Tile", "multiples", multiples)], name=scope)
+    return apply_op("Tile", [("input", input)], name=name, index_args=[("multiples", multiples)])
 
 
 def _slice_infer(op):
@@ -326,11 +323,8 @@ def _slice_kernel(x, begin, size):
 
 def slice(input_, begin, size, name: str | None = None) -> Tensor:
     """The part of `input_` starting at `begin` with `size` elements per dimension (-1: rest)."""
-    with name_scope(name, "Slice", [input_, begin, size]) as scope:
-        (x,) = convert_args("Slice", [("input", input_)])
-        b = index_arg("Slice", "begin", begin)
-        s = index_arg("Slice", "size", size)
-        return build1("Slice", [x, b, s], name=scope)
+    return apply_op("Slice", [("input", input_)], name=name,
+                    index_args=[("begin", begin), ("size", size)])
 
 
 def _pad_infer(op):
@@ -357,6 +351,4 @@ def pad(tensor, paddings, mode: str = "CONSTANT", name: str | None = None) -> Te
     """`tensor` with zeros added: `paddings[i] = [before, after]` for dimension i."""
     if mode.upper() != "CONSTANT":
         raise ValueError(f"Unknown padding mode: {mode}")
-    with name_scope(name, "Pad", [tensor, paddings]) as scope:
-        (x,) = convert_args("Pad", [("input", tensor)])
-        return build1("Pad", [x, index_arg("Pad", "paddings", paddings)], name=scope)
+    return apply_op("Pad", [("input", tensor)], name=name, index_args=[("paddings", paddings)])
