@@ -42,7 +42,7 @@ def merged_layout(p: DataProvider) -> extra_plugins_pb2.Layout | None:
     """The layouts of every run (in run order) as one: categories of one title become one,
     holding each distinct chart once, in the order first seen. None if no run has a layout."""
     merged = None
-    by_title = {}
+    by_title = {}  # title -> (merged category, its charts serialized)
     for run, tags in p.plugin_tags(PLUGIN).items():
         layout = _run_layout(p, run) if CUSTOM_SCALARS_TAG in tags else None
         if layout is None:
@@ -50,12 +50,19 @@ def merged_layout(p: DataProvider) -> extra_plugins_pb2.Layout | None:
         if merged is None:
             merged = extra_plugins_pb2.Layout(version=layout.version)
         for category in layout.category:
-            into = by_title.get(category.title)
-            if into is None:
-                into = by_title[category.title] = merged.category.add()
+            if category.title not in by_title:
+                into = merged.category.add()
                 into.CopyFrom(category)
                 del into.chart[:]
-            into.chart.extend(c for c in category.chart if c not in into.chart)
+                by_title[category.title] = (into, set())
+            into, seen = by_title[category.title]
+            # Charts compare by their bytes: a set, not a scan per chart (runs of a sweep
+            # each repeat the same layout).
+            for chart in category.chart:
+                key = chart.SerializeToString(deterministic=True)
+                if key not in seen:
+                    seen.add(key)
+                    into.chart.append(chart)
     return merged
 
 
@@ -77,8 +84,8 @@ def charts(p: DataProvider) -> dict:
     [{title, kind, tags: {run: [scalar tags the chart draws]}, ...}]}]}; a multiline chart
     also has its `patterns` and the `invalid` ones, a margin chart its `series`."""
     layout = merged_layout(p)
-    scalar_tags = p.scalar_tags()
-    every_tag = set().union(*scalar_tags.values()) if scalar_tags else set()
+    scalar_tags = {run: set(tags) for run, tags in p.scalar_tags().items()}
+    every_tag = set().union(*scalar_tags.values())
     out = []
     for category in layout.category if layout else ():
         drawn = []
@@ -93,8 +100,8 @@ def charts(p: DataProvider) -> dict:
                 patterns = list(chart.multiline.tag)
                 wanted, invalid = _matching(patterns, every_tag)
                 item.update(kind="multiline", patterns=patterns, invalid=invalid)
-            item["tags"] = {run: sorted(wanted.intersection(tags))
-                            for run, tags in scalar_tags.items() if wanted.intersection(tags)}
+            item["tags"] = {run: sorted(drawn_here) for run, tags in scalar_tags.items()
+                            if (drawn_here := wanted & tags)}
             drawn.append(item)
         out.append({"title": category.title, "closed": category.closed, "charts": drawn})
     return {"categories": out}
@@ -127,8 +134,15 @@ def layout():
 
 @bp.route("/data/plugin/custom_scalars/charts")
 def layout_charts():
-    """The merged layout with the scalar tags each chart draws, per run."""
-    return json_response(charts(provider()))
+    """The merged layout with the scalar tags each chart draws, per run.
+
+    The page asks every few seconds; with many runs the answer is several hundred kB that
+    seldom change, so it carries an ETag and an unchanged one costs a 304 and no body.
+    """
+    response = json_response(charts(provider()))
+    response.add_etag()
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
 
 
 @bp.route("/data/plugin/custom_scalars/scalars")

@@ -78,6 +78,14 @@ def test_charts_route_gives_the_tags_each_chart_draws(written):
     assert margin["series"] == [{"value": "acc/mean", "lower": "acc/low", "upper": "acc/high"}]
 
 
+def test_an_unchanged_charts_answer_costs_a_304(written):
+    _, _, client = written
+    first = client.get("/data/plugin/custom_scalars/charts")
+    again = client.get("/data/plugin/custom_scalars/charts",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
 def test_scalars_route_answers_every_matching_tag_in_tensorboards_shape(written):
     _, _, client = written
     body = client.get("/data/plugin/custom_scalars/scalars?run=r&tag=loss/(train|test)$").json
