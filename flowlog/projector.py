@@ -183,6 +183,9 @@ def read_embedding_config(run_dir: str) -> list[Embedding]:
         tag, _, step = name.rpartition(":")
         if not tag or not step.isdigit():
             tag, step = name, "0"
+        if not info.tensor_path:  # TF1's projector reads such a tensor from a checkpoint
+            raise ValueError(f"embedding {name!r} names no tensor_path (a checkpoint variable); "
+                             "only tensors in .tsv or .bytes files are read")
         tensor = _read_tensor(storage.join(run_dir, info.tensor_path), info.tensor_shape)
         metadata = header = None
         if info.metadata_path:

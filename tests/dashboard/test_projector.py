@@ -179,3 +179,14 @@ def test_embeddings_in_an_object_store_logdir():
     assert client.get("/data/plugins_listing").json["projector"] == {"enabled": True}
     body = client.get("/data/plugin/projector/projection?run=run&tag=stored:00000").json
     assert body["points"] == 40 and body["metadata"] == [labels]
+
+
+def test_a_checkpoint_variable_embedding_says_it_is_not_read(logdir):
+    """TF1's tutorials name a variable of a checkpoint instead of a tensor file."""
+    run = logdir / "tf1"
+    with fl.SummaryWriter(str(run)) as w:
+        w.add_scalar("x", 1.0, 0)
+    (run / "projector_config.pbtxt").write_text(
+        'embeddings { tensor_name: "embedding:0" metadata_path: "metadata.tsv" }\n')
+    listing = _client(logdir).get("/data/plugin/projector/embeddings").json
+    assert "'embedding:0' names no tensor_path" in listing["errors"]["tf1"]
