@@ -1,5 +1,7 @@
-// flowboard graph tab: the server's dot layout as SVG, pan/zoom, expand scopes, side panel,
-// search, input tracing, compute-time colouring and export. View state lives in g_* URL params.
+// flowboard graph tab: the server's dot layout of a run's graph (or a Keras model's layers),
+// its toolbar and the requests for it. View state lives in g_* URL params. Drawing, pan and zoom
+// are in graph-draw.js; selection, search, tracing, the side panel and export in graph-inspect.js;
+// they share the object `g` made here.
 "use strict";
 
 (function () {
@@ -16,20 +18,16 @@
     tag: q.get("g_tag") || "",
     trace: q.get("g_trace") === "1",
   };
-  let info = null;        // {runs: [{run, graph, run_metadata}]}
-  let view = null;        // last /view answer
-  let names = null;       // {run, graph, names, ops, set}
-  let vb = null;          // current viewBox {x, y, w, h}
-  let box = null;         // the picture's own extent
-  let ui = null;          // DOM handles, built on first show
+  let info = null;        // {runs: [{run, graph, kind, run_metadata}]}
   let loading = 0;        // request counter: late answers of old requests are dropped
-  let matchIndex = -1;
-  let fitted = false;     // the view still shows the whole picture (no zoom or pan since)
   let pending = null;     // {ctl, timer, expand}: the view request under way (cancellable)
-  let anchor = null;      // {name, x, y}: a box to keep at this screen spot across a re-layout
   let lastExpand = null;  // state.expand of the picture shown (Cancel goes back to it)
-  let minimap = null;
-  const SVGNS = "http://www.w3.org/2000/svg";
+  // Shared with graph-draw.js and graph-inspect.js. view: the last /view answer; names:
+  // {run, graph, names, ops, set} of the graph shown; ui: DOM handles, built on first show.
+  const g = { state, view: null, names: null, ui: null, minimap: null, el, get, saveState,
+    loadView, ensureNames, showMessage };
+  g.draw = window.flowboardGraphDraw.make(g);
+  g.inspect = window.flowboardGraphInspect.make(g);
 
   function saveState() {
     const p = new URLSearchParams(location.search);
@@ -76,35 +74,34 @@
       el("div", { class: "g-notice", hidden: true }));
     const panel = el("aside", { class: "g-panel", hidden: true });
     root.replaceChildren(bar, el("div", { class: "g-body" }, canvas, panel));
-    ui = { runSel, search, color, bar, canvas, panel, stage: canvas.querySelector(".g-stage"),
+    const ui = g.ui = { runSel, search, color, bar, canvas, panel, stage: canvas.querySelector(".g-stage"),
       legend: canvas.querySelector(".g-legend"), message: canvas.querySelector(".g-message"),
       busy: canvas.querySelector(".g-busy"), count: bar.querySelector(".g-count"),
       notice: canvas.querySelector(".g-notice"), busyText: canvas.querySelector(".g-busy-text") };
     ui.busy.querySelector(".g-cancel").addEventListener("click", (e) => { e.stopPropagation(); cancel(); });
-    minimap = window.flowboardGraphMinimap.make(canvas, (cx, cy) => { fitted = false; setViewBox(cx, cy, scale()); });
+    g.minimap = window.flowboardGraphMinimap.make(canvas, g.draw.moveTo);
 
     runSel.addEventListener("change", () => {
       state.run = runSel.value; state.expand = null; state.selected = ""; state.trace = false; state.tag = "";
       saveState(); loadView(true);
     });
-    search.addEventListener("input", () => { state.query = search.value; matchIndex = -1; saveState(); markMatches(); });
-    search.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); nextMatch(e.shiftKey ? -1 : 1); } });
+    search.addEventListener("input", () => { state.query = search.value; saveState(); g.inspect.searchChanged(); });
+    search.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); g.inspect.nextMatch(e.shiftKey ? -1 : 1); } });
     color.addEventListener("change", () => { state.color = color.value; saveState(); loadView(false); });
-    bar.querySelector(".g-fit").addEventListener("click", fit);
+    bar.querySelector(".g-fit").addEventListener("click", g.draw.fit);
     bar.querySelector(".g-collapse").addEventListener("click", () => { state.expand = ""; saveState(); loadView(true); });
     bar.querySelector(".g-fit").insertAdjacentElement("afterend", el("button", { class: "g-btn g-default", text: "Default view", title: "The model's scope open, auxiliary scopes apart" }));
     bar.querySelector(".g-default").addEventListener("click", () => { state.expand = null; saveState(); loadView(true); });
     bar.querySelector(".g-expand-all").addEventListener("click", () => { state.expand = "all"; saveState(); loadView(true); });
-    exports.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => download(b.dataset.format)));
-    bindPanZoom(canvas);
-    new ResizeObserver(() => {
-      if (fitted) fit(); else if (vb) setViewBox(vb.x + vb.w / 2, vb.y + vb.h / 2, scale());
-    }).observe(canvas);
+    exports.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => g.inspect.download(b.dataset.format)));
+    g.draw.bindPanZoom(canvas, g.inspect.onClick);
+    new ResizeObserver(g.draw.resized).observe(canvas);
   }
 
   // ---- loading ------------------------------------------------------------------------------
   async function refresh() {
-    if (!ui) build();
+    if (!g.ui) build();
+    const ui = g.ui;
     try {
       info = await get("info");
     } catch (e) {
@@ -123,10 +120,11 @@
     }
     ui.runSel.value = state.run;
     if (!runs.length) {
-      view = null; clearPicture();
+      g.view = null; clearPicture();
       return showMessage("empty", "No runs yet. Point flowboard at a logdir with event files that hold a graph.");
     }
     const current = runs.find((r) => r.run === state.run);
+    const view = g.view;
     if (!view || view.run !== state.run || (current && view.graph !== current.graph) || before !== state.run) {
       await loadView(!view || view.run !== state.run);
     }
@@ -135,8 +133,9 @@
   // Ask for the picture of the current state; `reveal` also opens the scopes holding that op.
   // The page stays usable meanwhile: the badge counts seconds and Cancel drops the request.
   async function loadView(refit, reveal) {
-    if (!ui) build();
+    if (!g.ui) build();
     if (!state.run) return;
+    const ui = g.ui;
     const ticket = ++loading;
     if (pending) { pending.ctl.abort(); clearInterval(pending.timer); }
     const ctl = new AbortController();
@@ -154,12 +153,12 @@
       if (ticket !== loading) return;
       endPending();
       if (e.name === "AbortError") return;
-      view = null; clearPicture();
+      g.view = null; clearPicture();
       return showMessage("error", e.message);
     }
     if (ticket !== loading) return;
     endPending();
-    view = answer;
+    const view = g.view = answer;
     if (!view.graph) {
       clearPicture();
       return showMessage("empty", view.message);
@@ -169,31 +168,32 @@
     ui.message.hidden = true;
     ui.notice.hidden = !view.notice;
     ui.notice.textContent = view.notice || "";
-    draw(refit);
+    g.draw.draw(refit);
     await ensureNames();
-    markMatches();
-    if (state.selected && names.set.has(state.selected)) {
-      highlightSelected();
-      showNode(state.selected);
+    g.inspect.markMatches();
+    if (state.selected && g.names.set.has(state.selected)) {
+      g.inspect.highlightSelected();
+      g.inspect.showNode(state.selected);
     } else if (state.selected) {
-      state.selected = ""; saveState(); hidePanel();
+      state.selected = ""; saveState(); g.inspect.hidePanel();
     }
   }
 
   // Every op name of the run shown (for search); fetched once per graph.
   async function ensureNames() {
+    const view = g.view;
     if (!view || !view.graph) return;
-    if (!names || names.graph !== view.graph || names.run !== view.run) {
+    if (!g.names || g.names.graph !== view.graph || g.names.run !== view.run) {
       const want = { run: view.run, graph: view.graph };
       const n = await get("nodes", { run: want.run });
-      names = { ...want, names: n.names, ops: n.ops, set: new Set(n.names) };
+      g.names = { ...want, names: n.names, ops: n.ops, set: new Set(n.names) };
     }
   }
 
   function endPending() {
     if (pending) clearInterval(pending.timer);
     pending = null;
-    ui.busy.hidden = true;
+    g.ui.busy.hidden = true;
   }
 
   function cancel() {
@@ -201,397 +201,30 @@
     loading++;  // the answer, if any, is dropped
     pending.ctl.abort();
     endPending();
-    anchor = null;
+    g.draw.dropAnchor();
     state.expand = lastExpand;
     saveState();
   }
 
   function showMessage(kind, text) {
-    ui.message.hidden = false;
-    ui.message.className = "g-message g-" + kind;
-    ui.message.replaceChildren(el("strong", { text: kind === "error" ? "Cannot show this graph" : "No graph" }),
+    const message = g.ui.message;
+    message.hidden = false;
+    message.className = "g-message g-" + kind;
+    message.replaceChildren(el("strong", { text: kind === "error" ? "Cannot show this graph" : "No graph" }),
       el("p", { text }));
   }
 
   function clearPicture() {
-    ui.stage.replaceChildren(); ui.legend.replaceChildren(); ui.count.textContent = ""; hidePanel(); vb = null;
+    const ui = g.ui;
+    ui.stage.replaceChildren(); ui.legend.replaceChildren(); ui.count.textContent = ""; g.inspect.hidePanel(); g.draw.clear();
     ui.notice.hidden = true;
-    if (minimap) minimap.clear();
+    if (g.minimap) g.minimap.clear();
   }
 
-  // ---- drawing ------------------------------------------------------------------------------
-  function draw(refit) {
-    // The SVG comes from graphviz (names escaped there); parse it as XML, never as HTML.
-    const doc = new DOMParser().parseFromString(view.svg, "image/svg+xml");
-    const svg = document.importNode(doc.documentElement, true);
-    if (svg.nodeName !== "svg") return showMessage("error", "The server sent an unreadable picture.");
-    const [x, y, w, h] = svg.getAttribute("viewBox").split(/[\s,]+/).map(Number);
-    const old = vb;
-    box = { x, y, w, h };
-    svg.removeAttribute("width"); svg.removeAttribute("height");
-    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-    svg.classList.add("g-svg");
-    if (state.color === "time" && view.tags.length) svg.classList.add("g-heat-mode");
-    svg.querySelectorAll("title").forEach((t) => t.remove());
-    // The SVG's own <style> would apply to the whole page; graph.css holds the same rules scoped.
-    svg.querySelectorAll("style").forEach((t) => t.remove());
-    // Browser tooltips: a box's full name (the lean SVG leaves titles out).
-    svg.querySelectorAll("g.node").forEach((g) => {
-      const u = view.units[g.id];
-      if (!u || u.kind === "stub") return;
-      const t = document.createElementNS(SVGNS, "title");
-      t.textContent = u.kind === "scope" ? u.name + "/" : u.name;
-      g.prepend(t);
-    });
-    ui.stage.replaceChildren(svg);
-    view.lookup = null;
-    minimap.load(svg, box);
-    const keep = anchor;
-    anchor = null;
-    if (refit || !old) fit();
-    else if (keep && placeAnchor(keep, old)) fitted = false;
-    else if (fitted) fit();
-    else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
-    drawLegend();
-    ui.count.textContent = `${view.op_count} ops`;
-    if (state.trace && state.selected) trace(state.selected);
-  }
-
-  // After a re-layout, put the box (or the cluster it opened into) where it was on screen, at
-  // the same zoom, so expanding or collapsing a scope does not lose the user's place.
-  function placeAnchor(keep, old) {
-    const s = old.w / Math.max(1, ui.canvas.clientWidth);
-    // The cluster the scope opened into, the box itself, or (a series) its first member.
-    const names = [keep.name, ...(keep.members || [])];
-    const cid = Object.keys(view.clusters).find((c) => view.clusters[c] === keep.name);
-    const uid = names.map((n) => Object.keys(view.units).find((u) => view.units[u].kind !== "stub" && view.units[u].name === n)).find(Boolean);
-    const g = document.getElementById(cid || uid || "");
-    if (!g) return false;
-    setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
-    const r = g.getBoundingClientRect();
-    const p = toUser(r.left, r.top);
-    const c = ui.canvas.getBoundingClientRect();
-    setViewBox(p.x - (keep.x - c.left - c.width / 2) * s, p.y - (keep.y - c.top - c.height / 2) * s, s);
-    return true;
-  }
-
-  function remember(name, g, members) {
-    if (!g || !vb) return;
-    const r = g.getBoundingClientRect();
-    anchor = { name, members, x: r.left, y: r.top };
-  }
-
-  function drawLegend() {
-    ui.color.querySelector('option[value="time"]').disabled = !view.tags.length;
-    if (state.color === "time" && view.tags.length) {
-      const max = Math.max(0, ...Object.values(view.units).map((u) => u.time_us || 0));
-      ui.legend.replaceChildren(el("span", { class: "g-heat" }),
-        el("span", { text: `0 – ${formatTime(max)} compute (${view.tag})` }));
-      return;
-    }
-    ui.legend.replaceChildren(...view.legend.map((c) =>
-      el("span", { class: "g-key" }, el("span", { class: "g-swatch cat-" + c.category, style: "background:" + c.color }),
-        el("span", { text: c.category }))));
-  }
-
-  function formatTime(us) {
-    if (us >= 1e6) return (us / 1e6).toFixed(2) + " s";
-    if (us >= 1e3) return (us / 1e3).toFixed(2) + " ms";
-    return Math.round(us) + " µs";
-  }
-
-  // ---- pan and zoom -------------------------------------------------------------------------
-  function svgEl() { return ui.stage.querySelector("svg"); }
-  function scale() { return vb ? vb.w / Math.max(1, ui.canvas.clientWidth) : 1; }  // user units per pixel
-
-  function setViewBox(cx, cy, s) {
-    const svg = svgEl();
-    if (!svg) return;
-    const cw = Math.max(1, ui.canvas.clientWidth), ch = Math.max(1, ui.canvas.clientHeight);
-    vb = { x: cx - (cw * s) / 2, y: cy - (ch * s) / 2, w: cw * s, h: ch * s };
-    svg.setAttribute("viewBox", `${vb.x} ${vb.y} ${vb.w} ${vb.h}`);
-    if (minimap) minimap.update(vb);
-  }
-
-  function fit() {
-    if (!box || !svgEl()) return;
-    const cw = Math.max(1, ui.canvas.clientWidth), ch = Math.max(1, ui.canvas.clientHeight);
-    // Never blow a small graph up past 1.5× its natural size; keep a little margin.
-    const s = Math.max(box.w / cw, box.h / ch, 1 / 1.5) * 1.02;
-    setViewBox(box.x + box.w / 2, box.y + box.h / 2, s);
-    fitted = true;
-  }
-
-  function toUser(clientX, clientY) {
-    const r = ui.canvas.getBoundingClientRect();
-    return { x: vb.x + (clientX - r.left) * scale(), y: vb.y + (clientY - r.top) * scale(), r };
-  }
-
-  function bindPanZoom(canvas) {
-    canvas.addEventListener("wheel", (e) => {
-      if (!vb) return;
-      e.preventDefault();
-      fitted = false;
-      const k = Math.exp(e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
-      const p = toUser(e.clientX, e.clientY);
-      const s = Math.min(Math.max(scale() * k, 0.02), Math.max(box.w, box.h) / 50);
-      const fx = (e.clientX - p.r.left) / p.r.width, fy = (e.clientY - p.r.top) / p.r.height;
-      setViewBox(p.x - (fx - 0.5) * p.r.width * s, p.y - (fy - 0.5) * p.r.height * s, s);
-    }, { passive: false });
-    let drag = null;
-    canvas.addEventListener("pointerdown", (e) => {
-      if (!vb || e.button !== 0) return;
-      drag = { x: e.clientX, y: e.clientY, vx: vb.x + vb.w / 2, vy: vb.y + vb.h / 2, moved: false };
-    });
-    window.addEventListener("pointermove", (e) => {
-      if (!drag) return;
-      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
-      if (!drag.moved && Math.hypot(dx, dy) < 4) return;
-      if (!drag.moved) { drag.moved = true; fitted = false; canvas.classList.add("g-dragging"); }
-      setViewBox(drag.vx - dx * scale(), drag.vy - dy * scale(), scale());
-    });
-    window.addEventListener("pointerup", () => {
-      if (drag && drag.moved) canvas.dataset.dragged = "1";
-      drag = null; canvas.classList.remove("g-dragging");
-    });
-    canvas.addEventListener("click", (e) => {
-      if (canvas.dataset.dragged) { delete canvas.dataset.dragged; return; }
-      onClick(e);
-    });
-    canvas.addEventListener("keydown", (e) => {
-      if (!vb) return;
-      const step = 60 * scale();
-      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
-      if (moves[e.key]) { e.preventDefault(); setViewBox(vb.x + vb.w / 2 + moves[e.key][0], vb.y + vb.h / 2 + moves[e.key][1], scale()); }
-      if (e.key === "+" || e.key === "=") setViewBox(vb.x + vb.w / 2, vb.y + vb.h / 2, scale() / 1.25);
-      if (e.key === "-") setViewBox(vb.x + vb.w / 2, vb.y + vb.h / 2, scale() * 1.25);
-      if (e.key === "0") fit();
-    });
-  }
-
-  // ---- clicks, expansion, selection ---------------------------------------------------------
-  function onClick(e) {
-    if (!view || !view.graph) return;
-    const node = e.target.closest("g.node");
-    if (node && view.units[node.id]) {
-      const u = view.units[node.id];
-      if (u.kind === "scope") { remember(u.name, node, u.members); return expand(u.name); }
-      if (u.kind === "stub") return focusUnit(u.target);
-      return select(u.name, false);
-    }
-    const cluster = e.target.closest("g.cluster");
-    if (cluster && e.target.nodeName === "text" && view.clusters[cluster.id]) {
-      remember(view.clusters[cluster.id], cluster);
-      return collapse(view.clusters[cluster.id]);
-    }
-    if (!e.target.closest(".g-panel")) { state.selected = ""; state.trace = false; saveState(); hidePanel(); clearMarks("g-selected"); untrace(); }
-  }
-
-  function expandedList() {
-    if (state.expand === null || state.expand === "all") return view ? view.expanded.slice() : [];
-    return state.expand ? state.expand.split(",").filter(Boolean) : [];
-  }
-
-  function expand(scope) {
-    const set = new Set(expandedList());
-    set.add(scope);
-    state.expand = [...set].join(",");
-    saveState();
-    return loadView(false);
-  }
-
-  function collapse(scope) {
-    // Series and blocks are not path prefixes of what they hold: walk the server's parents.
-    const parents = (view && view.parents) || {};
-    const inside = (s) => { for (let p = s; p; p = parents[p]) if (p === scope) return true; return false; };
-    const keep = expandedList().filter((s) => !inside(s));
-    state.expand = keep.join(",");
-    saveState();
-    return loadView(false);
-  }
-
-  // The box that stands for op `name` now: the op itself, the closed scope holding it, or the
-  // series or block covering one of its scopes.
-  function unitOf(name) {
-    if (!view.lookup) {
-      view.lookup = {};
-      Object.entries(view.units).forEach(([id, u]) => {
-        if (u.kind === "stub") return;
-        view.lookup[u.kind + ":" + u.name] = id;
-        (u.covers || []).forEach((c) => { view.lookup["cover:" + c] = id; });
-      });
-    }
-    const byName = view.lookup;
-    if (byName["op:" + name]) return byName["op:" + name];
-    const parts = name.split("/");
-    for (let k = parts.length; k > 0; k--) {
-      const path = parts.slice(0, k).join("/");
-      const id = byName["scope:" + path] || byName["cover:" + path];
-      if (id) return id;
-    }
-    return null;
-  }
-
-  async function select(name, centre) {
-    state.selected = name;
-    saveState();
-    const id = unitOf(name);
-    if (!id || view.units[id].kind !== "op") {
-      state.expand = expandedList().join(",");
-      await loadView(false, name);  // the server opens the scopes, series and blocks holding it
-    }
-    highlightSelected();
-    if (centre) centreOn(unitOf(name));
-    showNode(name);
-    if (state.trace) trace(name); else untrace();
-  }
-
-  function focusUnit(id) {
-    const u = view.units[id];
-    if (!u) return;
-    if (u.kind === "op") return select(u.name, true);
-    clearMarks("g-selected");
-    mark([id], "g-selected");
-    centreOn(id);
-  }
-
-  function centreOn(id) {
-    const g = id && document.getElementById(id);
-    if (!g || !vb) return;
-    const r = g.getBoundingClientRect();
-    const p = toUser(r.left + r.width / 2, r.top + r.height / 2);
-    // Zoom in far enough to read the box, never out.
-    fitted = false;
-    setViewBox(p.x, p.y, Math.min(scale(), 0.75));
-  }
-
-  function mark(ids, cls) { ids.forEach((id) => { const g = document.getElementById(id); if (g) g.classList.add(cls); }); }
-  function clearMarks(cls) { ui.stage.querySelectorAll("." + cls).forEach((g) => g.classList.remove(cls)); }
-
-  function highlightSelected() {
-    clearMarks("g-selected");
-    const id = state.selected && unitOf(state.selected);
-    if (id) mark([id], "g-selected");
-  }
-
-  // ---- search -------------------------------------------------------------------------------
-  function matcher() {
-    if (!state.query) return null;
-    try { return new RegExp(state.query, "i"); } catch (e) {
-      const needle = state.query.toLowerCase();
-      return { test: (s) => s.toLowerCase().includes(needle) };
-    }
-  }
-
-  function matches() {
-    const re = matcher();
-    return re && names ? names.names.filter((n) => re.test(n)) : [];
-  }
-
-  function markMatches() {
-    if (!ui || !view || !view.graph) return;
-    clearMarks("g-match");
-    const found = matches();
-    ui.count.textContent = state.query ? `${found.length} of ${view.op_count} ops match` : `${view.op_count} ops`;
-    mark([...new Set(found.map(unitOf).filter(Boolean))], "g-match");
-  }
-
-  async function nextMatch(dir) {
-    await ensureNames();  // Enter may come before the names have arrived
-    const found = matches();
-    if (!found.length) return;
-    matchIndex = (matchIndex + dir + found.length) % found.length;
-    await select(found[matchIndex], true);
-    markMatches();
-    ui.count.textContent = `${matchIndex + 1} / ${found.length} matches`;
-  }
-
-  // ---- trace inputs -------------------------------------------------------------------------
-  async function trace(name) {
-    let answer;
-    try { answer = await get("trace", { run: state.run, name }); } catch (e) { return; }
-    const ids = new Set([name, ...answer.ancestors].map(unitOf).filter(Boolean));
-    untrace();
-    svgEl().classList.add("g-tracing");
-    mark([...ids], "g-traced");
-    Object.entries(view.edges).forEach(([eid, [a, b]]) => { if (ids.has(a) && ids.has(b)) mark([eid], "g-traced"); });
-  }
-
-  function untrace() {
-    const svg = svgEl();
-    if (svg) svg.classList.remove("g-tracing");
-    clearMarks("g-traced");
-  }
-
-  // ---- side panel ---------------------------------------------------------------------------
-  function hidePanel() { if (ui) { ui.panel.hidden = true; ui.panel.replaceChildren(); } }
-
-  async function showNode(name) {
-    let n;
-    try { n = await get("node", { run: state.run, name, tag: state.tag || undefined }); } catch (e) {
-      ui.panel.hidden = false;
-      ui.panel.replaceChildren(el("p", { class: "g-error", text: e.message }));
-      return;
-    }
-    if (state.selected !== name) return;
-    const rows = [["Op", n.op], ["Device", n.device || "—"]];
-    if (n.time_us !== undefined) rows.push(["Compute time", formatTime(n.time_us)]);
-    const attrs = Object.entries(n.attrs);
-    const traceBtn = el("button", { class: "g-btn" + (state.trace ? " g-on" : ""), text: state.trace ? "Stop tracing" : "Trace inputs" });
-    traceBtn.addEventListener("click", () => {
-      state.trace = !state.trace; saveState();
-      traceBtn.textContent = state.trace ? "Stop tracing" : "Trace inputs";
-      traceBtn.classList.toggle("g-on", state.trace);
-      if (state.trace) trace(name); else untrace();
-    });
-    const close = el("button", { class: "g-close", title: "Close", "aria-label": "Close", text: "×" });
-    close.addEventListener("click", () => { state.selected = ""; state.trace = false; saveState(); hidePanel(); clearMarks("g-selected"); untrace(); });
-    const actions = el("div", { class: "g-actions" }, traceBtn);
-    if (n.scope) {
-      const up = el("button", { class: "g-btn", text: "Collapse " + n.scope.split("/").pop() });
-      up.addEventListener("click", () => collapse(n.scope));
-      actions.append(up);
-    }
-    ui.panel.replaceChildren(
-      el("div", { class: "g-panel-head" }, el("h3", { class: "g-name", text: n.name }), close),
-      el("dl", { class: "g-facts" }, ...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])),
-      actions,
-      section("Attributes", attrs.length ? el("dl", { class: "g-attrs" },
-        ...attrs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])) : el("p", { class: "muted", text: "none" })),
-      section(`Inputs (${n.inputs.length})`, links(n.inputs)),
-      section(`Outputs (${n.outputs.length})`, links(n.outputs)));
-    ui.panel.hidden = false;
-  }
-
-  function section(title, body) { return el("section", {}, el("h4", { text: title }), body); }
-
-  function links(items) {
-    if (!items.length) return el("p", { class: "muted", text: "none" });
-    return el("ul", { class: "g-links" }, ...items.map((it) => {
-      const b = el("button", { class: "g-link", title: it.name }, el("span", { text: it.name + (it.output > 0 ? ":" + it.output : "") }));
-      if (it.control) b.append(el("span", { class: "g-tag", text: "control" }));
-      else if (it.shape) b.append(el("span", { class: "g-shape", text: it.shape }));
-      b.addEventListener("click", () => select(it.name, true));
-      return el("li", {}, b);
-    }));
-  }
-
-  // ---- export -------------------------------------------------------------------------------
-  function download(format) {
-    if (!view || !view.graph) return;
-    const p = new URLSearchParams({ run: state.run, format, color: state.color });
-    if (state.expand !== null) p.set("expand", state.expand);
-    if (state.tag) p.set("tag", state.tag);
-    const a = el("a", { href: "data/plugin/graphs/export?" + p, download: "" });
-    document.body.append(a);
-    a.click();
-    a.remove();
-  }
-
-  function render() { if (!ui) refresh(); }
+  function render() { if (!g.ui) refresh(); }
 
   window.flowboard.views.graphs = { refresh, render };
   document.addEventListener("flowboard:tab", (e) => {
-    if (e.detail.tab === "graphs" && !ui) refresh();
+    if (e.detail.tab === "graphs" && !g.ui) refresh();
   });
 })();
