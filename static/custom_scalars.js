@@ -10,7 +10,7 @@
   const { ChartData, smoothed } = fb.scalarData;
   let layout = { categories: [] };
   let layoutText = "";
-  const cards = new Map();       // category \0 chart title -> card
+  const cards = new Map();       // category \0 place \0 chart title -> card
   const openedOnce = new Set();  // categories whose `closed` flag has been applied
   let observer = null;
 
@@ -35,8 +35,10 @@
       if (category.closed && !openedOnce.has(category.title)) state.folded.add(groupKey(category));
       openedOnce.add(category.title);
       const grid = el("div", { class: "grid" });
-      category.charts.filter(shown).forEach((chart) => {
-        const c = cardFor(category.title + "\u0000" + chart.title, chart);
+      category.charts.forEach((chart, k) => {
+        if (!shown(chart)) return;
+        // Two runs may give one title to different charts: both are kept, so the key has its place.
+        const c = cardFor([category.title, k, chart.title].join("\u0000"), chart);
         keep.add(c.key);
         grid.append(c.node);
         observer.observe(c.node);

@@ -103,7 +103,9 @@
     }
     card.slider.max = card.steps.length - 1;
     card.slider.disabled = card.steps.length < 2;
-    const at = card.follow || old === undefined ? card.steps.length - 1 : Math.max(0, card.steps.indexOf(old));
+    // Kept where it was: the step it showed, or the nearest left once curves were thinned out.
+    const at = card.follow || old === undefined ? card.steps.length - 1
+      : card.steps.reduce((best, st, i) => (Math.abs(st - old) < Math.abs(card.steps[best] - old) ? i : best), 0);
     card.slider.value = at;
     const step = card.steps[at];
     card.label.textContent = "step " + step;
