@@ -7,6 +7,8 @@ from torch import nn
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import flowlog as fl
+from flowlog.graph.dot import build_view
+from flowlog.graph.model import GraphModel
 from flowlog.proto import graph_pb2
 
 
@@ -65,6 +67,33 @@ def test_cnn_graph_has_torchs_names_scopes_shapes_and_inputs(graphs):
     assert weight.op == "prim::GetAttr"
     # the device step stats torch adds beside the graph
     assert our_acc.RunMetadata("step1") == their_acc.RunMetadata("step1")
+
+
+def test_cnn_graph_draws_with_torchs_module_scopes(graphs):
+    """The graph view groups ops by module (`SmallCNN/Sequential[features]/Conv2d[0]`) as
+    collapsible scopes, the same for torch's file and ours, with shapes on the edges."""
+    (theirs, _), (ours, _), _ = graphs
+    model = GraphModel(ours)
+    assert sorted(model.scopes) == sorted(GraphModel(theirs).scopes)
+    assert {"SmallCNN", "SmallCNN/Sequential[features]/Conv2d[0]",
+            "SmallCNN/Sequential[features]/BatchNorm2d[1]",
+            "SmallCNN/Sequential[classifier]/Linear[1]"} <= set(model.scopes)
+
+    def boxes(view):
+        return sorted((u["kind"], u["name"]) for u in view.units.values())
+
+    view = build_view(model)
+    assert boxes(view) == boxes(build_view(GraphModel(theirs)))
+    assert view.opened == ["SmallCNN", "SmallCNN/Sequential[features]"]
+    assert {("scope", "SmallCNN/Sequential[features]/Conv2d[0]"),
+            ("scope", "SmallCNN/Sequential[features]/MaxPool2d[3]"),
+            ("scope", "SmallCNN/Sequential[classifier]")} <= set(boxes(view))
+    assert '" (2, 1, 14, 14)"' in view.dot and '" (2, 4, 7, 7)"' in view.dot
+    closed = build_view(model, [])
+    assert boxes(closed) == [("scope", "SmallCNN"), ("scope", "input"), ("scope", "output")]
+    opened = build_view(model, ["SmallCNN/Sequential[classifier]/Linear[1]"])
+    linear = next(u for u in opened.units.values() if u.get("op") == "aten::linear")
+    assert linear["name"].startswith("SmallCNN/Sequential[classifier]/Linear[1]/")
 
 
 def test_tracing_leaves_the_model_in_its_mode(graphs):
