@@ -15,10 +15,10 @@
   const runOf = (key) => key.split("\u0000")[0];
   const nameOf = (key) => key.split("\u0000")[1];
 
-  // The embeddings of the selected runs, as [key, label] choices.
+  // The embeddings of the selected runs whose tag passes the tag filter, as [key, label] choices.
   function choices() {
-    return fb.selectedRuns().flatMap((run) => (listing.runs[run] || []).map((e) =>
-      [keyOf(run, e.name), `${run} · ${e.tag} (step ${e.step}, ${e.shape[0]}×${e.shape[1]})`]));
+    return fb.selectedRuns().flatMap((run) => (listing.runs[run] || []).filter((e) => fb.tagMatches(e.tag))
+      .map((e) => [keyOf(run, e.name), `${run} · ${e.tag} (step ${e.step}, ${e.shape[0]}×${e.shape[1]})`]));
   }
 
   function render() {
@@ -29,8 +29,9 @@
     const errors = Object.entries(listing.errors).filter(([run]) => fb.selectedRuns().includes(run));
     const notes = errors.map(([, msg]) => el("div", { class: "projector-note", text: msg }));
     if (!options.length) {
-      container.replaceChildren(...notes, fb.emptyState([], "embedding"));
-      if (fb.state.loaded && fb.selectedRuns().length) {
+      const tags = fb.selectedRuns().flatMap((run) => (listing.runs[run] || []).map((e) => e.tag));
+      container.replaceChildren(...notes, fb.emptyState(tags, "embedding"));
+      if (fb.state.loaded && fb.selectedRuns().length && !tags.length) {
         container.querySelector(".empty-hint").textContent =
           "None of the selected runs has a projector_config.pbtxt; log one with writer.add_embedding(mat, metadata=labels).";
       }
