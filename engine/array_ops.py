@@ -1,5 +1,8 @@
-"""Ops that make tensors and read or change their shape: placeholder, identity, shape, reshape,
-cast, range, fill, zeros and ones; and `sum_over`, the Sum that gradient rules undo broadcasts with."""
+"""Ops that make tensors or read their shape: placeholder, identity, shape, reshape, cast, fill.
+
+Also `range`, zeros and ones, and `sum_over`: the Sum with which the gradient rules of the op
+modules below reduction_ops undo broadcasting.
+"""
 from __future__ import annotations
 
 import numpy as np

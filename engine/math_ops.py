@@ -1,6 +1,8 @@
-"""Arithmetic: elementwise binary ops and comparisons that broadcast, add_n, matmul, each with its
-shape rule, gradient, kernel and constructor; and, gathered for `fl.*`, casts, unary functions
-and select."""
+"""Arithmetic: broadcasting binary ops (add, multiply, pow, ...), square, division, add_n, matmul.
+
+Each op's shape rule, gradient, kernel and constructor sit together. The module also offers the
+comparisons, unary functions, cast and select of the modules below it, as `tf.math` does.
+"""
 from __future__ import annotations
 
 import builtins
