@@ -65,11 +65,11 @@ from flowlog.engine.unary_ops import (
 # --- elementwise binary ops: the gradient of each input is summed back to its shape ----------
 
 
-def _same_grads(op, g):
+def _add_grad(op, g):
     return unbroadcast(*op.inputs, lambda: g, lambda: g)
 
 
-register_op("Add", infer=broadcast_infer, grad=_same_grads)(np.add)
+register_op("Add", infer=broadcast_infer, grad=_add_grad)(np.add)
 
 
 def add(x, y, name: str | None = None) -> Tensor:
