@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 from projector_mesh_logs import CLASSES, write_run
 
 POINTS = 300
 CLOUD = 500
+MARKUP = "<img src=x onerror=window.pwned=1>"
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +19,8 @@ def url(tmp_path_factory, flowboard_server):
 
     logdir = tmp_path_factory.mktemp("projector_mesh")
     write_run(SummaryWriter, str(logdir / "torch"), points=POINTS, cloud=CLOUD)
+    with SummaryWriter(str(logdir / "z_markup")) as w:
+        w.add_embedding(np.eye(3), metadata=[MARKUP, "<b>bold</b>", "plain"], tag="markup")
     return flowboard_server(logdir)
 
 
@@ -78,3 +82,18 @@ def test_mesh_renders_with_its_vertex_count_and_moves_with_the_step_slider(url, 
     cloud = page.locator('#tab-mesh .card[data-tag="helix"]')
     expect(cloud.locator(".mesh-info")).to_have_text(f"{CLOUD} vertices · point cloud")
     assert _plotted(page, '#tab-mesh .card[data-tag="helix"] .mesh-plot') == {"scatter3d": [CLOUD]}
+
+
+def test_metadata_with_markup_shows_as_text(url, checked_page):
+    page = checked_page
+    page.goto(url + "?tab=projector")
+    expect(page.locator("#tab-projector .projector-plot .scatterlayer path.point")).to_have_count(POINTS)
+    page.select_option("#tab-projector .projector-embedding", label="z_markup · markup (step 0, 3×3)")
+    expect(page.locator("#tab-projector .legendtext")).to_have_text(
+        ["<b>bold</b>", MARKUP, "plain"])  # literally, in the natural order of the labels
+    point = page.locator("#tab-projector .scatterlayer .trace").nth(1).locator("path.point")
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#tab-projector .projector-hover dd")).to_have_text(MARKUP)
+    assert page.evaluate("() => window.pwned") is None
+    assert page.locator("#tab-projector img").count() == 0
