@@ -81,9 +81,10 @@ class Projector:
                 runs[run] = [_info(e) for e in _latest(found).values()]
         return {"runs": runs, "errors": errors}
 
-    def embedding(self, run: str, name: str) -> Embedding:
-        """The embedding called `name` (`tag:step`) in `run`."""
-        found = self.embeddings(run)
+    def embedding(self, run: str, name: str, found: list[Embedding] | str | None = None
+                  ) -> Embedding:
+        """The embedding called `name` (`tag:step`) in `run` (among `found`, if given)."""
+        found = self.embeddings(run) if found is None else found
         if isinstance(found, str):
             raise NotFound(found)
         emb = _latest(found).get(name)
@@ -96,8 +97,9 @@ class Projector:
         """PCA of one embedding to `dims` (2 or 3) components, with each point's metadata."""
         if dims not in (2, 3):
             raise BadRequest(f"dims must be 2 or 3, got {dims}")
-        emb = self.embedding(run, name)
-        key = (run, name, dims, self._reading(run)[3])
+        _, _, found, generation = self._reading(run)
+        emb = self.embedding(run, name, found)
+        key = (run, name, dims, generation)
         with self._lock:
             if key in self._projections:
                 self._projections.move_to_end(key)
