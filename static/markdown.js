@@ -2,7 +2,10 @@
 "use strict";
 
 (function () {
-  const BLOCK = /^(```|#{1,6}\s|\s*([-*+]|\d+[.)])\s+|\s*\||>)/;
+  const BLOCK = /^(```|#{1,6}\s|\s*([-*+]|\d+[.)])\s+|>)/;
+  // A GitHub table's delimiter row: `---`, `:--` (left), `:-:` (centre), `--:` (right).
+  const DELIMITER = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+  const ALIGN = { "::": "center", ":-": "left", "-:": "right" };
   const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*|__[^_]+__)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/.source;
 
   function node(tag, cls) {
@@ -38,22 +41,56 @@
     parent.append(document.createTextNode(text.slice(last)));
   }
 
-  function table(rows, parent) {
+  // The cells of a table row: split at pipes, except `\|` and pipes inside `code` (as
+  // TensorBoard's markdown does); the outer pipes are optional.
+  function cells(line) {
+    const s = line.trim(), out = [];
+    const code = [];  // [start, end) of each code span
+    for (let m, re = /`[^`]*`/g; (m = re.exec(s));) code.push([m.index, m.index + m[0].length]);
+    let cell = "";
+    for (let k = 0; k < s.length; k++) {
+      if (s[k] === "\\" && s[k + 1] === "|") { cell += "|"; k++; continue; }
+      if (s[k] === "|" && !code.some(([a, b]) => k > a && k < b)) { out.push(cell); cell = ""; continue; }
+      cell += s[k];
+    }
+    out.push(cell);
+    if (out.length > 1 && s.startsWith("|")) out.shift();
+    if (out.length > 1 && s.endsWith("|") && !s.endsWith("\\|") && out[out.length - 1] === "") out.pop();
+    return out.map((c) => c.trim());
+  }
+
+  // A table starts at line i: a header row with a pipe, then a delimiter row of as many cells.
+  function tableAt(lines, i) {
+    const head = lines[i], delim = lines[i + 1];
+    if (delim === undefined || !DELIMITER.test(delim) || !/\|/.test(head + delim)) return null;
+    const names = cells(head), marks = cells(delim);
+    if (names.length !== marks.length || (names.length === 1 && !/\|/.test(head))) return null;
+    return { names, align: marks.map((d) => ALIGN[d[0] + d[d.length - 1]] || "") };
+  }
+
+  // rows: arrays of cell text; `head` (optional) the header row; `align` per column; `fill`
+  // draws a value into its cell (inline markdown unless told otherwise).
+  function table(rows, parent, head, align, fill = inline) {
     const t = node("table");
-    rows.forEach((cells, r) => {
+    const row = (values, tag, into) => {
       const tr = node("tr");
-      cells.forEach((cell) => {
-        const td = node(r === 0 && rows.header ? "th" : "td");
-        inline(String(cell), td);
+      values.forEach((value, c) => {
+        const td = node(tag);
+        if (align && align[c]) td.style.textAlign = align[c];
+        fill(String(value), td);
         tr.append(td);
       });
-      t.append(tr);
-    });
+      into.append(tr);
+    };
+    if (head) { const thead = node("thead"); row(head, "th", thead); t.append(thead); }
+    const tbody = node("tbody");
+    rows.forEach((values) => row(values, "td", tbody));
+    t.append(tbody);
     parent.append(t);
   }
 
   // Markdown text as a <div class="markdown">: headings, paragraphs, lists, code, quotes,
-  // pipe tables, emphasis, inline code and http(s) links.
+  // GitHub tables, emphasis, inline code and http(s) links.
   function markdown(src) {
     const root = node("div", "markdown");
     const lines = String(src).replace(/\r\n?/g, "\n").split("\n");
@@ -84,13 +121,14 @@
           list.append(li);
         }
         root.append(list);
-      } else if (/^\s*\|/.test(line)) {
-        const rows = [];
-        for (; i < lines.length && /^\s*\|/.test(lines[i]); i++) {
-          if (/^\s*\|[\s:|-]+\|\s*$/.test(lines[i])) { rows.header = true; continue; }
-          rows.push(lines[i].trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim()));
+      } else if ((m = tableAt(lines, i))) {
+        const width = m.names.length, rows = [];
+        for (i += 2; i < lines.length && !/^\s*$/.test(lines[i]) && !BLOCK.test(lines[i]); i++) {
+          const row = cells(lines[i]).slice(0, width);
+          while (row.length < width) row.push("");
+          rows.push(row);
         }
-        table(rows, root);
+        table(rows, root, m.names, m.align);
       } else if (/^>/.test(line)) {
         const q = node("blockquote"), body = [];
         for (; i < lines.length && /^>/.test(lines[i]); i++) body.push(lines[i].replace(/^>\s?/, ""));
@@ -98,7 +136,7 @@
         root.append(q);
       } else {
         const p = node("p"), body = [];
-        for (; i < lines.length && !/^\s*$/.test(lines[i]) && (!body.length || !BLOCK.test(lines[i])); i++) {
+        for (; i < lines.length && !/^\s*$/.test(lines[i]) && (!body.length || (!BLOCK.test(lines[i]) && !tableAt(lines, i))); i++) {
           body.push(lines[i]);
         }
         body.forEach((l, k) => { if (k) p.append(node("br")); inline(l, p); });
@@ -108,12 +146,14 @@
     return root;
   }
 
-  // A text summary: a string as markdown, an array of strings as a table.
+  // A text summary as TensorBoard shows it: a string as markdown; an array of strings as a
+  // table of markdown cells (one string alone, as torch's add_text writes it, as markdown).
   function renderText(value) {
     if (typeof value === "string") return markdown(value);
-    const root = node("div", "markdown");
     const rows = Array.isArray(value[0]) ? value : value.map((v) => [v]);
-    table(rows, root);
+    if (rows.length === 1 && rows[0].length === 1) return markdown(rows[0][0]);
+    const root = node("div", "markdown");
+    table(rows, root, null, null, (text, cell) => cell.append(markdown(text)));
     return root;
   }
 
