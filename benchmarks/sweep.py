@@ -156,7 +156,7 @@ def flowboard_actions(first_run: str) -> list[tuple[str, object]]:
         ("toggle log scale", lambda page: page.locator("#logy").click()),
         ("type a run filter", lambda page: page.locator("#run-filter").press_sequentially("lr=0.01,")),
         ("switch tab and back", lambda page: (
-            page.locator('.tabs button[data-tab="histograms"]').click(),
+            page.locator('.tabs button[data-tab="graphs"]').click(),
             page.locator('.tabs button[data-tab="scalars"]').click())),
     ]
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .errors import BadRequest, HTTPError, NotFound
-from .series import clock, envelope
+from .series import clock, envelopes
 
 MAX_WIDTH = 10_000
 # One answer holds at most this many (series x pixel) slots: 10 000 runs on a 500-pixel chart,
@@ -150,22 +150,26 @@ def chart_data(provider, q: dict) -> bytes:
     if q["since"] > 0 and q["bucket"] * 2 == b:
         b = q["bucket"]
     deltas_ok = q["bucket"] == b and q["since"] > 0
-    header, chunks = [], []
+    answers: list = []  # per series sent: [run, tag, (entry, column bytes) or None yet]
+    todo = []  # (answer, cache key, series, columns, i0, i1, from step) to compute
     for r, name, tag, series in present:
         known = deltas_ok and r < q["known"]
         if known and series.version <= q["since"]:
             continue
         start = series.appended_since(q["since"]) if known else None
         key = (id(series), series.version, b, lo, hi, start)
-        hit = _cache.get(key)
-        if hit is None:
-            hit = _envelope(series, cols[id(series)], b, lo, hi, start)
-            if hit is None:
+        answer = [name, tag, _cache.get(key)]
+        if answer[2] is None:
+            window = _window(cols[id(series)][0], b, lo, hi, start)
+            if window is None:
                 continue
-            _cache.put(key, hit)
-        entry, cols_bytes = hit
-        header.append({"run": name, "tag": tag, **entry})
-        chunks += cols_bytes
+            todo.append((answer, key, series, cols[id(series)], *window))
+        answers.append(answer)
+    for (answer, key, *_), drawn in zip(todo, _drawn(todo, b)):
+        answer[2] = drawn
+        _cache.put(key, drawn)
+    header = [{"run": name, "tag": tag, **entry} for name, tag, (entry, _) in answers]
+    chunks = [c for *_, (_, cols_bytes) in answers for c in cols_bytes]
     head = json.dumps({"clock": now, "bucket": b, "missing": missing, "series": header},
                       separators=(",", ":")).encode()
     return b"".join([struct.pack("<I", len(head)), head, *chunks])
@@ -204,10 +208,10 @@ class EnvelopeCache:
 _cache = EnvelopeCache()
 
 
-def _envelope(series, columns, b: int, lo, hi, start) -> tuple | None:
-    """(header fields, column bytes) of one series drawn with buckets of `b` steps in [lo, hi],
-    from the bucket of point `start` on if given (None: nothing new)."""
-    step, wall, value = columns
+def _window(step: np.ndarray, b: int, lo, hi, start) -> tuple | None:
+    """(i0, i1, from step) of the points of one series to draw with buckets of `b` steps in
+    [lo, hi] (one point beyond each end, so lines reach the edges), from the bucket of point
+    `start` on if given (None: nothing new)."""
     n = step.size
     i0 = 0 if lo is None else max(int(np.searchsorted(step, lo, "left")) - 1, 0)
     i1 = n if hi is None else min(int(np.searchsorted(step, hi, "right")) + 1, n)
@@ -217,16 +221,37 @@ def _envelope(series, columns, b: int, lo, hi, start) -> tuple | None:
             return None
         frm = int(step[start]) // b * b
         i0 = max(i0, int(np.searchsorted(step, frm, "left")))
-    idx = envelope(step, value, b, i0, i1) if i1 > i0 else np.zeros(0, np.int64)
-    s, w, v = step[idx], wall[idx], value[idx]
-    step0 = int(s[0]) if s.size else 0
-    wall0 = float(w[0]) if w.size else 0.0
-    if s.size and int(s[-1]) - step0 >= 2**32:
-        raise BadRequest(f"a series spans more than 2**32 steps ({step0} to {int(s[-1])})")
-    entry = {"version": series.version, "from": frm, "n": int(s.size), "total": int(n),
-             "step0": step0, "wall0": wall0 if np.isfinite(wall0) else 0.0}
-    return entry, [(s - step0).astype("<u4").tobytes(), (w - wall0).astype("<f4").tobytes(),
-                   v.astype("<f4").tobytes()]
+    return i0, max(i0, i1), frm
+
+
+def _drawn(todo: list, b: int) -> list[tuple]:
+    """(header fields, column bytes) of each series of `todo` drawn with buckets of `b` steps:
+    its points, as offsets from its first step and time, in one pass over all the series."""
+    parts = [tuple(col[i0:i1] for col in columns) for _, _, _, columns, i0, i1, _ in todo]
+    picked = envelopes([(step, value) for step, _, value in parts], b)
+    counts = np.array([idx.size for idx in picked], np.int64)
+    if not counts.sum():
+        s = w = v = np.zeros(0)
+    else:
+        s, w, v = (np.concatenate([p[k][idx] for p, idx in zip(parts, picked)]) for k in range(3))
+    ends = np.cumsum(counts)
+    firsts = np.minimum(ends - counts, max(s.size - 1, 0))
+    step0 = np.where(counts > 0, s[firsts] if s.size else 0, 0).astype(np.int64)
+    wall0 = np.where(counts > 0, w[firsts] if w.size else 0.0, 0.0)
+    wall0[~np.isfinite(wall0)] = 0.0
+    ds = s - np.repeat(step0, counts)
+    if ds.size and ds.max() >= 2**32:
+        worst = int(np.searchsorted(ends, int(np.argmax(ds)), "right"))
+        raise BadRequest(f"a series spans more than 2**32 steps ({int(step0[worst])} to "
+                         f"{int(step0[worst] + ds.max())})")
+    columns = [ds.astype("<u4"), (w - np.repeat(wall0, counts)).astype("<f4"), v.astype("<f4")]
+    out = []
+    for k, (_, _, series, (step, _, _), _, _, frm) in enumerate(todo):
+        cut = slice(int(ends[k] - counts[k]), int(ends[k]))
+        entry = {"version": series.version, "from": frm, "n": int(counts[k]),
+                 "total": int(step.size), "step0": int(step0[k]), "wall0": float(wall0[k])}
+        out.append((entry, [c[cut].tobytes() for c in columns]))
+    return out
 
 
 EXPORT_FORMATS = ("csv", "json")

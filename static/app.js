@@ -25,6 +25,15 @@
     });
   }
 
+  // plotly loads beside the page's scripts (async); what draws with it waits for this.
+  const plotlyReady = window.Plotly ? Promise.resolve() : new Promise((resolve, reject) => {
+    const script = document.getElementById("plotly-script");
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", () => reject(new Error("plotly.min.js did not load")));
+  });
+  // Views other than the scalars (whose charts wait for plotly themselves) start once it is there.
+  const whenDrawable = () => (window.Plotly || state.tab === "scalars" ? null : plotlyReady);
+
   const state = {
     tab: "scalars",
     off: new Set(),            // runs unticked by the user
@@ -293,6 +302,7 @@
         setTimeout(markEmptyTabs, 1000);  // after the first charts' requests
       }
       const view = currentView();
+      await whenDrawable();
       if (view) await view.refresh(changed);
       document.getElementById("status").textContent = "";
     } catch (e) {
@@ -415,7 +425,12 @@
     runHparamsNames() { return [...new Set(Object.values(runHparams).flatMap((h) => Object.keys(h || {})))]; }, groupBox, groupOf, tagMatches, emptyState,
     views: {},
     pending: 0,
-    render() { const v = currentView(); if (v) v.render(); },
+    plotlyReady,
+    render() {
+      const v = currentView(), wait = whenDrawable();
+      if (v && wait) wait.then(() => { if (v === currentView()) v.render(); });
+      else if (v) v.render();
+    },
     refreshVisible() { const v = currentView(); if (v && v.refreshVisible) v.refreshVisible(); },
     // Theme colours, read once per theme: reading computed styles forces a style pass, and
     // every chart asks for several on each redraw.

@@ -95,6 +95,7 @@
     // Draw `model`: {lines, bands, x: {type, title}, y: {type}, outliers}; lines carry
     // run, tag, label, color, x, y (smoothed), raw, step, wall, kind, dash.
     async update(model) {
+      if (!window.Plotly) await fb.plotlyReady;
       this.model = model;
       const lines = model.lines;
       this.canvasMode = lines.length > PLOTLY_LINES;

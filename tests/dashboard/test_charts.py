@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from dashboard_events import append, new_file, scalar
 from flowlog.dashboard.app import create_app
+from flowlog.dashboard.series import envelopes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def decode(body: bytes) -> dict:
@@ -177,3 +180,41 @@ def test_export_holds_every_point_of_the_selected_runs_and_tags(served):
 def test_bad_exports_name_the_value(served, query, status, message):
     resp = served[0].get("/data/plugin/scalars/export", query_string=query)
     assert resp.status_code == status and message in resp.json["error"]
+
+
+def _reference_envelope(step: np.ndarray, value: np.ndarray, bucket: int) -> list[int]:
+    """What a chart keeps of one series, point by point: the first and last point, the first
+    lowest and first highest point of each bucket (the first point of an all-NaN one), or
+    every point when the buckets would keep half of them anyway."""
+    n = len(step)
+    groups: list[list[int]] = []
+    for i in range(n):
+        if groups and step[i] // max(bucket, 1) == step[groups[-1][0]] // max(bucket, 1):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    if bucket <= 1 or n <= 2 or 2 * len(groups) >= n:
+        return list(range(n))
+    keep = {0, n - 1}
+    for g in groups:
+        finite = [i for i in g if not np.isnan(value[i])]
+        if not finite:
+            keep.add(g[0])
+            continue
+        keep.add(min(finite, key=lambda i: (value[i], i)))
+        keep.add(min(finite, key=lambda i: (-value[i], i)))
+    return sorted(keep)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(0, 60), max_size=40),
+                          st.lists(st.sampled_from([0.0, 1.0, -2.5, 3.0, np.nan]), max_size=40)),
+                max_size=6),
+       st.sampled_from([1, 2, 3, 4, 8]))
+def test_many_series_are_drawn_as_each_would_be_alone(series, bucket):
+    parts = []
+    for steps, values in series:
+        k = min(len(steps), len(values))
+        parts.append((np.sort(np.array(steps[:k], np.int64)), np.array(values[:k], np.float32)))
+    got = envelopes(parts, bucket)
+    assert [g.tolist() for g in got] == [_reference_envelope(s, v, bucket) for s, v in parts]

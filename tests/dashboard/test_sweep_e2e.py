@@ -142,17 +142,26 @@ def test_tags_combined_on_one_chart_give_a_trace_per_run_and_tag(page, server):
 def test_back_returns_to_the_previous_tab(page, server):
     page.goto(server["url"] + "?tags=train")
     settle(page)
-    page.click('.tabs button[data-tab="text"]')
-    page.click('.tabs button[data-tab="histograms"]')
-    assert "tab=histograms" in page.url
-    page.go_back()
-    expect(page.locator('.tabs button[data-tab="text"]')).to_have_attribute("aria-selected", "true")
-    assert page.is_visible("#tab-text") and not page.is_visible("#tab-histograms")
+    page.click('.tabs button[data-tab="graphs"]')
+    assert "tab=graphs" in page.url
     page.go_back()
     expect(page.locator('.tabs button[data-tab="scalars"]')).to_have_attribute("aria-selected", "true")
     assert page.url.startswith(server["url"])  # still inside flowboard
+    assert page.is_visible("#tab-scalars") and not page.is_visible("#tab-graphs")
     settle(page)
     assert len(traces(page, "train/loss")) == 4
+    page.go_forward()
+    expect(page.locator('.tabs button[data-tab="graphs"]')).to_have_attribute("aria-selected", "true")
+    assert page.is_visible("#tab-graphs")
+
+
+def test_tabs_for_kinds_no_run_holds_stay_hidden(page, server):
+    page.goto(server["url"])
+    settle(page)
+    for tab in ("histograms", "audio", "pr_curves", "mesh"):
+        expect(page.locator(f'.tabs button[data-tab="{tab}"]')).to_be_hidden()
+    for tab in ("scalars", "graphs"):
+        expect(page.locator(f'.tabs button[data-tab="{tab}"]')).to_be_visible()
 
 
 def decode_header(body: bytes) -> dict:
