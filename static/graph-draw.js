@@ -47,6 +47,7 @@
       else setViewBox(old.x + old.w / 2, old.y + old.h / 2, old.w / ui.canvas.clientWidth);
       drawLegend();
       ui.count.textContent = count(view.op_count);
+      ui.search.placeholder = `Search ${view.kind === "keras" ? "layers" : "ops"} (name or regex)`;
       if (state.trace && state.selected) g.inspect.trace(state.selected);
     }
 
