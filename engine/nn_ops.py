@@ -4,7 +4,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from flowlog.engine import random_ops as _rand
 from flowlog.engine.array_ops import cast, shape, zeros_like
 from flowlog.engine.framework import Tensor, convert_to_tensor, name_scope, register_op
 from flowlog.engine.math_ops import multiply, realdiv, subtract
@@ -16,6 +15,7 @@ from flowlog.engine.op_util import (
     convert_args,
     not_differentiable,
 )
+from flowlog.engine.random_ops import get_seed, random_uniform
 from flowlog.engine.select_ops import select, where_v2
 from flowlog.engine.shapes import TensorShape
 from flowlog.engine.xent_ops import (
@@ -180,7 +180,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = N
             raise ValueError("`x.dtype` must be a floating point tensor as `x` will be scaled. "
                              f"Received: x_dtype={x.dtype.name}")
         if is_number and rate == 0:
-            _rand.get_seed(seed)  # TF still takes its seed, so later op seeds do not shift
+            get_seed(seed)  # TF still takes its seed, so later op seeds do not shift
             return x
         if is_number:
             scaled = multiply(x, convert_to_tensor(1 / (1 - rate), dtype=x.dtype))
@@ -193,7 +193,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name: str | None = N
             one = convert_to_tensor(1, dtype=x.dtype)
             scaled = realdiv(x, subtract(one, rate))
         shape = _noise_shape(x, noise_shape)
-        keep = _rand.random_uniform(shape, seed=seed, dtype=x.dtype) >= rate
+        keep = random_uniform(shape, seed=seed, dtype=x.dtype) >= rate
         out = where_v2(keep, scaled, convert_to_tensor(0, dtype=x.dtype))
         out.set_shape(x.shape)
         return out
