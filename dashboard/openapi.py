@@ -169,9 +169,11 @@ def _export() -> dict:
             {"run": STRINGS, "tag": STRINGS}, format=STRING)}}}}}
 
 
+# What a run's graph comes from: a GraphDef, or a Keras model's config drawn as its layers.
+GRAPH_KIND = {"type": "string", "enum": ["graph", "keras"]}
 GRAPH_VIEW = {"anyOf": [
     _obj({"run": STRING, "graph": {"type": "null"}, "message": STRING}),
-    _obj({"run": STRING, "graph": STRING, "op_count": INTEGER, "svg": STRING,
+    _obj({"run": STRING, "graph": STRING, "kind": GRAPH_KIND, "op_count": INTEGER, "svg": STRING,
           "units": {"type": "object"}, "clusters": {"type": "object"},
           "edges": {"type": "object"}, "legend": {"type": "array"}, "expanded": STRINGS,
           "tag": STRING, "tags": STRINGS})]}
@@ -191,6 +193,7 @@ def graph_paths() -> dict:
             "Runs with their graph's content id (null without one) and run-metadata tags",
             _obj({"runs": {"type": "array", "items": _obj({
                 "run": STRING, "graph": {"anyOf": [STRING, {"type": "null"}]},
+                "kind": {"anyOf": [GRAPH_KIND, {"type": "null"}]},
                 "run_metadata": STRINGS})}}), errors=()),
         "/data/plugin/graphs/view": _get("A run's graph laid out as SVG for the page", GRAPH_VIEW,
                                          (GRAPH_RUN, *GRAPH_OPTIONS), errors=GRAPH_ERRORS),
