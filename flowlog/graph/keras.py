@@ -24,6 +24,7 @@ from flowlog.proto import graph_pb2, tensor_shape_pb2, types_pb2
 PLUGIN = "graph_keras_model"
 MAX_DEPTH = 32  # models nested deeper than this are not a real model's config
 MAX_ATTRS, MAX_ATTR_CHARS = 40, 200  # side-panel facts per layer
+MAX_OUTPUTS = 64  # shapes are recorded for a layer's first outputs only
 _DTYPES = {"float16": types_pb2.DT_HALF, "float32": types_pb2.DT_FLOAT,
            "float64": types_pb2.DT_DOUBLE, "bfloat16": types_pb2.DT_BFLOAT16,
            "int32": types_pb2.DT_INT32, "int64": types_pb2.DT_INT64,
@@ -179,7 +180,8 @@ class _Converter:
         """Record the shape of a tensor (`node` or `node:i`) where none is known yet."""
         name, _, index = tensor.partition(":")
         node = self.nodes.get(name)
-        if node is None or shape is None or "_output_shapes" in node.attr:
+        if (node is None or shape is None or "_output_shapes" in node.attr
+                or int(index or 0) >= MAX_OUTPUTS):
             return
         shapes = node.attr["_output_shapes"].list.shape
         for _ in range(int(index or 0) + 1):

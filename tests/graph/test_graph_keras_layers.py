@@ -105,6 +105,18 @@ def test_shared_layers_and_multiple_outputs_keep_every_edge():
     assert got["siamese/ghost"] == ("Dense", [])  # a reference to no layer draws no edge
 
 
+def test_a_huge_tensor_index_costs_nothing():
+    history = {"class_name": "__keras_tensor__",
+               "config": {"shape": [None, 3], "keras_history": ["a", 0, 10**12]}}
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "a"}, "inbound_nodes": []},
+        {"class_name": "Dense", "config": {"name": "b"},
+         "inbound_nodes": [{"args": [history], "kwargs": {}}]}]}}
+    started = time.monotonic()
+    assert layers(keras_graph_def(config))["m/b"] == ("Dense", [f"m/a:{10**12}"])
+    assert time.monotonic() - started < 1
+
+
 @pytest.mark.parametrize("config, message", [
     (b"{not json", "not JSON"),
     (b"[1, 2]", "must be an object with a 'config' object, got list"),
