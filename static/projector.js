@@ -164,7 +164,7 @@
     }
     const pct = (k) => `PC${k + 1} (${(100 * data.explained[k]).toFixed(1)}%)`;
     const layout = fb.plotLayout({ x: { title: pct(0) }, y: { title: pct(1) }, height: 560,
-      margin: { l: 56, r: 12, t: 8, b: 40 }, showlegend: !colours.numeric && colours.groups.length > 1,
+      margin: { l: 56, r: 12, t: 30, b: 40 }, showlegend: !colours.numeric && colours.groups.length > 1,
       legend: { itemsizing: "constant", font: { size: 11 } } });
     if (three) {
       layout.scene = { xaxis: sceneAxis(pct(0)), yaxis: sceneAxis(pct(1)), zaxis: sceneAxis(pct(2)),
