@@ -241,12 +241,28 @@
       ctx.stroke();
     }
 
+    // A group's band on the canvas: along its upper edge and back along the lower one.
+    fillBand(ctx, a, band) {
+      const fx = Chart.mapper(a.xa), fy = Chart.mapper(a.ya);
+      const pts = [];
+      for (let i = 0; i < band.x.length; i++) pts.push([fx(band.x[i]), fy(band.hi[i])]);
+      for (let i = band.x.length - 1; i >= 0; i--) pts.push([fx(band.x[i]), fy(band.lo[i])]);
+      const ok = pts.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+      if (ok.length < 3) return;
+      ctx.fillStyle = band.fill;
+      ctx.beginPath();
+      ok.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath();
+      ctx.fill();
+    }
+
     drawLines() {
       const a = this.axes();
       if (!a) return;
       const ctx = this.place(this.lines, a);
       this.lines.hidden = !this.canvasMode;
       if (!this.canvasMode || !this.model) return;
+      (this.model.bands || []).forEach((b) => this.fillBand(ctx, a, b));
       ctx.lineWidth = 1 / (window.devicePixelRatio || 1);
       this.model.lines.forEach((l) => {
         ctx.strokeStyle = l.color;

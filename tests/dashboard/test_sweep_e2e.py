@@ -8,11 +8,14 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from dashboard_events import append, new_file, scalar
+from dashboard_events import append, event, new_file, scalar
 from playwright.sync_api import expect
+
+from flowlog import builders
 
 RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0", "lr=1,seed=1"]
 MANY = [f"many/run_{i:02d}" for i in range(45)]  # only an "other" tag: never on the train charts
+OPT = {run: "adam" if run.endswith("seed=0") else "sgd" for run in RUNS}  # an hparam not in the name
 LONG = 5000  # steps of the "long" run, enough to be drawn in buckets
 
 
@@ -30,7 +33,9 @@ def server(tmp_path_factory, flowboard_server):
     logdir = tmp_path_factory.mktemp("sweep")
     files = {run: new_file(logdir / run, [e for s in range(50) for e in (
         scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)),
-        scalar("lr", s, 0.001))]) for run in RUNS}
+        scalar("lr", s, 0.001))] + [event(summary=h) for h in builders.hparams(
+            {"opt": OPT[run], "lr": float(run.split(",")[0][3:])}, {"train/loss": 0})])
+        for run in RUNS}
     for k, run in enumerate(MANY):
         new_file(logdir / run, [scalar("other", s, s * (1 + k / 100)) for s in range(3)])
     new_file(logdir / "long", [scalar("wave", s, np.sin(s / 50) + (s % 97 == 0)) for s in range(LONG)])
@@ -128,6 +133,24 @@ def test_grouping_draws_the_mean_of_each_group_with_a_band(page, server):
     low = next(y for m, _, y in bands if m["group"] == "1")
     assert low[10] == pytest.approx(min(loss(r, 10) for r in RUNS[2:]), rel=1e-5)
     assert traces(page, "train/loss", "smoothed") == []  # members are drawn as their group
+
+
+def test_colour_and_groups_by_an_hparam(page, server):
+    page.goto(server["url"] + "?tags=train&smooth=0&color=" + quote("hparam:opt"))
+    settle(page)
+    colours = dict(page.evaluate("""() => {
+        const gd = document.querySelector('.card[data-tag="train/loss"] .chart');
+        return gd.data.filter(t => t.meta.kind === "smoothed").map(t => [t.meta.run, t.line.color]); }"""))
+    adam = [r for r in RUNS if OPT[r] == "adam"]
+    sgd = [r for r in RUNS if OPT[r] == "sgd"]
+    assert colours[adam[0]] == colours[adam[1]] != colours[sgd[0]] == colours[sgd[1]]
+    page.goto(server["url"] + "?tags=train&smooth=0&group=" + quote("hparam:opt"))
+    settle(page)
+    means = traces(page, "train/loss", "mean")
+    assert sorted(m["group"] for m, _, _ in means) == ["adam", "sgd"]
+    for meta, x, y in means:
+        members = adam if meta["group"] == "adam" else sgd
+        assert y == pytest.approx([np.mean([loss(r, s) for r in members]) for s in x], rel=1e-5)
 
 
 def test_tags_combined_on_one_chart_give_a_trace_per_run_and_tag(page, server):
