@@ -157,7 +157,8 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
 
 def _flatten_outer_dims(x: Tensor) -> Tensor:
     """`x` as a matrix [product of the other dims, last dim], built with TF's ops."""
-    last_dim = slice(shape(x), [subtract(rank(x), 1)], [1])
+    x_rank = rank(x)  # made before the shape, as TF orders them
+    last_dim = slice(shape(x), [subtract(x_rank, 1)], [1])
     out = reshape(x, concat([[-1], last_dim], 0))
     dims = x.shape.dims
     if dims is not None and all(d is not None for d in dims[:-1]):
