@@ -231,3 +231,18 @@ def test_random_ops_record_tf1_seeds(graph):
     assert t.shape.as_list() == [3]
     with pytest.raises(ValueError, match="Must specify maxval for integer dtype"):
         fl.random_uniform([2], dtype="int32")
+
+
+def test_softmax_cross_entropy_builds_tf_ops_in_tf_order(graph):
+    logits = fl.placeholder("float32", [None, 3], name="logits")
+    labels = fl.placeholder("float32", [None, 3], name="labels")
+    nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    scope = "softmax_cross_entropy_with_logits"
+    assert _names(graph)[2:] == [f"{scope}/{n}" if n else scope for n in [
+        "Rank", "Shape",  # of the input, taken first
+        "Rank_1", "Shape_1", "Sub/y", "Sub", "Slice/begin", "Slice/size", "Slice",  # logits
+        "concat/values_0", "concat/axis", "concat", "Reshape",
+        "Rank_2", "Shape_2", "Sub_1/y", "Sub_1", "Slice_1/begin", "Slice_1/size", "Slice_1",
+        "concat_1/values_0", "concat_1/axis", "concat_1", "Reshape_1",  # labels
+        "",  # the op
+        "Sub_2/y", "Sub_2", "Slice_2/begin", "Slice_2/size", "Slice_2", "Reshape_2"]]  # cost
