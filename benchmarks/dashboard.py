@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
-from flowlog.records import frame
+from flowlog.events.records import frame
 
 BIN = Path(sys.executable).parent
 CACHE = Path(tempfile.gettempdir()) / "flowlog-bench"

@@ -15,8 +15,8 @@ from flask import Blueprint, request
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 
-from flowlog.events import decode_tensor
-from flowlog.plugin_summaries import CUSTOM_SCALARS_TAG
+from flowlog.events.values import decode_tensor
+from flowlog.summaries.plugins import CUSTOM_SCALARS_TAG
 from flowlog.proto import extra_plugins_pb2
 
 from .errors import BadRequest

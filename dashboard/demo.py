@@ -45,7 +45,7 @@ def _watch(procs: list[subprocess.Popen], scripts: list[Path], logdir: Path) -> 
 
 def write_synthetic(logdir: Path, steps: int = 400) -> None:
     """Two training-like runs with scalars, histograms, images and text."""
-    from flowlog.writer import SummaryWriter
+    from flowlog import SummaryWriter
 
     rng = np.random.default_rng(0)
     for name, lr in (("synthetic/lr=0.1", 0.1), ("synthetic/lr=0.03", 0.03)):
@@ -71,7 +71,7 @@ def write_sweep(logdir: Path, steps: int = 100) -> None:
     Each run logs its training curve, then `add_hparams` with its final metrics into the run
     itself (`run_name="."`), so the HParams table and the scalar charts name the same runs.
     """
-    from flowlog.writer import SummaryWriter
+    from flowlog import SummaryWriter
 
     rng = np.random.default_rng(1)
     speed = {"adam": 1.6, "sgd": 1.0}

@@ -6,7 +6,7 @@ import csv
 import os
 import sys
 
-from flowlog.frames import SCALAR_COLUMNS, scalar_columns
+from flowlog.events.frames import SCALAR_COLUMNS, scalar_columns
 from flowlog.storage import is_url
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

@@ -14,7 +14,7 @@ import numpy as np
 from flask import Blueprint
 from google.protobuf.message import DecodeError
 
-from flowlog.events import decode_tensor
+from flowlog.events.values import decode_tensor
 from flowlog.proto.extra_plugins_pb2 import MeshPluginData
 
 from .errors import BadRequest, NotFound

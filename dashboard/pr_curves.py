@@ -2,14 +2,14 @@
 
 The routes answer as TensorBoard's pr_curves plugin does. A value is a (6, n) tensor, rows TP,
 FP, TN, FN, precision, recall at thresholds i / (n - 1); torch, tensorboardX and flowlog all
-write it so, and `flowlog.typed_readers.pr_curve_of` decodes it.
+write it so, and `flowlog.events.typed_readers.pr_curve_of` decodes it.
 """
 from __future__ import annotations
 
 import numpy as np
 from flask import Blueprint, request
 
-from flowlog.typed_readers import pr_curve_of
+from flowlog.events.typed_readers import pr_curve_of
 
 from .errors import BadRequest
 from .openapi import INTEGER, NUMBER, RUN, STRING, TAG, _by_run, _get, _obj

@@ -14,7 +14,7 @@ from flask import Blueprint, Response
 from google.protobuf.text_format import ParseError
 
 from flowlog import storage
-from flowlog.png import encode_png
+from flowlog.codecs.png import encode_png
 from flowlog.projector import CONFIG_NAME, Embedding, read_embedding_config
 
 from .errors import BadRequest, NotFound

@@ -22,7 +22,7 @@ The SSTable, as TensorFlow's `table` library writes it without compression:
     footer, 48 bytes  metaindex handle, index handle, zero padding to 40 bytes, then the
                       magic number 0xdb4775248b80fb57 as little-endian uint64
 
-Integers are little-endian; the CRC mask is TFRecord's (`flowlog.records.masked_crc32c`).
+Integers are little-endian; the CRC mask is TFRecord's (`flowlog.events.records.masked_crc32c`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from flowlog.proto import checkpoint_pb2, types_pb2
-from flowlog.records import masked_crc32c
-from flowlog.wire import read_varint, varint
+from flowlog.events.records import masked_crc32c
+from flowlog.events.wire import read_varint, varint
 
 from . import errors
 

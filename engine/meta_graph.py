@@ -25,7 +25,7 @@ from flowlog.engine.variables import Variable
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
-from flowlog.events import decode_tensor
+from flowlog.events.values import decode_tensor
 from flowlog.proto import checkpoint_pb2, graph_pb2
 
 # TensorFlow op types that are a registered op under another name, taking the same inputs:

@@ -22,8 +22,8 @@ from flowlog.engine.framework import (
 )
 from flowlog.engine.shapes import TensorShape
 
-from flowlog import builders
-from flowlog.writer import FileWriter
+from flowlog.summaries import builders
+from flowlog.writers.file_writer import FileWriter
 
 __all__ = ["FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "text"]
 

@@ -31,8 +31,8 @@ from flowlog.engine.saver import (
 )
 from flowlog.engine.variables import Variable, get_variable
 
-from flowlog.reader import read_events as summary_iterator  # the Events of an event file
-from flowlog.writer import FileWriter as SummaryWriter  # TF1's old name of FileWriter
+from flowlog.events.reader import read_events as summary_iterator  # the Events of an event file
+from flowlog.writers.file_writer import FileWriter as SummaryWriter  # TF1's old name of FileWriter
 
 __all__ = [
     "AdagradOptimizer",

@@ -8,28 +8,28 @@ import importlib.util
 __version__ = "0.1.0"
 
 # Public names, loaded on first use: the event-file library and the dashboard import flowlog's
-# submodules (flowlog.records, flowlog.decoder, ...) without loading the engine and
+# submodules (flowlog.events.records, flowlog.events.decoder, ...) without loading the engine and
 # registering its ops. The TF1 vocabulary (`fl.constant`, `fl.Session`, `fl.train`,
 # `fl.summary`, ...) is every name in `flowlog.engine.api.__all__`.
 _PUBLIC = {
     "export_graph": "flowlog.graphview",
-    "read_events": "flowlog.reader",
-    "read_scalars": "flowlog.reader",
-    "read_audio": "flowlog.typed_readers",
-    "read_embeddings": "flowlog.typed_readers",
-    "read_histograms": "flowlog.typed_readers",
-    "read_hparams": "flowlog.typed_readers",
-    "read_images": "flowlog.typed_readers",
-    "read_pr_curves": "flowlog.typed_readers",
-    "read_text": "flowlog.typed_readers",
-    "EventFileWriter": "flowlog.writer",
-    "FileWriter": "flowlog.writer",
-    "SummaryWriter": "flowlog.writer",
-    "GlobalSummaryWriter": "flowlog.global_writer",
+    "read_events": "flowlog.events.reader",
+    "read_scalars": "flowlog.events.reader",
+    "read_audio": "flowlog.events.typed_readers",
+    "read_embeddings": "flowlog.events.typed_readers",
+    "read_histograms": "flowlog.events.typed_readers",
+    "read_hparams": "flowlog.events.typed_readers",
+    "read_images": "flowlog.events.typed_readers",
+    "read_pr_curves": "flowlog.events.typed_readers",
+    "read_text": "flowlog.events.typed_readers",
+    "EventFileWriter": "flowlog.writers.file_writer",
+    "FileWriter": "flowlog.writers.file_writer",
+    "SummaryWriter": "flowlog.writers.file_writer",
+    "GlobalSummaryWriter": "flowlog.writers.global_writer",
     "load_ipython_extension": "flowlog.notebook",
-    "read_scalars_frame": "flowlog.frames",
-    "read_histograms_frame": "flowlog.frames",
-    "read_hparams_frame": "flowlog.frames",
+    "read_scalars_frame": "flowlog.events.frames",
+    "read_histograms_frame": "flowlog.events.frames",
+    "read_hparams_frame": "flowlog.events.frames",
 }
 _ENGINE = "flowlog.engine.api"
 

@@ -26,8 +26,8 @@ import numpy as np
 from google.protobuf import text_format
 
 from flowlog import storage
-from flowlog.builders import _as_array, _to_hwc
-from flowlog.png import encode_png
+from flowlog.summaries.builders import _as_array, _to_hwc
+from flowlog.codecs.png import encode_png
 from flowlog.proto import extra_plugins_pb2
 
 CONFIG_NAME = "projector_config.pbtxt"
@@ -174,7 +174,7 @@ def _read_tensor(path: str, shape: Sequence[int]) -> np.ndarray:
 
 def read_embedding_config(run_dir: str) -> list[Embedding]:
     """The embeddings listed in `run_dir`'s projector config, with their files read."""
-    from flowlog.png import decode_png
+    from flowlog.codecs.png import decode_png
 
     config = _read_config(storage.join(run_dir, CONFIG_NAME))
     out = []

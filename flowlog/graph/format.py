@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from flowlog.events import decode_tensor
+from flowlog.events.values import decode_tensor
 from flowlog.proto import types_pb2
 
 _DTYPE_NAMES = {types_pb2.DT_FLOAT: "float32", types_pb2.DT_DOUBLE: "float64",

@@ -11,7 +11,7 @@ from tensorboardX.proto import summary_pb2 as tbx_summary_pb2
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import flowlog as fl
-from flowlog.media import wav_bytes
+from flowlog.summaries.media import wav_bytes
 from flowlog.proto import extra_plugins_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
 RATE = 8000

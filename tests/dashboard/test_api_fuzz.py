@@ -15,8 +15,8 @@ from graph_samples import neuron_graphdef
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowlog.media import audio
-from flowlog.plugin_summaries import custom_scalars, mesh, pr_curve_raw
+from flowlog.summaries.media import audio
+from flowlog.summaries.plugins import custom_scalars, mesh, pr_curve_raw
 from flowlog.projector import write_embedding
 
 SECRET = "fuzz-secret-contents-7331"

@@ -10,7 +10,7 @@ from flowlog.dashboard.app import PROVIDER, create_app
 from flowlog.dashboard.audio import sniffed_type
 from media_logs import RATE, SECONDS, WRITERS, tf2_audio, tone, write_run
 
-from flowlog.typed_readers import decode_wav
+from flowlog.events.typed_readers import decode_wav
 
 TAG = "voice/tone"
 

@@ -6,7 +6,7 @@ from dashboard_events import new_file, scalar
 from flowlog.dashboard.demo import write_sweep
 from playwright.sync_api import expect
 
-from flowlog.writer import SummaryWriter
+from flowlog import SummaryWriter
 
 MARKUP = "<img src=x onerror=document.title='pwned'>"
 

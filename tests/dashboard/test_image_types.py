@@ -14,7 +14,7 @@ from tensorboardX import SummaryWriter as TensorboardXWriter
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import flowlog as fl
-from flowlog.gif import decode_gif
+from flowlog.codecs.gif import decode_gif
 
 PIXELS = np.linspace(0, 1, 3 * 16 * 20).reshape(3, 16, 20)  # CHW
 

@@ -5,7 +5,7 @@ import pytest
 from media_logs import SECONDS, moving_square, tf2_audio, write_run
 from playwright.sync_api import expect
 
-from flowlog.gif import decode_gif
+from flowlog.codecs.gif import decode_gif
 
 # Resolves with the element's duration once the browser has read the clip's header.
 DURATION = """a => a.readyState >= 1 ? a.duration : new Promise((done, fail) => {

@@ -9,7 +9,7 @@ from flowlog.dashboard.app import PROVIDER, create_app
 from projector_mesh_logs import clusters, label_images, write_run, writers
 
 import flowlog as fl
-from flowlog.png import decode_png
+from flowlog.codecs.png import decode_png
 
 POINTS = 300
 

@@ -11,7 +11,7 @@ import pytest
 from dashboard_events import append, event, new_file, scalar
 from playwright.sync_api import expect
 
-from flowlog import builders
+from flowlog.summaries import builders
 
 RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0", "lr=1,seed=1"]
 MANY = [f"many/run_{i:02d}" for i in range(45)]  # only an "other" tag: never on the train charts

@@ -8,7 +8,7 @@ import pytest
 from flowlog.engine.graphdef import tensor_proto
 
 import flowlog as fl
-from flowlog.events import EventFileReader, decode_tensor
+from flowlog.events.values import EventFileReader, decode_tensor
 from flowlog.proto import graph_pb2, types_pb2
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import flowlog as fl
-from flowlog.events import EventFileReader
+from flowlog.events.values import EventFileReader
 
 
 def events_in(logdir) -> list:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import flowlog as fl
-from flowlog.events import EventFileReader
+from flowlog.events.values import EventFileReader
 from flowlog.proto import summary_pb2
 
 

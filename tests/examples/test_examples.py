@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowlog.events import EventFileReader
+from flowlog.events.values import EventFileReader
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from flowlog.proto import event_pb2
-from flowlog.records import read_records
+from flowlog.events.records import read_records
 
 
 def event_files(logdir):

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from flowlog import builders
+from flowlog.summaries import builders
 from flowlog.proto import plugins_pb2, types_pb2
 
 

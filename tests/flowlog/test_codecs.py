@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flowlog.gif import decode_gif, encode_gif
-from flowlog.media import wav_bytes
-from flowlog.png import decode_png, encode_png
-from flowlog.typed_readers import decode_wav
+from flowlog.codecs.gif import decode_gif, encode_gif
+from flowlog.summaries.media import wav_bytes
+from flowlog.codecs.png import decode_png, encode_png
+from flowlog.events.typed_readers import decode_wav
 
 RNG = np.random.default_rng(0)
 

@@ -13,8 +13,8 @@ from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
 from tensorboard.util import tensor_util
 
 import flowlog as fl
-from flowlog.records import frame
-from flowlog.wire import varint
+from flowlog.events.records import frame
+from flowlog.events.wire import varint
 
 SCALARS = summary_pb2.SummaryMetadata(
     plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import flowlog as fl
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.records import RecordReader, frame
+from flowlog.events.records import RecordReader, frame
 
 DATA = Path(__file__).parent / "data"
 

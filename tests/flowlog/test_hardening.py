@@ -10,10 +10,10 @@ import pytest
 from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
-from flowlog import eventfile
-from flowlog.events import EventFileReader
+from flowlog.events import writer as eventfile
+from flowlog.events.values import EventFileReader
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.records import RecordReader, frame
+from flowlog.events.records import RecordReader, frame
 
 
 def _record(step):

@@ -14,8 +14,8 @@ import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 import flowlog as fl
-from flowlog import records
-from flowlog.records import RecordReader, frame, masked_crc32c
+from flowlog.events import records
+from flowlog.events.records import RecordReader, frame, masked_crc32c
 
 
 def scalar(tag: str, step: int, x: float) -> bytes:
@@ -153,7 +153,7 @@ def test_a_fifo_named_like_an_event_file_never_blocks_a_reader(tmp_path):
 def test_the_event_library_and_dashboard_do_not_load_the_engine():
     code = (
         "import sys\n"
-        "import flowlog, flowlog.records, flowlog.decoder, flowlog.reader\n"
+        "import flowlog, flowlog.events.records, flowlog.events.decoder, flowlog.events.reader\n"
         "import flowlog.dashboard.provider, flowlog.dashboard.app\n"
         "assert not [m for m in sys.modules if m.startswith('flowlog.engine')], sorted(sys.modules)\n"
         "assert flowlog.read_scalars and 'flowlog.engine' not in sys.modules\n"

@@ -22,7 +22,7 @@ from s3_server import s3_endpoint
 
 import flowlog as fl
 from flowlog.proto import event_pb2
-from flowlog.records import RecordReader
+from flowlog.events.records import RecordReader
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_many_writers_share_one_run_in_a_bucket_while_flowboard_serves_it(bucket
 def test_a_store_outage_loses_nothing_and_says_so(bucket, proxy, monkeypatch):
     import s3fs
 
-    from flowlog import objects as parts
+    from flowlog.storage import objects as parts
 
     monkeypatch.setattr(parts, "BACKOFF", 0.05)  # retries over ~1.6 s instead of ~16 s
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # only ours: the S3 client's own would add ~30 s

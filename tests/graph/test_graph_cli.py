@@ -63,7 +63,7 @@ def test_missing_dot_tells_how_to_install_graphviz(graph_logdir, tmp_path):
 def test_default_export_of_a_keras_model_shows_the_model_in_a_readable_block(tmp_path):
     from graph_samples_keras import keras_graphdef
 
-    from flowlog.writer import FileWriter
+    from flowlog import FileWriter
 
     with FileWriter(tmp_path / "logs" / "keras") as w:
         w.add_graph(keras_graphdef((3, 4, 6, 3)))

@@ -8,7 +8,7 @@ import pytest
 from graph_samples import mlp_graphdef
 from playwright.sync_api import expect
 
-from flowlog.writer import FileWriter
+from flowlog import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"
 

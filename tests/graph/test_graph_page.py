@@ -9,7 +9,7 @@ from graph_samples import sized_mlp_graphdef
 from graph_samples_keras import keras_graphdef
 from playwright.sync_api import expect
 
-from flowlog.writer import FileWriter
+from flowlog import FileWriter
 
 SVG_TEXT = "#tab-graphs svg.g-svg text"
 

@@ -11,7 +11,7 @@ from graph_samples import mlp_graphdef, sized_mlp_graphdef
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
 from flowlog.graph.svg import lean_svg
-from flowlog.png import decode_png
+from flowlog.codecs.png import decode_png
 
 SVG = "{http://www.w3.org/2000/svg}"
 

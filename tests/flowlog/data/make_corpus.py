@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.records import frame, masked_crc32c
+from flowlog.events.records import frame, masked_crc32c
 
 HERE = Path(__file__).parent
 

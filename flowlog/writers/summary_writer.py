@@ -15,20 +15,20 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog import builders
-from flowlog.eventfile import DEFAULT_MAX_QUEUE, EventFileWriter
+from flowlog.summaries import builders
+from flowlog.events.writer import DEFAULT_MAX_QUEUE, EventFileWriter
 from flowlog.onnx_graph import onnx_graph_def
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.scalars import SCALAR_ITEM, scalar_tag_id
+from flowlog.events.scalar_records import SCALAR_ITEM, scalar_tag_id
 from flowlog.torch_graph import is_torch_model, torch_graph
-from flowlog.writer_common import (
+from flowlog.writers.encoding import (
     _default_logdir,
     _int_step,
     _run_metadata_bytes,
     graph_bytes,
     summary_event,
 )
-from flowlog.writer_plugins import PluginMethods
+from flowlog.writers.plugin_methods import PluginMethods
 
 __all__ = ["SummaryWriter"]
 _PACK_SCALAR = SCALAR_ITEM.pack
@@ -71,7 +71,7 @@ class SummaryWriter(PluginMethods):
 
     The whole API of both: same method names, parameters, defaults and encodings. `add_*`
     calls are thread-safe and cheap: `add_scalar` queues 28 packed bytes that the writer
-    thread frames in bulk (see `flowlog.scalars`). Values may be Python numbers, NumPy
+    thread frames in bulk (see `flowlog.events.scalar_records`). Values may be Python numbers, NumPy
     arrays or torch tensors (on any device, with or without grad). After `close()` the next
     `add_*` opens a new event file in the same run, as torch's writer does.
     """
@@ -261,7 +261,7 @@ class SummaryWriter(PluginMethods):
     def add_summary(
         self, summary: Any, global_step: Any = None, walltime: float | None = None
     ) -> None:
-        """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.builders`."""
+        """Log a `Summary` (or its serialized bytes), e.g. one built by `flowlog.summaries.builders`."""
         if isinstance(summary, (bytes, bytearray, memoryview)):
             try:
                 summary = summary_pb2.Summary.FromString(bytes(summary))

@@ -10,7 +10,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 
 from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2
-from flowlog.wire import varint
+from flowlog.events.wire import varint
 
 
 def _int_step(step: Any) -> int:

@@ -8,8 +8,8 @@ import threading
 import numpy as np
 from google_crc32c import value as _crc32c
 
-from flowlog.records import FOOTER_SIZE, HEADER_SIZE, crc_table, mask_crcs, masked_crc32c
-from flowlog.wire import varint
+from flowlog.events.records import FOOTER_SIZE, HEADER_SIZE, crc_table, mask_crcs, masked_crc32c
+from flowlog.events.wire import varint
 
 _HEADER = struct.Struct("<QI")
 _LENGTH = struct.Struct("<Q")

@@ -12,10 +12,10 @@ import time
 import warnings
 from typing import Any
 
-from flowlog.objects import ObjectParts
+from flowlog.storage.objects import ObjectParts
 from flowlog.proto import event_pb2
-from flowlog.records import frame
-from flowlog.scalars import frame_scalars
+from flowlog.events.records import frame
+from flowlog.events.scalar_records import frame_scalars
 from flowlog.storage import is_url, local
 
 FILE_VERSION = "brain.Event:2"

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowlog import builders, media, plugin_summaries, projector
-from flowlog.writer_common import _int_step
+from flowlog.summaries import builders, media, plugins as plugin_summaries
+
+from flowlog import projector
+from flowlog.writers.encoding import _int_step
 
 
 class PluginMethods:

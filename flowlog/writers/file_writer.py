@@ -9,11 +9,11 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from flowlog import builders
-from flowlog.eventfile import EventFileWriter
+from flowlog.summaries import builders
+from flowlog.events.writer import EventFileWriter
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.summary_writer import SummaryWriter
-from flowlog.writer_common import (  # noqa: F401  (names long importable from here)
+from flowlog.writers.summary_writer import SummaryWriter
+from flowlog.writers.encoding import (  # noqa: F401  (names long importable from here)
     _int_step,
     _run_metadata_bytes,
     graph_bytes,

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from flowlog.builders import _as_array, _to_hwc, check_tag, image
-from flowlog.gif import encode_gif
+from flowlog.summaries.builders import _as_array, _to_hwc, check_tag, image
+from flowlog.codecs.gif import encode_gif
 from flowlog.proto import summary_pb2
 
 _INT16_MAX = 32767

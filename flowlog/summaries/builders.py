@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from google.protobuf import struct_pb2
 
-from flowlog.png import encode_png
+from flowlog.codecs.png import encode_png
 from flowlog.proto import plugins_pb2, summary_pb2, tensor_pb2, types_pb2
 
 HPARAMS_EXPERIMENT_TAG = "_hparams_/experiment"

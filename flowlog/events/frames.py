@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-from flowlog.reader import read_scalars
-from flowlog.typed_readers import read_histograms, read_hparams
+from flowlog.events.reader import read_scalars
+from flowlog.events.typed_readers import read_histograms, read_hparams
 
 SCALAR_COLUMNS = ("run", "tag", "step", "wall_time", "value")
 

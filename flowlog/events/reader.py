@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from flowlog.decoder import EventDecoder
-from flowlog.events import EventFileReader
+from flowlog.events.decoder import EventDecoder
+from flowlog.events.values import EventFileReader
 from flowlog.proto import event_pb2
-from flowlog.records import RecordReader
+from flowlog.events.records import RecordReader
 from flowlog.storage import filesystem, is_url, list_runs, local
 
 Series = tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -12,8 +12,8 @@ import os
 import threading
 from typing import Any
 
-from flowlog.eventfile import DEFAULT_MAX_QUEUE
-from flowlog.summary_writer import SummaryWriter
+from flowlog.events.writer import DEFAULT_MAX_QUEUE
+from flowlog.writers.summary_writer import SummaryWriter
 
 _global: GlobalSummaryWriter | None = None
 _global_lock = threading.Lock()

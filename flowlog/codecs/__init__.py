@@ -1,0 +1,1 @@
+"""Image codecs written in NumPy + zlib: PNG and animated GIF."""

@@ -1,0 +1,1 @@
+"""Event files: the record format, the one bulk decoder, the event-file writer and the readers."""

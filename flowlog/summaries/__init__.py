@@ -1,0 +1,1 @@
+"""Summary protos as TensorBoard's plugins expect them: scalars, histograms, images, text, hparams, media, plugin data."""

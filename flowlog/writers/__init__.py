@@ -1,0 +1,1 @@
+"""The writers users call: torch/tensorboardX's `SummaryWriter`, TF1's `FileWriter`, the global writer."""
