@@ -6,7 +6,9 @@
 
 Each program is run in both interpreters (TensorFlow lives only in the benchmark venv, which
 needs `tf_keras` for `tf.compat.v1.layers`: `pip install --no-deps tf_keras`); their prints are
-compared line by line: the same words, and every number within a relative tolerance. Trained
+compared line by line: the same words, and every number within a relative tolerance. Each
+graph TensorFlow built is also written as a `.meta` file and imported by flowlog's
+`tf.train.import_meta_graph`, which reports the op types it cannot rebuild. Trained
 models drift apart by float32 rounding in kernels that sum in another order (a convolution's
 im2col product against Eigen's), so a program counts as agreeing within `RTOL_TRAINED`; the
 largest difference is reported for each (relative to the number, or to 0.1 for trained
@@ -37,9 +39,9 @@ RTOL_TRAINED = 5e-2   # a few hundred optimizer steps on float32 convolutions
 TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline"}
 
 
-def run_all(engine: str, names: list[str]) -> dict:
+def run_all(engine: str, names: list[str], meta_dir: str) -> dict:
     """Each program's printed text under `engine` ("tf" or "flowlog"); all when `names` is
-    empty."""
+    empty. TensorFlow writes each program's graph to `meta_dir/<name>.meta`."""
     if engine == "tf":
         import tensorflow.compat.v1 as tf
 
@@ -65,7 +67,28 @@ def run_all(engine: str, names: list[str]) -> dict:
                 module.main(tf)
             except Exception as e:  # noqa: BLE001 - a failure is a result to report
                 print(f"raised {type(e).__name__}: {e}")
+            if engine == "tf":
+                tf.train.export_meta_graph(filename=os.path.join(meta_dir, f"{name}.meta"))
         out[name] = _normalize(buffer.getvalue())
+    return out
+
+
+def import_tf_graphs(meta_dir: str) -> dict:
+    """{program: how flowlog's import_meta_graph took the graph TensorFlow built for it (and
+    whether the imported variables' initializers run)}."""
+    import flowlog as fl
+
+    out = {}
+    for path in sorted(Path(meta_dir).glob("*.meta")):
+        with fl.Graph().as_default() as g:
+            try:
+                fl.train.import_meta_graph(str(path))
+                with fl.Session() as sess:
+                    sess.run(fl.global_variables_initializer())
+                out[path.stem] = (f"imported, {len(g.get_operations())} ops, "
+                                  f"{len(fl.global_variables())} variables initialized")
+            except (ValueError, fl.errors.OpError) as e:
+                out[path.stem] = str(e)[:160]
     return out
 
 
@@ -81,7 +104,10 @@ def main(argv=None) -> int:
     p.add_argument("programs", nargs="*", help="the programs to run (default: all)")
     args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(run_all(args.child, args.programs)))
+        meta_dir = os.environ["FLOWLOG_META_DIR"]
+        prints = run_all(args.child, args.programs, meta_dir)
+        imports = import_tf_graphs(meta_dir) if args.child == "flowlog" else {}
+        print(json.dumps({"prints": prints, "imports": imports}))
         return 0
     from sklearn.datasets import load_digits
 
@@ -90,10 +116,12 @@ def main(argv=None) -> int:
         npz = Path(tmp) / "digits.npz"
         np.savez(npz, images=digits.images, target=digits.target)
         env = {**os.environ, "FLOWLOG_DIGITS_NPZ": str(npz), "TF_USE_LEGACY_KERAS": "1",
-               "TF_CPP_MIN_LOG_LEVEL": "3"}
-        want = tf_compare.run_child(__file__, args.tf_python, "tf", *args.programs, env=env)
-        got = tf_compare.run_child(__file__, args.flowlog_python, "flowlog", *args.programs,
-                                   env=env)
+               "TF_CPP_MIN_LOG_LEVEL": "3", "FLOWLOG_META_DIR": tmp}
+        want = tf_compare.run_child(__file__, args.tf_python, "tf", *args.programs,
+                                    env=env)["prints"]
+        flowlog_side = tf_compare.run_child(__file__, args.flowlog_python, "flowlog",
+                                            *args.programs, env=env)
+        got, imports = flowlog_side["prints"], flowlog_side["imports"]
     failures = 0
     print(f"{len(want)} TF1 programs, tensorflow (tf.compat.v1) vs flowlog:")
     for name in want:
@@ -110,6 +138,13 @@ def main(argv=None) -> int:
             for a, b in zip(want[name].splitlines(), got.get(name, "").splitlines()):
                 if a != b:
                     print(f"    tensorflow: {a[:150]}\n    flowlog:    {b[:150]}")
+    print(f"{len(want) - failures} of {len(want)} agree with TensorFlow.")
+    imported = [n for n, how in imports.items() if how.startswith("imported")]
+    print(f"import_meta_graph of the graphs TensorFlow built: {len(imported)} of "
+          f"{len(imports)} imported")
+    for name, how in imports.items():
+        if name not in imported:
+            print(f"  {name:22s} {how}")
     return 1 if failures else 0
 
 

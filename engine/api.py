@@ -81,6 +81,7 @@ from flowlog.engine.summary import (
     merge_summary,
     scalar_summary,
 )
+from flowlog.engine.tf_graph_ops import div_no_nan, dynamic_stitch, shape_n
 from flowlog.engine.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -161,12 +162,15 @@ __all__ += [
     "clip_by_norm",
     "cond",
     "data",
+    "div_no_nan",
+    "dynamic_stitch",
     "global_norm",
     "import_graph_def",
     "is_variable_initialized",
     "layers",
     "losses",
     "metrics",
+    "shape_n",
     "to_bfloat16",
     "to_double",
     "to_int64",

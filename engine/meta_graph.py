@@ -103,6 +103,7 @@ def _topological(nodes: list) -> list:
     """`nodes` ordered so each comes after its inputs (GraphDefs need not list them so)."""
     by_name = {n.name: n for n in nodes}
     done: set[str] = set()
+    on_path: set[str] = set()  # nodes whose inputs are being ordered: meeting one is a cycle
     order = []
     for root in nodes:
         stack = [(root, False)]  # iterative: a long chain of nodes must not overflow the stack
@@ -111,9 +112,14 @@ def _topological(nodes: list) -> list:
             if node.name in done:
                 continue
             if expanded:
+                on_path.discard(node.name)
                 done.add(node.name)
                 order.append(node)
                 continue
+            if node.name in on_path:
+                raise ValueError(f"Cannot import node '{node.name}': the graph has a cycle "
+                                 "through it (flowlog has no TF1 while-loop frames)")
+            on_path.add(node.name)
             stack.append((node, True))
             data, control = _input_names(node)
             for name in [n for n, _ in data] + control:
@@ -125,6 +131,16 @@ def _topological(nodes: list) -> list:
     return order
 
 
+def _check_op_types(nodes) -> None:
+    """A clear error for the first node whose op type flowlog lacks, before any is made."""
+    for node in nodes:
+        try:
+            get_opdef(_SAME_AS.get(node.op, node.op))
+        except LookupError:
+            raise ValueError(f"Cannot import node '{node.name}': op type '{node.op}' is not "
+                             "supported by flowlog") from None
+
+
 def _scoped(scope: str, name: str) -> str:
     return f"{scope}/{name}" if scope else name
 
@@ -132,11 +148,6 @@ def _scoped(scope: str, name: str) -> str:
 def _create(graph, node, inputs: list[Tensor], control: list[Operation], scope: str,
             clear_devices: bool) -> Operation:
     op_type = _SAME_AS.get(node.op, node.op)
-    try:
-        get_opdef(op_type)
-    except LookupError:
-        raise ValueError(f"Cannot import node '{node.name}': op type '{node.op}' is not "
-                         "supported by flowlog") from None
     attrs = _attrs(node)
     if op_type == "Const" and "value" not in attrs:
         raise ValueError(f"Cannot import node '{node.name}': Const without a value")
@@ -185,6 +196,7 @@ def _import_nodes(graph, nodes, scope: str, clear_devices: bool, input_map=None)
     from flowlog.engine import api  # noqa: F401 - every op module registers its op types
 
     input_map = input_map or {}
+    _check_op_types(nodes)
     for node in _topological(nodes):
         data, control = _input_names(node)
         inputs = []

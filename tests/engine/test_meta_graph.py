@@ -149,3 +149,30 @@ def test_import_graph_def_maps_inputs_and_returns_elements(tmp_path):
         assert out.name == "import/tripled:0"
         with fl.Session() as sess:
             assert sess.run(out) == 15.0
+
+
+def test_ops_of_tensorflows_graphs_compute_and_differentiate():
+    from gradcheck import numeric_grad
+
+    x_val = np.array([1.0, -2.0, 3.0])
+    y_val = np.array([0.0, 2.0, -4.0])
+    with fl.Graph().as_default():
+        x, y = fl.placeholder(fl.float64, [3]), fl.placeholder(fl.float64, [3])
+        quotient = fl.div_no_nan(x, y)
+        stitched = fl.dynamic_stitch([[0, 2], [1]], [fl.reshape(x[:2], [2, 1]),
+                                                     fl.reshape(y[2:], [1, 1])])
+        loss = fl.reduce_sum(quotient * fl.constant([1.0, 2.0, 3.0], fl.float64)) \
+            + fl.reduce_sum(fl.square(stitched))
+        shapes = fl.shape_n([x, fl.zeros([2, 5])])
+        with fl.Session() as sess:
+            feed = {x: x_val, y: y_val}
+            np.testing.assert_array_equal(sess.run(quotient, feed), [0.0, -1.0, -0.75])
+            np.testing.assert_array_equal(sess.run(stitched, feed), [[1.0], [-4.0], [-2.0]])
+            assert [s.tolist() for s in sess.run(shapes, feed)] == [[3], [2, 5]]
+            grads = fl.gradients(loss, [x, y])
+            assert sess.run(grads[1], feed)[0] == 0.0  # no gradient through a division by 0
+            smooth = np.array([0.5, 2.0, -4.0])
+            for i, grad in enumerate(grads):
+                np.testing.assert_allclose(
+                    sess.run(grad, {x: x_val, y: smooth}),
+                    numeric_grad(sess, loss, [x, y], [x_val, smooth], i), atol=1e-6)
