@@ -6,8 +6,8 @@ from pathlib import Path
 from graph_samples import mlp_graphdef, neuron_graphdef
 
 import flowlog as fl
-from flowlog.proto import event_pb2, step_stats_pb2
 from flowlog import FileWriter, SummaryWriter
+from flowlog.proto import event_pb2, step_stats_pb2
 
 # A GraphDef whose first field claims more bytes than follow: protobuf refuses it.
 BROKEN_GRAPH = b"\x0a\xff\xff\x03garbage"

@@ -21,10 +21,10 @@ import pytest
 from graph_samples import GraphDefBuilder, neuron_graphdef, sized_mlp_graphdef
 
 import flowlog as fl
+from flowlog import FileWriter
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
 from flowlog.graph.view import render
-from flowlog import FileWriter
 
 DEEP = "a/" * 16000 + "x"  # a 32 KB name: 16 000 nested scopes
 ODD = ["esc\x1bape", "tab\x0bvertical", "nul\x00byte", "non\ufffechar", "a//b", "a//b/c",

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import numpy as np
 from graph_samples import mlp_graphdef, sized_mlp_graphdef
 
+from flowlog.codecs.png import decode_png
 from flowlog.graph.dot import build_view
 from flowlog.graph.model import GraphModel
 from flowlog.graph.svg import lean_svg
-from flowlog.codecs.png import decode_png
 
 SVG = "{http://www.w3.org/2000/svg}"
 
