@@ -81,14 +81,17 @@ class Saver:
         return prefix
 
     def export_meta_graph(self, filename: str, graph=None, as_text: bool = False):
-        """Write the graph, its collections and this saver's settings as a MetaGraphDef
-        (TensorFlow's `.meta` file); returns the MetaGraphDef."""
+        """Write the graph and its collections as a MetaGraphDef (TensorFlow's `.meta` file);
+        returns the MetaGraphDef.
+
+        It has no SaverDef: a SaverDef names the graph's save and restore ops, which flowlog
+        does not build (its Saver reads and writes the files itself), and without one
+        TensorFlow's `import_meta_graph` makes a Saver of the imported variables, which
+        restores flowlog's checkpoints.
+        """
         from flowlog.engine.meta_graph import export_meta_graph
 
-        saver_def = checkpoint_pb2.SaverDef(
-            max_to_keep=self._max_to_keep or 0, version=checkpoint_pb2.SaverDef.V2,
-            keep_checkpoint_every_n_hours=self._keep_every / 3600)
-        return export_meta_graph(filename, saver_def=saver_def, graph=graph, as_text=as_text)
+        return export_meta_graph(filename, graph=graph, as_text=as_text)
 
     def restore(self, sess, save_path) -> None:
         """Set the variables in `sess` to the values saved at prefix `save_path`."""

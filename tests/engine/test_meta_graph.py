@@ -176,3 +176,11 @@ def test_ops_of_tensorflows_graphs_compute_and_differentiate():
                 np.testing.assert_allclose(
                     sess.run(grad, {x: x_val, y: smooth}),
                     numeric_grad(sess, loss, [x, y], [x_val, smooth], i), atol=1e-6)
+
+
+def test_a_graph_with_a_cycle_is_refused_naming_a_node():
+    graph_def = fl.GraphDef()
+    graph_def.node.add(name="a", op="Identity", input=["b"])
+    graph_def.node.add(name="b", op="Identity", input=["a"])
+    with fl.Graph().as_default(), pytest.raises(ValueError, match="cycle through it"):
+        fl.import_graph_def(graph_def)
