@@ -15,8 +15,8 @@ from pathlib import Path
 
 from flowlog.dashboard.provider import DataProvider
 
-from flowlog.summaries import builders
 from flowlog import SummaryWriter
+from flowlog.summaries import builders
 
 METRICS = {"hparam/loss": 0.0, "hparam/accuracy": 0.0}
 TARGET = 1.0  # seconds for 3 000 runs

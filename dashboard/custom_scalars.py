@@ -16,8 +16,8 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 
 from flowlog.events.values import decode_tensor
-from flowlog.summaries.plugins import CUSTOM_SCALARS_TAG
 from flowlog.proto import extra_plugins_pb2
+from flowlog.summaries.plugins import CUSTOM_SCALARS_TAG
 
 from .errors import BadRequest
 from .openapi import INTEGER, NUMBER, RUN, STRING, STRINGS, _by_run, _get, _obj, _param, _tuple

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from flowlog import storage
+from flowlog.events.wire import fields
 from flowlog.projector import CONFIG_NAME as PROJECTOR_CONFIG
 from flowlog.storage import is_url, list_runs, local
-from flowlog.events.wire import fields
 
 from . import cache
 from .errors import BadRequest, NotFound

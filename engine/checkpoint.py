@@ -33,9 +33,9 @@ import struct
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.proto import checkpoint_pb2, types_pb2
 from flowlog.events.records import masked_crc32c
 from flowlog.events.wire import read_varint, varint
+from flowlog.proto import checkpoint_pb2, types_pb2
 
 from . import errors
 

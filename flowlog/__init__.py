@@ -8,8 +8,8 @@ import importlib.util
 __version__ = "0.1.0"
 
 # Public names, loaded on first use: the event-file library and the dashboard import flowlog's
-# submodules (flowlog.events.records, flowlog.events.decoder, ...) without loading the engine and
-# registering its ops. The TF1 vocabulary (`fl.constant`, `fl.Session`, `fl.train`,
+# submodules (flowlog.events.records, flowlog.events.decoder, ...) without loading the engine
+# and registering its ops. The TF1 vocabulary (`fl.constant`, `fl.Session`, `fl.train`,
 # `fl.summary`, ...) is every name in `flowlog.engine.api.__all__`.
 _PUBLIC = {
     "export_graph": "flowlog.graphview",
@@ -22,9 +22,9 @@ _PUBLIC = {
     "read_images": "flowlog.events.typed_readers",
     "read_pr_curves": "flowlog.events.typed_readers",
     "read_text": "flowlog.events.typed_readers",
-    "EventFileWriter": "flowlog.writers.file_writer",
+    "EventFileWriter": "flowlog.events.writer",
     "FileWriter": "flowlog.writers.file_writer",
-    "SummaryWriter": "flowlog.writers.file_writer",
+    "SummaryWriter": "flowlog.writers.summary_writer",
     "GlobalSummaryWriter": "flowlog.writers.global_writer",
     "load_ipython_extension": "flowlog.notebook",
     "read_scalars_frame": "flowlog.events.frames",

@@ -26,9 +26,9 @@ import numpy as np
 from google.protobuf import text_format
 
 from flowlog import storage
-from flowlog.summaries.builders import _as_array, _to_hwc
 from flowlog.codecs.png import encode_png
 from flowlog.proto import extra_plugins_pb2
+from flowlog.summaries.builders import _as_array, _to_hwc
 
 CONFIG_NAME = "projector_config.pbtxt"
 _config_lock = threading.Lock()  # one config file rewritten by several writers of a process

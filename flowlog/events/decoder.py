@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.events.values import plugin_of, scalar_of
-from flowlog.proto import event_pb2
 from flowlog.events.records import HEADER_SIZE
+from flowlog.events.values import plugin_of, scalar_of
 from flowlog.events.wire import fields, read_varint
+from flowlog.proto import event_pb2
 
 # Size groups smaller than this are parsed one by one; a template is not worth it.
 MIN_GROUP = 8

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from flowlog.events.records import RecordReader
+from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 # The most elements a tensor stored as one repeated value may expand to (TensorFlow writes a
 # tensor whose elements are all equal as one value; a damaged shape could claim 2**60).

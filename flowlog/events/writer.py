@@ -12,11 +12,11 @@ import time
 import warnings
 from typing import Any
 
-from flowlog.storage.objects import ObjectParts
-from flowlog.proto import event_pb2
 from flowlog.events.records import frame
 from flowlog.events.scalar_records import frame_scalars
+from flowlog.proto import event_pb2
 from flowlog.storage import is_url, local
+from flowlog.storage.objects import ObjectParts
 
 FILE_VERSION = "brain.Event:2"
 # Events pending in memory before the writer thread is woken to write them in one batch.

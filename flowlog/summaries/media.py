@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from flowlog.summaries.builders import _as_array, _to_hwc, check_tag, image
 from flowlog.codecs.gif import encode_gif
 from flowlog.proto import summary_pb2
+from flowlog.summaries.builders import _as_array, _to_hwc, check_tag, image
 
 _INT16_MAX = 32767
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from flowlog.summaries.builders import _as_array, _metadata, check_tag
 from flowlog.proto import extra_plugins_pb2, summary_pb2, tensor_pb2, types_pb2
+from flowlog.summaries.builders import _as_array, _metadata, check_tag
 
 CUSTOM_SCALARS_TAG = "custom_scalars__config__"
 # TensorBoard's pr_curves plugin stores at most this many thresholds per curve.

@@ -9,8 +9,8 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2
 from flowlog.events.wire import varint
+from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2
 
 
 def _int_step(step: Any) -> int:

@@ -1,4 +1,4 @@
-"""Writers for users: TF1's `FileWriter` and the tensorboardX / torch-style `SummaryWriter`."""
+"""TF1's `tf.summary.FileWriter`: Summary protos, graphs and session logs into an event file."""
 
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from flowlog.summaries import builders
 from flowlog.events.writer import EventFileWriter
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.writers.summary_writer import SummaryWriter
-from flowlog.writers.encoding import (  # noqa: F401  (names long importable from here)
-    _int_step,
-    _run_metadata_bytes,
-    graph_bytes,
-    summary_event,
-)
+from flowlog.summaries import builders
+from flowlog.writers.encoding import _int_step, _run_metadata_bytes, graph_bytes
 
-__all__ = ["EventFileWriter", "FileWriter", "SummaryWriter"]
+__all__ = ["FileWriter"]
 
 
 class FileWriter:

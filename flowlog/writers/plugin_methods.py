@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowlog.summaries import builders, media, plugins as plugin_summaries
-
 from flowlog import projector
+from flowlog.summaries import builders, media, plugins
 from flowlog.writers.encoding import _int_step
 
 
@@ -78,7 +77,7 @@ class PluginMethods:
         walltime: float | None = None,
     ) -> None:
         """Log a point cloud or mesh: vertices, colors, faces each (batch, n, 3)."""
-        summary = plugin_summaries.mesh(tag, vertices, colors, faces, config_dict)
+        summary = plugins.mesh(tag, vertices, colors, faces, config_dict)
         self._summary(summary, global_step, walltime)
 
     def add_pr_curve(
@@ -86,7 +85,7 @@ class PluginMethods:
         num_thresholds: int = 127, weights: Any = None, walltime: float | None = None,
     ) -> None:
         """Log a precision-recall curve of binary `labels` against `predictions` in [0, 1]."""
-        summary = plugin_summaries.pr_curve(tag, labels, predictions, num_thresholds, weights)
+        summary = plugins.pr_curve(tag, labels, predictions, num_thresholds, weights)
         self._summary(summary, global_step, walltime)
 
     def add_pr_curve_raw(
@@ -96,7 +95,7 @@ class PluginMethods:
         walltime: float | None = None,
     ) -> None:
         """Log a precision-recall curve from per-threshold counts, precision and recall."""
-        summary = plugin_summaries.pr_curve_raw(
+        summary = plugins.pr_curve_raw(
             tag, true_positive_counts, false_positive_counts, true_negative_counts,
             false_negative_counts, precision, recall, num_thresholds,
         )
@@ -107,7 +106,7 @@ class PluginMethods:
 
         kind is 'Multiline' (tags are regular expressions) or 'Margin' (value, lower, upper).
         """
-        self._summary(plugin_summaries.custom_scalars(layout), None, None)
+        self._summary(plugins.custom_scalars(layout), None, None)
 
     def add_custom_scalars_multilinechart(
         self, tags: Sequence[str], category: str = "default", title: str = "untitled"
@@ -125,7 +124,7 @@ class PluginMethods:
         self, tag: str, tensor: Any, global_step: Any = None, walltime: float | None = None
     ) -> None:
         """Log a whole tensor (any shape) under the `tensor` plugin."""
-        self._summary(plugin_summaries.tensor(tag, tensor), global_step, walltime)
+        self._summary(plugins.tensor(tag, tensor), global_step, walltime)
 
     def add_histogram_raw(
         self, tag: str, min: Any, max: Any, num: Any, sum: Any, sum_squares: Any,

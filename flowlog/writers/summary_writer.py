@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.summaries import builders
+from flowlog.events.scalar_records import SCALAR_ITEM, scalar_tag_id
 from flowlog.events.writer import DEFAULT_MAX_QUEUE, EventFileWriter
 from flowlog.onnx_graph import onnx_graph_def
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.events.scalar_records import SCALAR_ITEM, scalar_tag_id
+from flowlog.summaries import builders
 from flowlog.torch_graph import is_torch_model, torch_graph
 from flowlog.writers.encoding import (
     _default_logdir,

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from flowlog.codecs.png import encode_png
-from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from flowlog.events.records import frame
+from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
 WALL0 = 1_700_000_000.0
 

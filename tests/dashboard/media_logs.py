@@ -11,8 +11,8 @@ from tensorboardX.proto import summary_pb2 as tbx_summary_pb2
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 import flowlog as fl
-from flowlog.summaries.media import wav_bytes
 from flowlog.proto import extra_plugins_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from flowlog.summaries.media import wav_bytes
 
 RATE = 8000
 # Clip lengths in seconds, one clip per step: step k lasts SECONDS[k].

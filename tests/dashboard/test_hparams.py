@@ -10,8 +10,8 @@ from flowlog.dashboard.app import PROVIDER, create_app
 from flowlog.dashboard.demo import write_sweep
 from flowlog.dashboard.provider import DataProvider
 
-from flowlog.summaries import builders
 from flowlog import SummaryWriter
+from flowlog.summaries import builders
 
 
 def loaded(logdir) -> DataProvider:

@@ -12,8 +12,8 @@ from dashboard_events import new_file, scalar
 from flowlog.dashboard.demo import write_sweep
 from playwright.sync_api import expect
 
-from flowlog.summaries import builders
 from flowlog import SummaryWriter
+from flowlog.summaries import builders
 
 MARKUP = "<img src=x onerror=document.title='pwned'>"
 

@@ -7,8 +7,8 @@ import pytest
 from flowlog.dashboard import provider as provider_module
 from flowlog.dashboard.provider import DataProvider
 
-from flowlog.summaries import builders
 from flowlog import SummaryWriter
+from flowlog.summaries import builders
 
 RUNS = 3000
 METRICS = {"hparam/loss": 0.0, "hparam/accuracy": 0.0}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from flowlog.summaries import builders
 from flowlog import SummaryWriter
+from flowlog.summaries import builders
 
 RUNS = 1000
 LRS = (0.1, 0.03, 0.01, 0.003, 0.001)

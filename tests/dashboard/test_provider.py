@@ -20,9 +20,9 @@ from dashboard_events import (
 from flowlog.dashboard.errors import NotFound
 from flowlog.dashboard.provider import DataProvider
 
+from flowlog.events.records import frame
 from flowlog.events.values import EventFileReader, plugin_of, scalar_of
 from flowlog.proto import event_pb2, graph_pb2
-from flowlog.events.records import frame
 
 
 def loaded(logdir) -> DataProvider:

@@ -6,8 +6,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flowlog.proto import event_pb2
 from flowlog.events.records import read_records
+from flowlog.proto import event_pb2
 
 
 def event_files(logdir):

@@ -7,8 +7,8 @@ import zlib
 import numpy as np
 import pytest
 
-from flowlog.summaries import builders
 from flowlog.proto import plugins_pb2, types_pb2
+from flowlog.summaries import builders
 
 
 def decode_png(data):

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from flowlog.codecs.gif import decode_gif, encode_gif
-from flowlog.summaries.media import wav_bytes
 from flowlog.codecs.png import decode_png, encode_png
 from flowlog.events.typed_readers import decode_wav
+from flowlog.summaries.media import wav_bytes
 
 RNG = np.random.default_rng(0)
 

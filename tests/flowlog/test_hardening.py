@@ -11,9 +11,9 @@ from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
 from flowlog.events import writer as eventfile
+from flowlog.events.records import RecordReader, frame
 from flowlog.events.values import EventFileReader
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.events.records import RecordReader, frame
 
 
 def _record(step):
@@ -133,12 +133,13 @@ def test_file_size_limit_surfaces_on_flush(tmp_path):
         """
         import resource, signal, sys
         import flowlog as fl
+        from flowlog.summaries import builders
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get the error, not the signal
         resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
         w = fl.FileWriter(sys.argv[1])
         try:
             for step in range(5000):
-                w.add_summary(fl.builders.scalar("x", step), step)
+                w.add_summary(builders.scalar("x", step), step)
             w.flush()
         except OSError as e:
             print("error", e.errno, e, flush=True)

@@ -12,8 +12,8 @@ from tensorboard.util import tensor_util
 from tensorboardX import SummaryWriter as TbxSummaryWriter
 
 import flowlog as fl
-from flowlog.summaries import builders
 from flowlog.proto import graph_pb2, step_stats_pb2
+from flowlog.summaries import builders
 
 
 def _load(logdir):

@@ -21,8 +21,8 @@ import pytest
 from s3_server import s3_endpoint
 
 import flowlog as fl
-from flowlog.proto import event_pb2
 from flowlog.events.records import RecordReader
+from flowlog.proto import event_pb2
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import flowlog as fl
-from flowlog.summaries import builders
-from flowlog.proto import event_pb2, summary_pb2
 from flowlog.events.records import frame
+from flowlog.proto import event_pb2, summary_pb2
+from flowlog.summaries import builders
 
 
 def _write_records(path, payloads):

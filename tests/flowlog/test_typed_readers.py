@@ -10,9 +10,9 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter as TbEv
 from tensorboard.util import tensor_util
 
 import flowlog as fl
+from flowlog.codecs.png import encode_png
 from flowlog.summaries import plugins as plugin_summaries
 from flowlog.summaries.media import wav_bytes
-from flowlog.codecs.png import encode_png
 
 
 def _write_tf(logdir, summaries):

@@ -13,9 +13,9 @@ import pytest
 from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
-from flowlog.summaries import builders
-from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2, summary_pb2
 from flowlog.events.scalar_records import scalar_prefix
+from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2, summary_pb2
+from flowlog.summaries import builders
 
 
 def test_file_name_and_version_record(tmp_path):

@@ -8,8 +8,8 @@ import random
 import struct
 from pathlib import Path
 
-from flowlog.proto import event_pb2, summary_pb2
 from flowlog.events.records import frame, masked_crc32c
+from flowlog.proto import event_pb2, summary_pb2
 
 HERE = Path(__file__).parent
 
