@@ -178,25 +178,13 @@
     }
 
     layout(model, xr, yr) {
-      const fg = fb.cssVar("--fg"), axis = fb.cssVar("--axis"), grid = fb.cssVar("--grid");
-      const ax = (type, range, zoomed) => ({
-        type, gridcolor: grid, zerolinecolor: grid, linecolor: grid, tickfont: { color: axis },
-        automargin: true, range: zoomed || range || undefined, autorange: !(zoomed || range),
-        exponentformat: "SI", separatethousands: false,
-      });
+      const grid = fb.cssVar("--grid");
+      const ax = (type, range, zoomed, title) => ({ type, title, zeroline: true, zerolinecolor: grid,
+        range: zoomed || range || undefined, autorange: !(zoomed || range),
+        exponentformat: "SI", separatethousands: false });
       const z = this.zoom || {};
-      const x = ax(model.x.type, xr, z.x);
-      x.title = { text: model.x.title, font: { color: axis, size: 11 } };
-      const y = ax(model.y.type, yr, z.y);
-      return {
-        margin: { l: 52, r: 12, t: 8, b: 36 }, height: model.height,
-        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-        font: { family: fb.cssVar("--font"), size: 11, color: fg },
-        hovermode: "closest", showlegend: false, dragmode: "zoom",
-        modebar: { bgcolor: "rgba(0,0,0,0)", color: axis, activecolor: fb.cssVar("--accent") },
-        hoverlabel: { font: { family: fb.cssVar("--font") } },
-        xaxis: x, yaxis: y,
-      };
+      return fb.plotLayout({ x: ax(model.x.type, xr, z.x, model.x.title), y: ax(model.y.type, yr, z.y),
+        margin: { l: 52, r: 12, t: 8, b: 36 }, height: model.height, dragmode: "zoom" });
     }
 
     axes() {

@@ -12,20 +12,14 @@
   let layoutText = "";
   const cards = new Map();       // category \0 place \0 chart title -> card
   const openedOnce = new Set();  // categories whose `closed` flag has been applied
-  let observer = null;
+  const inView = new fb.InView((c) => { if (c.dirty) update(c); });
 
   const groupKey = (category) => "custom:" + category.title;
 
   // -- layout ----------------------------------------------------------------------------
   function render() {
     const container = document.getElementById("tab-custom_scalars");
-    if (observer) observer.disconnect();
-    observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-      const c = cards.get(e.target.dataset.key);
-      if (!c) return;
-      c.visible = e.isIntersecting;
-      if (c.visible && c.dirty) update(c);
-    }), { rootMargin: "200px" });
+    inView.reset();
     const keep = new Set();
     // The tag filter keeps the charts whose title or some drawn tag matches it.
     const shown = (chart) => fb.tagMatches(chart.title) || Object.values(chart.tags).flat().some(fb.tagMatches);
@@ -41,7 +35,7 @@
         const c = cardFor([category.title, k, chart.title].join("\u0000"), chart);
         keep.add(c.key);
         grid.append(c.node);
-        observer.observe(c.node);
+        inView.watch(c);
         c.dirty = true;
       });
       return fb.groupBox(groupKey(category), grid.childElementCount, grid, category.title || "Untitled");

@@ -13,23 +13,18 @@
   function cardView(tab, route, fill, what, controls) {
     let tags = {};
     let cards = [];
-    let observer = null;
+    const inView = new fb.InView((card) => { if (!card.loaded) load(card); });
 
     function render() {
       const container = document.getElementById("tab-" + tab);
-      if (observer) observer.disconnect();
+      inView.reset();
       cards.forEach((c) => { if (c.body.data) Plotly.purge(c.body); });
       cards = [];
-      observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-        const card = cards[e.target.dataset.index];
-        card.visible = e.isIntersecting;
-        if (card.visible && !card.loaded) load(card);
-      }), { rootMargin: "200px" });
       const runs = fb.selectedRuns();
       const all = [...new Set(runs.flatMap((r) => tags[r] || []))];
       fb.groupedTags(all, container, (tag, grid) => runs.filter((r) => (tags[r] || []).includes(tag)).forEach((run) => {
         const body = el("div", { class: "card-body" });
-        const node = el("div", { class: "card", "data-tag": tag, "data-run": run, "data-index": cards.length },
+        const node = el("div", { class: "card", "data-tag": tag, "data-run": run },
           el("div", { class: "card-head" },
             el("span", { class: "chip", style: "background:" + fb.runColor(run) }),
             el("span", { class: "card-title", text: tag, title: tag }),
@@ -38,7 +33,7 @@
         const card = { tag, run, node, body, loaded: false, visible: false, state: {} };
         cards.push(card);
         grid.append(node);
-        observer.observe(node);
+        inView.watch(card);
       }), what);
       if (controls && cards.length) container.prepend(controls());
     }
@@ -54,9 +49,8 @@
 
     async function refresh() {
       const fresh = await fb.api("plugin/" + route + "/tags");
-      const next = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Array.isArray(t) ? t : Object.keys(t)]));
-      const changed = JSON.stringify(next) !== JSON.stringify(tags);
-      tags = next;
+      const changed = fb.tagLayout(fresh) !== fb.tagLayout(tags);
+      tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Array.isArray(t) ? t : Object.keys(t)]));
       if (changed || !cards.length) render();
       else refreshVisible();
     }
@@ -64,25 +58,6 @@
     function refreshVisible() { cards.forEach((c) => { if (c.visible) load(c); }); }
 
     fb.views[tab] = { render, refresh, refreshVisible };
-  }
-
-  // The plotly layout of a card's chart in the current theme; `x` and `y` add to the axes
-  // (a string `title` becomes a styled one). Every card chart uses it.
-  function plotLayout({ x = {}, y = {}, ...rest } = {}) {
-    const grid = fb.cssVar("--grid"), axis = fb.cssVar("--axis"), font = fb.cssVar("--font");
-    const ax = ({ title, ...extra }) => ({ gridcolor: grid, zeroline: false, linecolor: grid,
-      tickfont: { color: axis }, automargin: true, ...extra,
-      ...(title ? { title: { text: title, font: { color: axis, size: 11 } } } : {}) });
-    return { margin: { l: 56, r: 12, t: 8, b: 30 }, height: 260, showlegend: false, hovermode: "closest",
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: font, size: 11, color: fb.cssVar("--fg") }, hoverlabel: { font: { family: font } },
-      modebar: { bgcolor: "rgba(0,0,0,0)", color: axis, activecolor: fb.cssVar("--accent") },
-      xaxis: ax(x), yaxis: ax(y), ...rest };
-  }
-
-  function rgba(hex, a) {
-    const v = parseInt(hex.slice(1), 16);
-    return `rgba(${v >> 16},${(v >> 8) & 255},${v & 255},${a.toFixed(3)})`;
   }
 
   // Histograms, counts rebinned onto a common grid, in one of two modes for the whole page:
@@ -166,21 +141,21 @@
       const base = (n - 1 - k) * lift, ys = counts[k].map((c) => base + (Math.min(c, cap) / cap) * 1.2);
       const alpha = 0.25 + 0.6 * (k + 1) / n;
       return { x: [lo, ...centers, hi], y: [base, ...ys, base], type: "scatter", mode: "lines",
-        fill: "toself", fillcolor: rgba(color, alpha * 0.35), line: { color: rgba(color, alpha), width: 1 },
+        fill: "toself", fillcolor: fb.rgba(color, alpha * 0.35), line: { color: fb.rgba(color, alpha), width: 1 },
         customdata: [0, ...counts[k], 0].map((c) => [step, c]), name: "step " + step, hovertemplate: hover };
     });
     const ticks = picked.map(([, step], k) => [(n - 1 - k) * lift, step])
       .filter((_, k) => k % Math.max(1, Math.ceil(n / 6)) === 0 || k === n - 1);
-    return [traces, plotLayout({ y: { tickvals: ticks.map((t) => t[0]), ticktext: ticks.map((t) => String(t[1])), title: "step" } })];
+    return [traces, fb.plotLayout({ y: { tickvals: ticks.map((t) => t[0]), ticktext: ticks.map((t) => String(t[1])), title: "step" } })];
   }
 
   function overlay({ picked, centers, counts, color, cap }) {
     const n = picked.length;
     const traces = picked.map(([, step], k) => ({
       x: centers, y: counts[k], type: "scatter", mode: n === 1 ? "lines+markers" : "lines", name: "step " + step,
-      line: { color: rgba(color, 0.15 + 0.85 * ((k + 1) / n) ** 2), width: k === n - 1 ? 2 : 1 },
+      line: { color: fb.rgba(color, 0.15 + 0.85 * ((k + 1) / n) ** 2), width: k === n - 1 ? 2 : 1 },
       customdata: counts[k].map((c) => [step, c]), hovertemplate: hover }));
-    return [traces, plotLayout({ y: { title: "count", range: [0, cap * 1.08], rangemode: "tozero" } })];
+    return [traces, fb.plotLayout({ y: { title: "count", range: [0, cap * 1.08], rangemode: "tozero" } })];
   }
 
   // A triangle at the top of each clipped bin (of each ridge), its true count in the tooltip.
@@ -243,7 +218,7 @@
   }
 
   // Other views (audio, PR curves, meshes, ...) build on the same cards, charts and sliders.
-  Object.assign(fb, { cardView, plotLayout, rgba, stepSlider });
+  Object.assign(fb, { cardView, stepSlider });
 
   cardView("histograms", "histograms", fillHistogram, "histogram", modeControls);
   cardView("images", "images", fillImages, "image");

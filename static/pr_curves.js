@@ -7,7 +7,7 @@
   const { el } = fb;
   let tags = {};                 // run -> {tag: {displayName, description}}
   const cards = new Map();       // tag -> card; kept across renders with the data it fetched
-  let observer = null;
+  const inView = new fb.InView((card) => { if (card.stale) load(card); });
 
   function escapeText(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -21,20 +21,14 @@
 
   function render() {
     const container = document.getElementById("tab-pr_curves");
-    if (observer) observer.disconnect();
-    observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-      const card = cards.get(e.target.dataset.tag);
-      if (!card) return;
-      card.visible = e.isIntersecting;
-      if (card.visible && card.stale) load(card);
-    }), { rootMargin: "200px" });
+    inView.reset();
     const all = [...new Set(fb.selectedRuns().flatMap((r) => Object.keys(tags[r] || {})))];
     const shown = new Set();
     fb.groupedTags(all, container, (tag, grid) => {
       const card = cardFor(tag);
       shown.add(tag);
       grid.append(card.node);
-      observer.observe(card.node);
+      inView.watch(card);
       if (card.data) draw(card);  // what it holds shows at once; fresh data follows in view
       card.stale = card.sig !== signature(tag);
     }, "PR curve");
@@ -137,12 +131,9 @@
       entry.step !== step ? el("span", { class: "muted", text: "step " + entry.step }) : "")));
   }
 
-  // Runs and their tags as the layout of cards depends on them (not on the counts).
-  const layoutOf = (t) => JSON.stringify(Object.entries(t).map(([r, ts]) => [r, Object.keys(ts)]));
-
   async function refresh() {
     const fresh = await fb.api("plugin/pr_curves/tags");
-    const changed = layoutOf(fresh) !== layoutOf(tags);
+    const changed = fb.tagLayout(fresh) !== fb.tagLayout(tags);  // the counts move the data, not the cards
     tags = fresh;
     if (changed || !cards.size) render();
     else refreshVisible();

@@ -13,8 +13,7 @@
   // The tags are asked for as the page starts, beside the status and runs.
   let early = new URLSearchParams(location.search).get("tab") ? null
     : fb.api("plugin/scalars/tags").catch(() => null);
-  let observed = false;                // the charts' visibility is known since the last layout
-  let observer = null;
+  const inView = new fb.InView((c) => { if (c.dirty) update(c); });
   let frameQueued = false, fetchQueued = false;
   let gen = 0;                         // bumped by every change the charts must show
 
@@ -135,22 +134,14 @@
   const pages = new Map();  // group -> pages of cards shown
 
   function layout(container, shown, combined) {
-    if (observer) observer.disconnect();
-    observed = false;
-    observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-      observed = true;
-      const c = cards.get(e.target.dataset.key);
-      if (!c) return;
-      c.visible = e.isIntersecting;
-      if (c.visible && c.dirty) update(c);
-    }), { rootMargin: "200px" });
+    inView.reset();
     const keep = new Set();
     const boxes = [];
     const add = (grid, key, cardTags, title) => {
       const c = cardFor(key, cardTags, title);
       keep.add(key);
       grid.append(c.node);
-      observer.observe(c.node);
+      inView.watch(c);
     };
     const pinned = [...state.pinned].filter((t) => t === COMBINED ? combined.length : shown.includes(t));
     if (combined.length || pinned.length) {
@@ -325,7 +316,7 @@
 
   // Whether every chart in view shows the latest state (for tests and the benchmark).
   function settled() {
-    if (frameQueued || fb.pending || (cards.size && !observed)) return false;
+    if (frameQueued || fb.pending || (cards.size && !inView.seen)) return false;
     return [...cards.values()].every((c) => !c.visible || c.node.offsetParent === null || c.doneGen === gen);
   }
 
