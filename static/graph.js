@@ -30,17 +30,10 @@
   g.inspect = window.flowboardGraphInspect.make(g);
 
   function saveState() {
-    const p = new URLSearchParams(location.search);
-    ["g_run", "g_expand", "g_sel", "g_q", "g_color", "g_tag", "g_trace"].forEach((k) => p.delete(k));
-    if (state.run) p.set("g_run", state.run);
-    if (state.expand !== null) p.set("g_expand", state.expand);
-    if (state.selected) p.set("g_sel", state.selected);
-    if (state.query) p.set("g_q", state.query);
-    if (state.color !== "op") p.set("g_color", state.color);
-    if (state.tag) p.set("g_tag", state.tag);
-    if (state.trace) p.set("g_trace", "1");
-    const s = p.toString();
-    history.replaceState(null, "", s ? "?" + s : location.pathname);
+    window.flowboardUrl.saveParams({ g_run: state.run || null, g_expand: state.expand,
+      g_sel: state.selected || null, g_q: state.query || null,
+      g_color: state.color !== "op" ? state.color : null, g_tag: state.tag || null,
+      g_trace: state.trace ? "1" : null });
   }
 
   function el(tag, attrs, ...kids) { return window.flowboard.el(tag, attrs, ...kids); }

@@ -9,7 +9,6 @@
   const hp = (fb.hparams = fb.hparams || {});
   const { el } = fb;
   const MISSING = "—";
-  const URL_KEYS = ["h_sort", "h_desc", "h_filter", "h_x", "h_y"];
 
   const view = {
     rows: null,    // the server's answer; null until the first one arrives
@@ -136,15 +135,10 @@
 
   // -- state changes -----------------------------------------------------------------------
   function saveUrl() {
-    const p = new URLSearchParams(location.search);
-    URL_KEYS.forEach((k) => p.delete(k));
-    if (view.sort.key) p.set("h_sort", view.sort.key);
-    if (view.sort.key && view.sort.desc) p.set("h_desc", "1");
-    if (Object.keys(view.filters).length) p.set("h_filter", JSON.stringify(view.filters));
-    if (view.x) p.set("h_x", view.x);
-    if (view.y) p.set("h_y", view.y);
-    const s = p.toString();
-    history.replaceState(history.state, "", s ? "?" + s : location.pathname);
+    window.flowboardUrl.saveParams({ h_sort: view.sort.key || null,
+      h_desc: view.sort.key && view.sort.desc ? "1" : null,
+      h_filter: Object.keys(view.filters).length ? JSON.stringify(view.filters) : null,
+      h_x: view.x || null, h_y: view.y || null });
   }
 
   // New filters tick exactly the runs that pass them (every run again once none is left), on

@@ -71,10 +71,7 @@
     buttons.forEach((b) => b.addEventListener("click", () => {
       if (b.dataset.mode === mode) return;
       mode = b.dataset.mode;
-      // Kept in the URL beside the page's other state (urlstate.js keeps what it does not own).
-      const q = new URLSearchParams(location.search);
-      if (mode === "offset") q.delete("hmode"); else q.set("hmode", mode);
-      history.replaceState(history.state, "", q.toString() ? "?" + q : location.pathname);
+      window.flowboardUrl.saveParams({ hmode: mode === "offset" ? null : mode });
       fb.views.histograms.render();
     }));
     return el("div", { class: "view-controls" }, el("span", { class: "muted", text: "Histogram mode" }),

@@ -2,7 +2,8 @@
 "use strict";
 
 (function () {
-  // Query parameters this file owns; every other parameter (graph.js keeps g_*) is preserved.
+  // Query parameters this file owns; every other parameter is a view's own (graph.js keeps g_*,
+  // hparams.js h_*, the histogram mode hmode), written with `saveParams` and preserved here.
   const OWN = ["tab", "off", "on", "offz", "onz", "runs", "tags", "smooth", "x", "logy", "outliers",
     "fold", "color", "group", "band", "combine", "pin", "logxc", "logyc", "big", "tip"];
   // Up to this many run names are listed one parameter each; more are packed into one
@@ -96,5 +97,20 @@
     return saving;
   }
 
-  window.flowboardUrl = { read, save };
+  // A view's own parameters: each of `values` replaces its parameter in the URL (null or
+  // undefined removes it). Queued with `save`, so neither write loses the other's.
+  function saveParams(values) {
+    saving = saving.then(() => {
+      const p = new URLSearchParams(location.search);
+      Object.entries(values).forEach(([k, v]) => {
+        p.delete(k);
+        if (v !== null && v !== undefined) p.set(k, v);
+      });
+      const s = p.toString();
+      history.replaceState(history.state, "", s ? "?" + s : location.pathname);
+    });
+    return saving;
+  }
+
+  window.flowboardUrl = { read, save, saveParams };
 })();
