@@ -64,7 +64,9 @@ from flowlog.engine.layers import layers
 from flowlog.engine.losses import losses
 from flowlog.engine.meta_graph import import_graph_def
 from flowlog.engine.metrics import metrics
+from flowlog.engine.moving_averages import moving_average_variables
 from flowlog.engine.norm_ops import clip_by_global_norm, clip_by_norm, global_norm
+from flowlog.engine.numeric_ops import count_nonzero, is_finite, is_nan, reduce_logsumexp
 from flowlog.engine.ops import *
 from flowlog.engine.session import (
     InteractiveSession,
@@ -74,6 +76,7 @@ from flowlog.engine.session import (
     get_default_session,
 )
 from flowlog.engine.shapes import TensorShape
+from flowlog.engine.split_ops import split
 from flowlog.engine.summary import (
     histogram_summary,
     image_summary,
@@ -111,6 +114,7 @@ from flowlog.proto.graph_pb2 import GraphDef, NodeDef
 from flowlog.proto.summary_pb2 import Summary
 
 bool = bool_
+unpack = unstack  # TF 0.x's name, kept by old tutorials
 
 # `tf.random.*`: the random ops under the names TF 1.13+ gives them.
 random = SimpleNamespace(normal=random_normal, uniform=random_uniform,
@@ -161,18 +165,25 @@ __all__ += [
     "clip_by_global_norm",
     "clip_by_norm",
     "cond",
+    "count_nonzero",
     "data",
     "div_no_nan",
     "dynamic_stitch",
     "global_norm",
     "import_graph_def",
+    "is_finite",
+    "is_nan",
     "is_variable_initialized",
     "layers",
     "losses",
     "metrics",
+    "moving_average_variables",
+    "reduce_logsumexp",
     "shape_n",
+    "split",
     "to_bfloat16",
     "to_double",
     "to_int64",
+    "unpack",
     "while_loop",
 ]

@@ -1,6 +1,7 @@
 """The `fl.nn` namespace: activations, softmax, losses and dropout, as `tf.nn` names them."""
 from __future__ import annotations
 
+from flowlog.engine.activation_ops import leaky_relu, relu6, xw_plus_b
 from flowlog.engine.conv_ops import (
                                      conv2d,
                                      conv2d_backprop_filter,
@@ -35,3 +36,4 @@ __all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigm
 __all__ += ["avg_pool", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
             "conv2d_transpose", "embedding_lookup", "in_top_k", "l2_normalize", "max_pool",
             "moments", "top_k"]
+__all__ += ["leaky_relu", "relu6", "xw_plus_b"]

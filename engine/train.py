@@ -10,6 +10,7 @@ from flowlog.engine.lr_schedules import (
     polynomial_decay,
 )
 from flowlog.engine.meta_graph import export_meta_graph, import_meta_graph, write_graph
+from flowlog.engine.moving_averages import ExponentialMovingAverage
 from flowlog.engine.optimizers import (
     AdagradOptimizer,
     AdamOptimizer,
@@ -38,6 +39,7 @@ __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointReader",
+    "ExponentialMovingAverage",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "NewCheckpointReader",

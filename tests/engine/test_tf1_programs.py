@@ -220,3 +220,17 @@ def test_app_flags_program():
     assert text.splitlines() == [
         "argv ['extra']", "flags 0.1 30 momentum True",
         "w [0.5220214128494263, 0.38989317417144775] loss 0.012608", "exit None"]
+
+
+def test_moving_average_train_and_eval_program():
+    text = run("moving_average_eval")
+    assert line(text, "averaged") == ("averaged ['local3/weights', 'local3/biases', "
+                                      "'softmax_linear/weights', 'softmax_linear/biases']")
+    assert line(text, "restore").startswith(
+        "restore ['local3/biases/ExponentialMovingAverage', 'local3/weights/Exponential")
+    assert line(text, "average differs") == "average differs from the weights True"
+    assert line(text, "global step") == "global step 120"
+    assert numbers(line(text, "precision"))[-1] > 0.8
+    assert line(text, "split") == "split [[None, 5], [None, 5]] [[None, 3], [None, 5], " \
+                                  "[None, 2]] True"
+    assert line(text, "probabilities sum to") == "probabilities sum to [1. 1. 1. 1.]"
