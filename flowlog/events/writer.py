@@ -24,16 +24,15 @@ DEFAULT_MAX_QUEUE = 1024
 _file_counter = itertools.count()
 
 
-def encode_batch(items: list) -> tuple[bytes, list]:
+def encode_batch(items: list, only_scalars: bool) -> tuple[bytes, list]:
     """Frame a batch of queued items into one string of records, in order.
 
     Items are packed scalars (`SCALAR_ITEM` bytes, framed in bulk by `frame_scalars`),
-    serialized Events wrapped in a 1-tuple, or flush markers, returned apart.
+    serialized Events wrapped in a 1-tuple, or flush markers, returned apart. The writer
+    knows whether it queued anything but scalars (`only_scalars`: the usual batch).
     """
-    try:
-        return (frame_scalars(b"".join(items)) if items else b""), []  # only scalars: usual
-    except TypeError:
-        pass
+    if only_scalars:
+        return (frame_scalars(b"".join(items)) if items else b""), []
     parts, markers, run = [], [], []
     for item in items:
         if type(item) is bytes:
@@ -110,7 +109,7 @@ def _forget_after_fork() -> None:
     global _open_lock
     _open_lock = threading.Lock()  # another thread may have held it at the fork
     for w in _open_writers:
-        w._error_lock = threading.Lock()
+        w._error_lock, w._mixed_lock = threading.Lock(), threading.Lock()
         w._closed, w._limit, w._unwritten = True, 0, b""
         w._pending.clear()
     _open_writers.clear()
@@ -122,7 +121,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 class EventFileWriter:
     """Appends events to a new event file from a background thread.
 
-    `add_event` and the `SummaryWriter` fast paths only append to an in-memory list; the
+    `add_event`, `add_serialized` and `add_packed_scalar` only append to an in-memory list; the
     thread frames whole batches and hands each to the OS with one `write()`. The thread
     wakes when `max_queue` events are pending, every `flush_secs`, and on `flush()` /
     `close()`. A caller blocks only when the thread falls far behind. A write error (disk
@@ -152,11 +151,16 @@ class EventFileWriter:
             self._fd, self._path = _open_event_file(local(self._logdir), self._suffix)
         self._max_queue = int(max_queue)
         self._bound = max(8 * self._max_queue, 8192)
-        # The hot path calls `_overflow` once `_pending` reaches `_limit`; errors and close
+        # The add_* methods call `_overflow` once `_pending` reaches `_limit`; errors and close
         # set it to 0 so that check doubles as theirs at no extra cost.
         self._limit = self._max_queue
         self._flush_secs = float(flush_secs)
         self._pending: list = []
+        # Whether anything but packed scalars (events, flush markers) is pending. Those are
+        # appended under `_mixed_lock`, so the writer thread's snapshot of the list and of
+        # the flag agree.
+        self._mixed = False
+        self._mixed_lock = threading.Lock()
         self._unwritten = b""
         self._error: OSError | None = None
         self._error_lock = threading.Lock()
@@ -185,24 +189,41 @@ class EventFileWriter:
         """The directory the event file is in."""
         return self._logdir
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called (or the writer is a forked child's copy)."""
+        return self._closed
+
     def add_event(self, event: Any) -> None:
         """Queue an `Event` (any protobuf message with `SerializeToString`) for writing."""
         if not hasattr(event, "SerializeToString"):
             raise TypeError(f"add_event expects an Event, got {type(event).__name__}")
-        self._put((event.SerializeToString(),))
+        self.add_serialized(event.SerializeToString())
 
     def add_serialized(self, data: bytes) -> None:
         """Queue an already serialized `Event`."""
-        self._put((bytes(data),))
+        if len(self._pending) >= self._limit:
+            self._overflow()
+        self._append_mixed((bytes(data),))
 
-    def _put(self, item: Any) -> None:
+    def add_packed_scalar(self, item: bytes) -> None:
+        """Queue a simple scalar event packed as `scalar_records.SCALAR_ITEM`.
+
+        The cheapest way to log a scalar: the writer thread frames whole batches of them
+        with NumPy (see `scalar_records.frame_scalars`).
+        """
         pending = self._pending
         if len(pending) >= self._limit:
             self._overflow()
         pending.append(item)
 
+    def _append_mixed(self, item: Any) -> None:
+        with self._mixed_lock:
+            self._pending.append(item)
+            self._mixed = True
+
     def _overflow(self) -> None:
-        """Called from `_put` past the limit: raise a pending error, wake the thread, or wait."""
+        """Called from the add_* methods past the limit: raise a pending error, wake the thread, or wait."""
         if self._closed:
             raise ValueError(f"event file writer for {self._path} is closed")
         error = self._take_error()
@@ -232,7 +253,7 @@ class EventFileWriter:
         if self._closed:
             return
         marker = _FlushMarker()
-        self._pending.append(marker)
+        self._append_mixed(marker)
         self._wake.set()
         while not marker.done.wait(1.0):
             if not self._thread.is_alive():
@@ -300,7 +321,8 @@ class EventFileWriter:
     def _drain(self, force: bool = False) -> None:
         """Write every pending item (in the writer thread, or at close)."""
         pending = self._pending
-        n = len(pending)
+        with self._mixed_lock:
+            n, mixed, self._mixed = len(pending), self._mixed, False
         # Callers only ever append, so the first n items stay put while we take them.
         items = pending[:n]
         del pending[:n]
@@ -310,7 +332,7 @@ class EventFileWriter:
             self._drained.notify_all()
         markers = []
         try:
-            data, markers = encode_batch(items)
+            data, markers = encode_batch(items, only_scalars=not mixed)
             # A flush, the flush interval or closing store a part; a full queue may not.
             self._write(self._unwritten + data if self._unwritten else data,
                         force=force or bool(markers))

@@ -53,7 +53,7 @@ class _FileWriterView:
         event.wall_time = _now() if walltime is None else walltime
         if step is not None:
             event.step = _int_step(step)
-        self._owner._put((event.SerializeToString(),))
+        self._owner._put_event(event.SerializeToString())
 
     def add_summary(self, summary: Any, global_step: Any = None,
                     walltime: float | None = None) -> None:
@@ -102,41 +102,44 @@ class SummaryWriter(PluginMethods):
     def _open(self, purge_step: Any = None) -> None:
         self._pid = os.getpid()
         self._writer = EventFileWriter(self._logdir, *self._options)
-        self._pending = self._writer._pending
         if purge_step is not None:
             log = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
             self._writer.add_event(
                 event_pb2.Event(wall_time=time.time(), step=_int_step(purge_step), session_log=log)
             )
 
-    def _put(self, item: Any) -> None:
-        """Queue an item for the current event file, opening a new one after `close()`."""
+    def _current(self) -> EventFileWriter:
+        """The writer of the current event file, a new one after `close()`."""
         writer = self._writer
-        if writer._closed:
+        if writer.closed:
             if os.getpid() != self._pid:  # a forked child: its copy of the writer is closed
                 raise ValueError(
                     f"this SummaryWriter for {self._logdir} belongs to process {self._pid}; "
                     "create a new one in the child process"
                 )
             with self._lock:
-                if self._writer._closed:
+                if self._writer.closed:
                     self._open()
             writer = self._writer
-        writer._put(item)
+        return writer
+
+    def _put_event(self, event: bytes) -> None:
+        """Queue a serialized Event for the current event file."""
+        self._current().add_serialized(event)
 
     def _summary(self, summary: Any, global_step: Any, walltime: float | None) -> None:
         """Queue a Summary as an event at `global_step` (use_metadata's defaults if None)."""
         step, wall = self._defaults
-        self._put((
+        self._put_event(
             summary_event(
                 summary.SerializeToString(),
                 step if global_step is None else global_step,
                 wall if walltime is None else walltime,
-            ),
-        ))
+            )
+        )
 
     def _event(self, **fields: Any) -> None:
-        self._put((event_pb2.Event(wall_time=_now(), **fields).SerializeToString(),))
+        self._put_event(event_pb2.Event(wall_time=_now(), **fields).SerializeToString())
 
     @property
     def log_dir(self) -> str:
@@ -179,10 +182,10 @@ class SummaryWriter(PluginMethods):
         except (KeyError, TypeError):
             tag_id = None
         kind = type(scalar_value)
-        pending = self._pending
+        writer = self._writer
         if (
             tag_id is None or new_style or double_precision or display_name or summary_description
-            or (kind is not float and kind is not int) or len(pending) >= self._writer._limit
+            or (kind is not float and kind is not int) or writer.closed
         ):
             self._slow_scalar(
                 tag, scalar_value, global_step, walltime,
@@ -191,11 +194,11 @@ class SummaryWriter(PluginMethods):
             return
         step = global_step if type(global_step) is int else _int_step(global_step)
         try:
-            pending.append(
-                _PACK_SCALAR(_now() if walltime is None else walltime, step, tag_id, scalar_value)
-            )
+            item = _PACK_SCALAR(_now() if walltime is None else walltime, step, tag_id, scalar_value)
         except (struct.error, OverflowError):  # a huge int, a step beyond int64, a bad walltime
             self._slow_scalar(tag, scalar_value, global_step, walltime)
+            return
+        writer.add_packed_scalar(item)
 
     def _slow_scalar(self, tag, value, step, walltime, new_style=False, double_precision=False,
                      display_name="", summary_description="") -> None:
@@ -219,7 +222,7 @@ class SummaryWriter(PluginMethods):
             _now() if walltime is None else float(walltime), _int_step(step), scalar_tag_id(tag),
             value,
         )
-        self._put(item)
+        self._current().add_packed_scalar(item)
         if self._defaults == (None, None):  # use_metadata's steps must not take the fast path
             self._tag_ids[tag] = scalar_tag_id(tag)
 
@@ -246,7 +249,7 @@ class SummaryWriter(PluginMethods):
                     writer = self._subwriters[run] = EventFileWriter(run, *self._options)
             v = builders.to_float(value, main_tag)
             step = _int_step(global_step)
-            writer._put(_PACK_SCALAR(wall, step, scalar_tag_id(main_tag), v))
+            writer.add_packed_scalar(_PACK_SCALAR(wall, step, scalar_tag_id(main_tag), v))
             self._scalar_dict.setdefault(run, []).append([wall, step, v])
 
     def export_scalars_to_json(self, path: str | os.PathLike) -> None:

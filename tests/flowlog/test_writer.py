@@ -13,7 +13,7 @@ import pytest
 from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
-from flowlog.events.scalar_records import scalar_prefix
+from flowlog.events.scalar_records import SCALAR_ITEM, scalar_prefix, scalar_tag_id
 from flowlog.proto import event_pb2, graph_pb2, step_stats_pb2, summary_pb2
 from flowlog.summaries import builders
 
@@ -328,6 +328,27 @@ def test_mixed_batches_keep_add_order(tmp_path):
     assert steps.tolist() == scalar_steps
     assert walls.tolist() == [s / 4 for s in scalar_steps]
     assert values.tolist() == [s / 8 for s in scalar_steps]
+
+
+def test_event_file_writer_takes_packed_scalars_and_serialized_events_in_order(tmp_path):
+    """The event writer's own queueing API, the one SummaryWriter uses: packed scalars
+    (framed in bulk) and serialized events land in the file in the order they were added."""
+    w = fl.EventFileWriter(tmp_path)
+    loss = scalar_tag_id("loss")
+    w.add_packed_scalar(SCALAR_ITEM.pack(10.0, 1, loss, 0.5))
+    w.add_serialized(event_pb2.Event(wall_time=11.0, step=2, file_version="x").SerializeToString())
+    w.add_packed_scalar(SCALAR_ITEM.pack(12.0, 3, loss, 1.5))
+    w.flush()
+    w.add_packed_scalar(SCALAR_ITEM.pack(13.0, 4, loss, 2.5))
+    assert not w.closed
+    w.close()
+    got = [(e.step, e.wall_time, e.WhichOneof("what")) for e in events(event_files(tmp_path)[0])[1:]]
+    assert got == [(1, 10.0, "summary"), (2, 11.0, "file_version"), (3, 12.0, "summary"),
+                   (4, 13.0, "summary")]
+    assert fl.read_scalars(tmp_path)["."]["loss"][2].tolist() == [0.5, 1.5, 2.5]
+    assert w.closed
+    with pytest.raises(ValueError, match="closed"):
+        w.add_packed_scalar(SCALAR_ITEM.pack(14.0, 5, loss, 3.5))
 
 
 def test_step_beyond_int64_is_refused(tmp_path):
