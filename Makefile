@@ -34,6 +34,7 @@ bench-engine: setup
 	$(PY) benchmarks/tf1_differential.py --tf-python $(BENCH_VENV)/bin/python
 	$(PY) benchmarks/tf1_programs_differential.py --tf-python $(BENCH_VENV)/bin/python
 	$(PY) scripts/tf_checkpoints.py check
+	$(PY) scripts/tf_meta_graph.py check
 
 protos: setup
 	$(PY) scripts/gen_protos.py

@@ -279,6 +279,9 @@ def _restore_collections(graph, meta, scope: str) -> None:
         elif kind in ("int64_list", "float_list"):
             for value in getattr(collection, kind).value:
                 graph.add_to_collection(key, value)
+    for v in made.values():  # VariableDefs of TF before 1.13 leave `trainable` out
+        v._trainable = v._trainable or any(
+            t is v for t in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES))
     if not made:
         for op in graph.get_operations():
             if op.type == "VariableV2" and op.name.startswith(scope):
