@@ -1,27 +1,31 @@
-"""Engine speed, side by side in one process: flowlog vs TF1's API, and vs hand-written NumPy.
+"""Engine speed, side by side in one process: flowlog vs TF1's API (and vs hand-written NumPy).
 
 1. The linear-regression step of the sessions tutorial (two feeds, fetch `[loss, train_op]`),
    in flowlog and in `tensorflow.compat.v1`: target >= 10x faster than TF1.
-2. A digits-sized 64-300-10 MLP step (ReLU, softmax cross-entropy, SGD, batch 100), in flowlog
-   and as the same math written by hand in NumPy: target within 1.3x of NumPy.
+2. A digits-sized 64-300-10 MLP step (ReLU, softmax cross-entropy, SGD, batch 100), in flowlog,
+   in `tensorflow.compat.v1` and as the same math written by hand in NumPy: target at most
+   1.0x TF1's time.
 3. A digits-sized CNN step (conv2d 5x5 SAME 1->32 + ReLU, max_pool 2x2, dense 512->10, softmax
    cross-entropy, SGD, batch 64 of 8x8x1 images), in flowlog and in `tensorflow.compat.v1`:
    target at most 1.5x TF1's time.
+
+The machine may be busy with other work, so the sides take turns (interleaved rounds) and each
+keeps its best timing; beside wall time, the process's CPU time per step shows what load did
+(CPU time counts every thread, so TF's worker threads are charged to TF). Each side runs as a
+user would: flowlog's Session with its default of one BLAS thread, TF with its default config.
 
 TensorFlow is not part of the project's environment (the tests prove flowlog works without it),
 so this runs from a separate virtualenv, which `make bench-engine` creates and uses:
 
     python3 -m venv .venv-bench
     .venv-bench/bin/pip install tensorflow-cpu threadpoolctl -e .
-    .venv-bench/bin/python benchmarks/engine.py [--steps 2000] [--repeats 5]
+    .venv-bench/bin/python benchmarks/engine.py [--steps 2000] [--rounds 5]
 
-Both sides run with NumPy's BLAS limited to one thread (small matrices; threads only contend).
 Exits 2 with a message when tensorflow cannot be imported.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -31,15 +35,34 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def best_per_step(fn, steps: int, repeats: int) -> float:
-    """The best of `repeats` timings of `steps` calls of `fn(i)`, in microseconds per call."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(steps):
-            fn(i)
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best * 1e6
+def per_step(fn, steps: int) -> tuple[float, float]:
+    """Wall and process CPU time of `steps` calls of `fn(i)`, in microseconds per call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        fn(i)
+    return ((time.perf_counter() - wall) / steps * 1e6,
+            (time.process_time() - cpu) / steps * 1e6)
+
+
+def compare(sides: dict, steps: int, rounds: int) -> dict:
+    """{name: (best wall, best CPU) us per step}: the sides take turns, `rounds` times, so that
+    each sees the same machine load; the best of each side's rounds counts."""
+    best = {name: (float("inf"), float("inf")) for name in sides}
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            wall, cpu = per_step(fn, steps)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
+
+
+def report(title: str, times: dict, base: str, target: str, note: str) -> None:
+    """Print `times` with each side's wall and CPU time as a ratio to side `base`'s."""
+    print(title)
+    bw, bc = times[base]
+    for name, (wall, cpu) in times.items():
+        print(f"  {name:<22} wall {wall:8.1f} us/step ({wall / bw:5.2f}x)   "
+              f"cpu {cpu:8.1f} us/step ({cpu / bc:5.2f}x)")
+    print(f"  target: {target}; {note}\n")
 
 
 # --- 1. linear regression: flowlog vs TF1 -------------------------------------------------------
@@ -69,7 +92,7 @@ def linear_regression(api):
     return sess, step, [m, b]
 
 
-# --- 2. the MLP: flowlog vs NumPy ---------------------------------------------------------------
+# --- 2. the MLP: flowlog vs TF1 vs NumPy ---------------------------------------------------------------
 
 
 def mlp_data(seed: int = 0):
@@ -81,22 +104,28 @@ def mlp_data(seed: int = 0):
     return x, y, [w1, np.zeros(300, np.float32), w2, np.zeros(10, np.float32)]
 
 
-def flowlog_mlp(fl, x_data, y_data, params, lr):
-    graph = fl.Graph()
+def mlp(api, x_data, y_data, params, lr):
+    """The MLP step in `api` (flowlog or tf.compat.v1): returns (step, read weights)."""
+    graph = api.Graph()
     with graph.as_default():
-        x = fl.placeholder(fl.float32, [None, 64])
-        y = fl.placeholder(fl.float32, [None, 10])
-        w1, b1, w2, b2 = (fl.Variable(p) for p in params)
-        hidden = fl.nn.relu(fl.matmul(x, w1) + b1)
-        logits = fl.matmul(hidden, w2) + b2
-        loss = fl.reduce_mean(fl.nn.softmax_cross_entropy_with_logits_v2(labels=y,
-                                                                          logits=logits))
-        train_op = fl.train.GradientDescentOptimizer(lr).minimize(loss)
-        init = fl.global_variables_initializer()
-    sess = fl.Session(graph=graph)
+        x = api.placeholder(api.float32, [None, 64])
+        y = api.placeholder(api.float32, [None, 10])
+        w1, b1, w2, b2 = (api.Variable(p) for p in params)
+        hidden = api.nn.relu(api.matmul(x, w1) + b1)
+        logits = api.matmul(hidden, w2) + b2
+        loss = api.reduce_mean(api.nn.softmax_cross_entropy_with_logits_v2(labels=y,
+                                                                           logits=logits))
+        train_op = api.train.GradientDescentOptimizer(lr).minimize(loss)
+        init = api.global_variables_initializer()
+    return session_step(api, graph, init, [loss, train_op], {x: x_data, y: y_data},
+                        [w1, b1, w2, b2])
+
+
+def session_step(api, graph, init, fetches, feed, weights):
+    """(run one step, read `weights`) in a new session of `graph`, initialized by `init`."""
+    sess = api.Session(graph=graph)
     sess.run(init)
-    fetches, feed = [loss, train_op], {x: x_data, y: y_data}
-    return (lambda i: sess.run(fetches, feed)), (lambda: sess.run([w1, b1, w2, b2]))
+    return (lambda i: sess.run(fetches, feed)), (lambda: sess.run(weights))
 
 
 def numpy_mlp(x, y, params, lr):
@@ -152,85 +181,71 @@ def cnn(api, x_data, y_data, params, lr):
                                                                            logits=logits))
         train_op = api.train.GradientDescentOptimizer(lr).minimize(loss)
         init = api.global_variables_initializer()
-    sess = api.Session(graph=graph)
-    sess.run(init)
-    fetches, feed = [loss, train_op], {x: x_data, y: y_data}
-    return (lambda i: sess.run(fetches, feed)), (lambda: sess.run([w_conv, b_conv, w_fc, b_fc]))
+    return session_step(api, graph, init, [loss, train_op], {x: x_data, y: y_data},
+                        [w_conv, b_conv, w_fc, b_fc])
+
+
+def max_difference(a: list, b: list) -> float:
+    return max(float(np.max(np.abs(np.asarray(u) - np.asarray(v)))) for u, v in zip(a, b))
+
+
+def trained_alike(steps: dict, weights: dict, n: int = 10) -> str:
+    """Run every side's step `n` times; how far each side's weights end from the first side's."""
+    for step in steps.values():
+        for i in range(n):
+            step(i)
+    first, *others = weights
+    return ", ".join(f"{name} {max_difference(weights[first](), weights[name]()):.2g}"
+                     for name in others)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000, help="steps per timing")
-    parser.add_argument("--repeats", type=int, default=5, help="timings; the best one counts")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved timings; best counts")
     args = parser.parse_args()
     try:
         import tensorflow.compat.v1 as tf1
     except ImportError as e:
         print(f"benchmarks/engine.py needs TensorFlow for the TF1 side ({e}).\n"
               "Run it from a separate virtualenv, as the docstring of this file shows:\n"
-              "  python3 -m venv /work/bench-venv && /work/bench-venv/bin/pip install "
-              "tensorflow-cpu threadpoolctl\n"
-              "  /work/bench-venv/bin/pip install -e /work/main", file=sys.stderr)
+              "  python3 -m venv .venv-bench && .venv-bench/bin/pip install "
+              "tensorflow-cpu threadpoolctl -e .", file=sys.stderr)
         return 2
     tf1.disable_eager_execution()
-    import flowlog as fl
-
-    try:
-        from threadpoolctl import threadpool_limits
-        one_blas_thread = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:
-        one_blas_thread = contextlib.nullcontext()
-    steps, repeats = args.steps, args.repeats
     import tensorflow as tf
 
+    import flowlog as fl
+
+    steps, rounds = args.steps, args.rounds
     print(f"flowlog vs tensorflow {tf.__version__} (tf.compat.v1), numpy {np.__version__}; "
-          f"best of {repeats} x {steps} steps\n")
-    with one_blas_thread:
-        fl_sess, fl_step, fl_vars = linear_regression(fl)
-        tf_sess, tf_step, tf_vars = linear_regression(tf1)
-        fl_us, tf_us = 0.0, 0.0
-        for _ in range(2):  # interleaved, so both see the same machine load
-            fl_us = best_per_step(fl_step, steps, repeats)
-            tf_us = best_per_step(tf_step, steps, repeats)
-        diff = np.max(np.abs(np.array(fl_sess.run(fl_vars)) - np.array(tf_sess.run(tf_vars))))
-        print("linear regression step (2 feeds, fetch [loss, train_op]):")
-        print(f"  TF1 (tf.compat.v1)   {tf_us:8.1f} us/step")
-        print(f"  flowlog              {fl_us:8.1f} us/step")
-        print(f"  speed-up             {tf_us / fl_us:8.1f}x   (target >= 10x; "
-              f"|m, b difference| after the same steps: {diff:.2g})\n")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+          f"best of {rounds} interleaved rounds\n")
 
-        x, y, params = mlp_data()
-        fl_step, fl_params = flowlog_mlp(fl, x, y, params, 0.5)
-        np_step, np_params = numpy_mlp(x, y, params, 0.5)
-        for i in range(10):
-            fl_step(i)
-            np_step(i)
-        agree = max(np.max(np.abs(a - b)) for a, b in zip(fl_params(), np_params()))
-        for _ in range(2):
-            fl_us = best_per_step(fl_step, steps // 4, repeats)
-            np_us = best_per_step(np_step, steps // 4, repeats)
-        print("digits MLP step (64-300-10, batch 100, fetch [loss, train_op]):")
-        print(f"  NumPy by hand        {np_us:8.1f} us/step")
-        print(f"  flowlog              {fl_us:8.1f} us/step")
-        print(f"  ratio                {fl_us / np_us:8.2f}x   (target <= 1.3x; "
-              f"max weight difference after 10 steps: {agree:.2g})\n")
+    fl_sess, fl_step, fl_vars = linear_regression(fl)
+    tf_sess, tf_step, tf_vars = linear_regression(tf1)
+    times = compare({"TF1 (tf.compat.v1)": tf_step, "flowlog": fl_step}, steps, rounds)
+    diff = max_difference(fl_sess.run(fl_vars), tf_sess.run(tf_vars))
+    report(f"linear regression step (2 feeds, fetch [loss, train_op]), {steps} steps a round:",
+           times, "TF1 (tf.compat.v1)", "flowlog >= 10x faster (ratio <= 0.1x)",
+           f"|m, b difference| after the same steps: {diff:.2g}")
 
-        x, y, params = cnn_data()
-        fl_step, fl_params = cnn(fl, x, y, params, 0.1)
-        tf_step, tf_params = cnn(tf1, x, y, params, 0.1)
-        for i in range(10):
-            fl_step(i)
-            tf_step(i)
-        agree = max(np.max(np.abs(a - b)) for a, b in zip(fl_params(), tf_params()))
-        fl_us = tf_us = float("inf")
-        for _ in range(3):  # interleaved rounds; each side's best, as the machine's load moves
-            fl_us = min(fl_us, best_per_step(fl_step, steps // 8, repeats))
-            tf_us = min(tf_us, best_per_step(tf_step, steps // 8, repeats))
-        print("digits CNN step (conv2d 5x5x32 SAME + max_pool 2x2 + dense, batch 64):")
-        print(f"  TF1 (tf.compat.v1)   {tf_us:8.1f} us/step")
-        print(f"  flowlog              {fl_us:8.1f} us/step")
-        print(f"  ratio                {fl_us / tf_us:8.2f}x   (target <= 1.5x; "
-              f"max weight difference after 10 steps: {agree:.2g})")
+    x, y, params = mlp_data()
+    sides = {"TF1 (tf.compat.v1)": mlp(tf1, x, y, params, 0.5), "flowlog": mlp(fl, x, y, params, 0.5),
+             "NumPy by hand": numpy_mlp(x, y, params, 0.5)}
+    agree = trained_alike({k: v[0] for k, v in sides.items()}, {k: v[1] for k, v in sides.items()})
+    times = compare({k: v[0] for k, v in sides.items()}, steps // 4, rounds)
+    report(f"digits MLP step (64-300-10, batch 100, fetch [loss, train_op]), {steps // 4} steps "
+           "a round:", times, "TF1 (tf.compat.v1)", "flowlog <= 1.0x TF1",
+           f"max weight difference from TF1 after 10 steps: {agree}")
+
+    x, y, params = cnn_data()
+    sides = {"TF1 (tf.compat.v1)": cnn(tf1, x, y, params, 0.1), "flowlog": cnn(fl, x, y, params, 0.1)}
+    agree = trained_alike({k: v[0] for k, v in sides.items()}, {k: v[1] for k, v in sides.items()})
+    times = compare({k: v[0] for k, v in sides.items()}, steps // 8, rounds)
+    report(f"digits CNN step (conv2d 5x5x32 SAME + max_pool 2x2 + dense, batch 64), "
+           f"{steps // 8} steps a round:", times, "TF1 (tf.compat.v1)", "flowlog <= 1.5x TF1",
+           f"max weight difference from TF1 after 10 steps: {agree}")
     return 0
 
 
