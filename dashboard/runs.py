@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from flowlog.events.decoder import Decoded, EventDecoder
-from flowlog.events.records import RecordReader, open_regular
+from flowlog.events.record_reader import RecordReader, open_regular
 from flowlog.events.values import decode_tensor, plugin_of
 from flowlog.proto import event_pb2, plugins_pb2
 from flowlog.storage import FileInfo, RunFiles, is_url

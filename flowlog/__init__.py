@@ -40,7 +40,7 @@ def __getattr__(name: str):
         if name.startswith("__"):
             raise AttributeError(name)
         if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            # `from flowlog import records` asks for the attribute before importing the
+            # `from flowlog import storage` asks for the attribute before importing the
             # submodule: import it, rather than the engine.
             return importlib.import_module(f"{__name__}.{name}")
         api = importlib.import_module(_ENGINE)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from flowlog.events.decoder import EventDecoder
-from flowlog.events.records import RecordReader
+from flowlog.events.record_reader import RecordReader
 from flowlog.events.values import EventFileReader
 from flowlog.proto import event_pb2
 from flowlog.storage import filesystem, is_url, list_runs, local

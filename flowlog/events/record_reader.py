@@ -23,6 +23,7 @@ from flowlog.events.records import (
 # Files are read in chunks of this size, so memory stays bounded on huge files.
 CHUNK_SIZE = 16 << 20
 
+
 class NotRegularFile(OSError):
     """An event file name that is not a regular file (a FIFO, a device, a directory)."""
 
@@ -38,7 +39,7 @@ class RecordReader:
     `skipped_bytes`. An incomplete record at the end that is followed by an intact one was
     torn, not in progress, and is skipped the same way. Nothing is allocated beyond what the
     file holds, whatever a length field says, and damage costs time linear in the file's
-    size, however many fake headers it holds (see `_intact_after`).
+    size, however many fake headers it holds (see `records.IntactRecords`).
 
     Only regular files are read: anything else raises `NotRegularFile` without blocking.
     """

@@ -8,7 +8,8 @@ import threading
 import numpy as np
 from google_crc32c import value as _crc32c
 
-from flowlog.events.records import FOOTER_SIZE, HEADER_SIZE, crc_table, mask_crcs, masked_crc32c
+from flowlog.events.crc import crc_table, mask_crcs, masked_crc32c
+from flowlog.events.records import FOOTER_SIZE, HEADER_SIZE
 from flowlog.events.wire import varint
 
 _HEADER = struct.Struct("<QI")
@@ -21,7 +22,7 @@ _LENGTH = struct.Struct("<Q")
 # where the prefix (`2a len 0a len 0a len <tag> 15`: summary, value, tag and the float's field
 # tag) depends only on the tag. The writer queues packed `SCALAR_ITEM`s and frames whole
 # batches here with NumPy: rows of equal layout (same tag, same varint length) are filled
-# column by column, and their CRCs come from per-byte tables (see `records.crc_table`).
+# column by column, and their CRCs come from per-byte tables (see `crc.crc_table`).
 
 
 def scalar_prefix(tag: str) -> bytes:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowlog.events.records import RecordReader
+from flowlog.events.record_reader import RecordReader
 from flowlog.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 # The most elements a tensor stored as one repeated value may expand to (TensorFlow writes a

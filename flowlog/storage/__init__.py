@@ -165,7 +165,7 @@ def opener(path: str, storage_options: dict | None = None):
     """A function that opens `path` for reading bytes: a regular local file (never blocking
     on a FIFO), or an object read with one ranged request per read."""
     if not is_url(path):
-        from flowlog.events.records import open_regular
+        from flowlog.events.record_reader import open_regular
 
         return lambda: open_regular(local(path))
     fs, inner = filesystem(path, storage_options)

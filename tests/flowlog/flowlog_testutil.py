@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flowlog.events.records import read_records
+from flowlog.events.record_reader import read_records
 from flowlog.proto import event_pb2
 
 

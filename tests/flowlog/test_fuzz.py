@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowlog as fl
-from flowlog.events.records import RecordReader, frame
+from flowlog.events.record_reader import RecordReader
+from flowlog.events.records import frame
 from flowlog.proto import event_pb2, summary_pb2
 
 DATA = Path(__file__).parent / "data"

@@ -11,7 +11,8 @@ from flowlog_testutil import event_files, events, python, scalar_points
 
 import flowlog as fl
 from flowlog.events import writer as eventfile
-from flowlog.events.records import RecordReader, frame
+from flowlog.events.record_reader import RecordReader
+from flowlog.events.records import frame
 from flowlog.events.values import EventFileReader
 from flowlog.proto import event_pb2, summary_pb2
 

@@ -14,8 +14,9 @@ import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 import flowlog as fl
-from flowlog.events import records
-from flowlog.events.records import RecordReader, frame, masked_crc32c
+from flowlog.events import crc
+from flowlog.events.record_reader import RecordReader
+from flowlog.events.records import frame, masked_crc32c
 
 
 def scalar(tag: str, step: int, x: float) -> bytes:
@@ -73,7 +74,7 @@ def test_the_dashboard_keeps_loading_a_file_after_a_huge_shape(tmp_path):
 def _count_crc_bytes(monkeypatch) -> list[int]:
     """Count every byte that google-crc32c is handed by the reader."""
     seen = [0]
-    value, extend = records._crc32c, records._crc_extend
+    value, extend = crc._crc32c, crc._crc_extend
 
     def counting_value(data):
         seen[0] += len(data)
@@ -83,8 +84,8 @@ def _count_crc_bytes(monkeypatch) -> list[int]:
         seen[0] += len(data)
         return extend(crc, data)
 
-    monkeypatch.setattr(records, "_crc32c", counting_value)
-    monkeypatch.setattr(records, "_crc_extend", counting_extend)
+    monkeypatch.setattr(crc, "_crc32c", counting_value)
+    monkeypatch.setattr(crc, "_crc_extend", counting_extend)
     return seen
 
 

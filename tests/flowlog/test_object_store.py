@@ -21,7 +21,7 @@ import pytest
 from s3_server import s3_endpoint
 
 import flowlog as fl
-from flowlog.events.records import RecordReader
+from flowlog.events.record_reader import RecordReader
 from flowlog.proto import event_pb2
 
 
