@@ -174,74 +174,6 @@
 
   function tagMatches(tag) { return regex(state.tagFilter).test(tag); }
 
-  // The group of a tag: its prefix before the first "/", or "" for tags without one.
-  function groupOf(tag) {
-    const i = tag.indexOf("/");
-    return i > 0 ? tag.slice(0, i) : "";
-  }
-
-  // What an empty view says: why nothing shows and what would make something show.
-  function emptyState(tags, what) {
-    let title, hint;
-    if (!state.loaded) {
-      return el("div", { class: "empty" }, el("span", { class: "spinner" }), "Loading…");
-    } else if (tags.length) {
-      title = "No tags match the filter";
-      hint = "Nothing matches /" + state.tagFilter + "/ (case-insensitive).";
-    } else if (!state.runs.length) {
-      title = "No runs yet";
-      hint = "Runs appear here as soon as event files show up in the logdir.";
-    } else if (!selectedRuns().length) {
-      title = "No run selected";
-      hint = "Tick a run in the list, or clear the run filter.";
-    } else {
-      title = "No " + what + " data yet";
-      hint = "None of the selected runs has logged " + what + " summaries yet; "
-        + "the page refreshes on its own.";
-    }
-    return el("div", { class: "empty-state" }, el("div", { class: "empty-title", text: title }),
-      el("div", { class: "empty-hint", text: hint }));
-  }
-
-  // One collapsible <details> per group of tags; `label` null for the ungrouped ones.
-  function groupBox(g, count, grid, label) {
-    const name = label ? el("span", { class: "group-name", text: label })
-      : g ? el("span", { class: "group-name", text: g })
-        : el("span", { class: "group-name ungrouped", text: "Ungrouped", title: "Tags without a prefix" });
-    const details = el("details", { class: "group", open: !state.folded.has(g), "data-group": g },
-      el("summary", {}, name, el("span", { class: "count", text: count })), grid);
-    details.addEventListener("toggle", () => {
-      // An open <details> also fires "toggle" once when it is made: not a change, and with
-      // many groups, saving the URL and refreshing every chart for each would stall the page.
-      if (details.open !== state.folded.has(g)) return;
-      if (details.open) state.folded.delete(g); else state.folded.add(g);
-      saveState();
-      if (details.open) flowboard.refreshVisible();
-    });
-    return details;
-  }
-
-  // Tags grouped by the prefix before the first "/", each group a collapsible <details>; tags
-  // without a prefix share one group, shown first, so a flat list of tags still fills the width.
-  function groupedTags(tags, container, makeCards, what) {
-    const groups = new Map();
-    tags.filter(tagMatches).forEach((t) => {
-      const g = groupOf(t);
-      if (!groups.has(g)) groups.set(g, []);
-      groups.get(g).push(t);
-    });
-    container.replaceChildren();
-    if (!groups.size) {
-      container.append(emptyState(tags, what || "matching"));
-      return;
-    }
-    [...groups.keys()].sort().forEach((g) => {
-      const grid = el("div", { class: "grid" });
-      groups.get(g).sort().forEach((t) => makeCards(t, grid));
-      container.append(groupBox(g, groups.get(g).length, grid));
-    });
-  }
-
   // -- the runs list: only the rows in view exist, so 10 000 runs scroll like 10 -------------
   function renderRuns() {
     const list = document.getElementById("run-list");
@@ -421,8 +353,8 @@
 
   window.flowboard = {
     state, api, el, runColor, paletteColor, keyOf, loadHparams, selectedRuns, selectRuns,
-    saveState, regex, debounce, renderRuns, groupedTags,
-    runHparamsNames() { return [...new Set(Object.values(runHparams).flatMap((h) => Object.keys(h || {})))]; }, groupBox, groupOf, tagMatches, emptyState,
+    saveState, regex, debounce, renderRuns, tagMatches,
+    runHparamsNames() { return [...new Set(Object.values(runHparams).flatMap((h) => Object.keys(h || {})))]; },
     views: {},
     pending: 0,
     plotlyReady,

@@ -1,5 +1,5 @@
-// What the card views share: cards drawn only while in view, the plotly layout of the theme,
-// and the one "did the runs' tags change" check.
+// What the card views share: tags in collapsible groups, the empty state, cards drawn only
+// while in view, the plotly layout of the theme, and the one "did the runs' tags change" check.
 "use strict";
 
 (function () {
@@ -61,5 +61,73 @@
     return JSON.stringify(Object.entries(tags).map(([run, t]) => [run, Array.isArray(t) ? t : Object.keys(t)]));
   }
 
-  Object.assign(fb, { InView, plotLayout, rgba, tagLayout });
+  // The group of a tag: its prefix before the first "/", or "" for tags without one.
+  function groupOf(tag) {
+    const i = tag.indexOf("/");
+    return i > 0 ? tag.slice(0, i) : "";
+  }
+
+  // What an empty view says: why nothing shows and what would make something show.
+  function emptyState(tags, what) {
+    let title, hint;
+    if (!fb.state.loaded) {
+      return fb.el("div", { class: "empty" }, fb.el("span", { class: "spinner" }), "Loading…");
+    } else if (tags.length) {
+      title = "No tags match the filter";
+      hint = "Nothing matches /" + fb.state.tagFilter + "/ (case-insensitive).";
+    } else if (!fb.state.runs.length) {
+      title = "No runs yet";
+      hint = "Runs appear here as soon as event files show up in the logdir.";
+    } else if (!fb.selectedRuns().length) {
+      title = "No run selected";
+      hint = "Tick a run in the list, or clear the run filter.";
+    } else {
+      title = "No " + what + " data yet";
+      hint = "None of the selected runs has logged " + what + " summaries yet; "
+        + "the page refreshes on its own.";
+    }
+    return fb.el("div", { class: "empty-state" }, fb.el("div", { class: "empty-title", text: title }),
+      fb.el("div", { class: "empty-hint", text: hint }));
+  }
+
+  // One collapsible <details> per group of tags; `label` null for the ungrouped ones.
+  function groupBox(g, count, grid, label) {
+    const name = label ? fb.el("span", { class: "group-name", text: label })
+      : g ? fb.el("span", { class: "group-name", text: g })
+        : fb.el("span", { class: "group-name ungrouped", text: "Ungrouped", title: "Tags without a prefix" });
+    const details = fb.el("details", { class: "group", open: !fb.state.folded.has(g), "data-group": g },
+      fb.el("summary", {}, name, fb.el("span", { class: "count", text: count })), grid);
+    details.addEventListener("toggle", () => {
+      // An open <details> also fires "toggle" once when it is made: not a change, and with
+      // many groups, saving the URL and refreshing every chart for each would stall the page.
+      if (details.open !== fb.state.folded.has(g)) return;
+      if (details.open) fb.state.folded.delete(g); else fb.state.folded.add(g);
+      fb.saveState();
+      if (details.open) fb.refreshVisible();
+    });
+    return details;
+  }
+
+  // Tags grouped by the prefix before the first "/", each group a collapsible <details>; tags
+  // without a prefix share one group, shown first, so a flat list of tags still fills the width.
+  function groupedTags(tags, container, makeCards, what) {
+    const groups = new Map();
+    tags.filter(fb.tagMatches).forEach((t) => {
+      const g = groupOf(t);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(t);
+    });
+    container.replaceChildren();
+    if (!groups.size) {
+      container.append(emptyState(tags, what || "matching"));
+      return;
+    }
+    [...groups.keys()].sort().forEach((g) => {
+      const grid = fb.el("div", { class: "grid" });
+      groups.get(g).sort().forEach((t) => makeCards(t, grid));
+      container.append(groupBox(g, groups.get(g).length, grid));
+    });
+  }
+
+  Object.assign(fb, { InView, plotLayout, rgba, tagLayout, groupOf, emptyState, groupBox, groupedTags });
 })();

@@ -9,9 +9,7 @@
   const cards = new Map();       // tag -> card; kept across renders with the data it fetched
   const inView = new fb.InView((card) => { if (card.stale) load(card); });
 
-  function escapeText(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  }
+  const { escapeText } = fb.chartScale;
 
   function runsWith(tag) { return fb.selectedRuns().filter((r) => tags[r] && tags[r][tag]); }
 

@@ -183,5 +183,42 @@
     return { x: Float64Array.from(xs), mean, lo: bandLo, hi: bandHi, count: cnt };
   }
 
-  fb.scalarData = { ChartData, smoothed, timeUnit, xValues, aggregate, EMPTY };
+  // Runs sharing a key (a pattern's capture or an hparam's value: the "group by" setting)
+  // become one mean line with a band; runs without a key stay lines of their own.
+  // `multiTag`: the chart draws several tags, so a group is one per (key, tag).
+  function groupLines(lines, multiTag) {
+    const state = fb.state;
+    const groups = new Map(), alone = [];
+    lines.forEach((l) => {
+      const k = fb.keyOf(l.run, state.groupBy);
+      if (k === null) { alone.push(l); return; }
+      const id = k + "\u0000" + l.tag;
+      if (!groups.has(id)) groups.set(id, { key: k, tag: l.tag, members: [] });
+      groups.get(id).members.push(l);
+    });
+    const means = [], bands = [];
+    [...groups.values()].sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true })).forEach((g) => {
+      const agg = aggregate(g.members, state.band);
+      const color = groupColor(g.key);
+      const label = (multiTag ? g.key + " · " + g.tag : g.key) + " (" + g.members.length + ")";
+      means.push({ run: label, group: g.key, tag: g.tag, label, color, dash: g.members[0].dash, x: agg.x,
+        y: agg.mean, raw: agg.mean, step: agg.x, wall: new Float64Array(0), kind: "mean", members: g.members.length });
+      bands.push({ group: g.key, tag: g.tag, color, fill: fade(color), x: agg.x, lo: agg.lo, hi: agg.hi });
+    });
+    return [[...means, ...alone], bands];
+  }
+
+  const groupColors = new Map();  // a group keeps its colour as others come and go
+  function groupColor(k) {
+    if (!groupColors.has(k)) groupColors.set(k, fb.paletteColor(groupColors.size));
+    return groupColors.get(k);
+  }
+
+  function fade(color) {
+    const probe = document.createElement("canvas").getContext("2d");
+    probe.fillStyle = color;
+    return fb.rgba(probe.fillStyle, 0.18);  // probe.fillStyle: "#rrggbb" whatever the input
+  }
+
+  fb.scalarData = { ChartData, smoothed, timeUnit, xValues, aggregate, groupLines, EMPTY };
 })();

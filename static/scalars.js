@@ -5,7 +5,7 @@
 (function () {
   const fb = window.flowboard;
   const { state, el } = fb;
-  const { ChartData, smoothed, timeUnit, xValues, aggregate } = fb.scalarData;
+  const { ChartData, smoothed, timeUnit, xValues, groupLines } = fb.scalarData;
   const COMBINED = "\u0000combined";  // the key of the chart of combined tags
   let tags = {};                       // run -> [tag]
   const cards = new Map();             // key -> card
@@ -47,8 +47,8 @@
           button("fit", "Fit the axes to the data (y to what the zoom shows)", () => card.chart.fit(true)),
           button("⤢", "Enlarge (again to shrink)", () => toggleEnlarge(card)),
           button("⋯", "Scale and pin", () => { menu.hidden = !menu.hidden; }),
-          button("CSV", "Download every point as CSV", () => download(card, "csv")),
-          button("JSON", "Download every point as JSON", () => download(card, "json"))),
+          button("CSV", "Download every point as CSV", () => fb.downloadScalars(runsWith(card), card.tags, "csv")),
+          button("JSON", "Download every point as JSON", () => fb.downloadScalars(runsWith(card), card.tags, "json"))),
         menu),
       host);
     const card = { key, tags: cardTags, node, host, menu, visible: false, dirty: true,
@@ -247,7 +247,7 @@
     let lines = [];
     ready.forEach((r) => c.tags.forEach((t) => { const l = lineFor(c, r, t, state.xaxis, unit[1]); if (l) lines.push(l); }));
     let bands = [];
-    if (state.groupBy) [lines, bands] = grouped(c, lines);
+    if (state.groupBy) [lines, bands] = groupLines(lines, c.tags.length > 1);
     const logx = state.logx.has(c.key), logy = state.logy || state.logyTags.has(c.key);
     const xtitle = { step: "step", relative: "relative time (" + unit[2] + ")", wall: "" }[state.xaxis];
     c.chart.update({ lines, bands, outliers: state.outliers, height: chartHeight(c),
@@ -256,45 +256,6 @@
   }
 
   function chartHeight(c) { return c.node.classList.contains("enlarged") ? 560 : 260; }
-
-  // Runs sharing a key (a pattern's capture or an hparam's value) become one mean line with a
-  // band; runs without a key stay lines of their own.
-  function grouped(c, lines) {
-    const groups = new Map(), alone = [];
-    lines.forEach((l) => {
-      const k = fb.keyOf(l.run, state.groupBy);
-      if (k === null) { alone.push(l); return; }
-      const id = k + "\u0000" + l.tag;
-      if (!groups.has(id)) groups.set(id, { key: k, tag: l.tag, members: [] });
-      groups.get(id).members.push(l);
-    });
-    const means = [], bands = [];
-    [...groups.values()].sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true })).forEach((g) => {
-      const agg = aggregate(g.members, state.band);
-      const color = groupColor(g.key);
-      const label = (c.tags.length > 1 ? g.key + " · " + g.tag : g.key) + " (" + g.members.length + ")";
-      const first = g.members[0];
-      // step and wall columns of the mean: the first member's nearest point, for the tooltip
-      means.push({ run: label, group: g.key, tag: g.tag, label, color, dash: first.dash, x: agg.x, y: agg.mean,
-        raw: agg.mean, step: agg.x, wall: new Float64Array(0), kind: "mean", members: g.members.length });
-      bands.push({ group: g.key, tag: g.tag, color, fill: fade(color), x: agg.x, lo: agg.lo, hi: agg.hi });
-    });
-    return [[...means, ...alone], bands];
-  }
-
-  const groupColors = new Map();
-  function groupColor(k) {
-    if (!groupColors.has(k)) groupColors.set(k, fb.paletteColor(groupColors.size));
-    return groupColors.get(k);
-  }
-
-  function fade(color) {
-    const probe = document.createElement("canvas").getContext("2d");
-    probe.fillStyle = color;
-    const hex = probe.fillStyle;  // "#rrggbb" whatever the input
-    const n = parseInt(hex.slice(1), 16);
-    return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},0.18)`;
-  }
 
   // Redraw the visible charts once per frame, however many inputs fired; `fetch` also asks for
   // runs they lack. Charts out of view are marked and drawn when scrolled to.
@@ -335,36 +296,6 @@
   }
 
   function refreshVisible() { scheduleRedraw(true); }
-
-  // -- downloads -------------------------------------------------------------------------
-  // A form post, so the browser streams the file to disk however big it is.
-  function postDownload(runs, tagList, format) {
-    const field = (name) => (value) => el("input", { type: "hidden", name, value });
-    const form = el("form", { method: "post", action: "data/plugin/scalars/export", hidden: true },
-      runs.map(field("run")), tagList.map(field("tag")), field("format")(format));
-    document.body.append(form);
-    form.submit();
-    form.remove();
-  }
-
-  async function download(c, format) {
-    const runs = runsWith(c);
-    if (runs.length !== 1 || c.tags.length !== 1) { postDownload(runs, c.tags, format); return; }
-    // One run and tag: TensorBoard's file, as its own download button gives it.
-    const params = new URLSearchParams({ run: runs[0], tag: c.tags[0] });
-    if (format === "csv") params.set("format", "csv");
-    const resp = await fetch("data/plugin/scalars/scalars?" + params);
-    const a = el("a", { href: URL.createObjectURL(await resp.blob()),
-      download: c.tags[0].replace(/[^\w.-]+/g, "_") + "." + format });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-  }
-
-  function downloadAll(format) {
-    postDownload(fb.selectedRuns(), allTags().filter(fb.tagMatches), format);
-  }
 
   // -- settings --------------------------------------------------------------------------
   // Colour and group choices: the run, a name pattern (its first capture group), or an hparam.
@@ -436,8 +367,8 @@
       fb.saveState();
       render();
     }, 150));
-    document.getElementById("download-csv").addEventListener("click", () => downloadAll("csv"));
-    document.getElementById("download-json").addEventListener("click", () => downloadAll("json"));
+    document.getElementById("download-csv").addEventListener("click", () => fb.downloadScalars(fb.selectedRuns(), allTags().filter(fb.tagMatches), "csv"));
+    document.getElementById("download-json").addEventListener("click", () => fb.downloadScalars(fb.selectedRuns(), allTags().filter(fb.tagMatches), "json"));
     document.addEventListener("click", (e) => {
       cards.forEach((c) => { if (!c.menu.hidden && !c.node.querySelector(".card-head").contains(e.target)) c.menu.hidden = true; });
     });
