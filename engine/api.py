@@ -84,7 +84,7 @@ from flowlog.engine.summary import (
     merge_summary,
     scalar_summary,
 )
-from flowlog.engine.tf_graph_ops import div_no_nan, dynamic_stitch, shape_n
+from flowlog.engine.tf_graph_ops import div_no_nan, dynamic_stitch, shape_n, unique
 from flowlog.engine.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -184,6 +184,7 @@ __all__ += [
     "to_bfloat16",
     "to_double",
     "to_int64",
+    "unique",
     "unpack",
     "while_loop",
 ]

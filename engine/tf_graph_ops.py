@@ -1,6 +1,7 @@
 """Ops that TensorFlow's own graphs hold and `import_meta_graph` must rebuild: `DivNoNan`
 (`tf.div_no_nan`, in every `tf.losses` mean), `ShapeN` and `DynamicStitch` (in TF's
-gradients of Conv2D and of reductions)."""
+gradients of Conv2D and of reductions), `Unique` and `SparseApplyAdagrad` (Adagrad's update
+of the rows an embedding lookup read)."""
 from __future__ import annotations
 
 import numpy as np
@@ -111,4 +112,56 @@ def dynamic_stitch(indices, data, name: str | None = None):
                      name=scope).outputs[0]
 
 
-__all__ = ["div_no_nan", "dynamic_stitch", "shape_n"]
+# --- Unique ----------------------------------------------------------------------------------
+
+
+def _unique_infer(op):
+    x = op.inputs[0]
+    return [(x.dtype.base_dtype, TensorShape([None])),
+            (op.attrs.get("out_idx", dtypes.int32), x.shape)]
+
+
+@register_op("Unique", infer=_unique_infer, grad=not_differentiable, attrs=("out_idx",))
+def _unique_kernel(x, *, out_idx):
+    # TF lists the values in the order they first appear (NumPy sorts them).
+    values, first, inverse = np.unique(x, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return values[order], rank[inverse.reshape(-1)].astype(out_idx.as_numpy_dtype)
+
+
+def unique(x, out_idx=dtypes.int32, name: str | None = None):
+    """(the distinct values of the vector `x` in order of first appearance, the position of
+    each element of `x` among them)."""
+    with name_scope(name, "Unique", [x]) as scope:
+        (t,) = convert_args("Unique", [("x", x)])
+        return tuple(build("Unique", [t], {"out_idx": dtypes.as_dtype(out_idx)},
+                           name=scope).outputs)
+
+
+# --- SparseApplyAdagrad -----------------------------------------------------------------------
+
+
+def _sparse_adagrad_bind(op, session):
+    update_slots = op.attrs.get("update_slots", True)
+
+    def apply(var_cell, accum_cell, lr, grad, indices):
+        var, accum = var_cell.read(), accum_cell.read()
+        var, accum = var.copy(), accum.copy()  # other runs may still hold the old arrays
+        for row, g in zip(indices.reshape(-1), grad):  # TF's kernel: one row at a time
+            if update_slots:
+                accum[row] = accum[row] + np.square(g)
+            var[row] = var[row] - g * lr * (np.ones((), var.dtype) / np.sqrt(accum[row]))
+        var_cell.value, accum_cell.value = var, accum
+        return var
+
+    return apply
+
+
+register_op("SparseApplyAdagrad", bind=_sparse_adagrad_bind, stateful=True,
+            infer=lambda op: [(op.inputs[0].dtype.base_dtype._as_ref(), op.inputs[0].shape)],
+            attrs=("use_locking", "update_slots"))(None)
+
+
+__all__ = ["div_no_nan", "dynamic_stitch", "shape_n", "unique"]

@@ -184,3 +184,25 @@ def test_a_graph_with_a_cycle_is_refused_naming_a_node():
     graph_def.node.add(name="b", op="Identity", input=["a"])
     with fl.Graph().as_default(), pytest.raises(ValueError, match="cycle through it"):
         fl.import_graph_def(graph_def)
+
+
+def test_unique_and_sparse_adagrad_update_only_the_rows_named():
+    with fl.Graph().as_default() as g:
+        values, idx = fl.unique(fl.constant([4, 1, 4, 2, 1]))
+        var = fl.Variable(np.ones((4, 2), np.float32), name="embeddings")
+        accum = fl.Variable(np.full((4, 2), 0.1, np.float32), name="accum")
+        grad = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+        rows = fl.constant([2, 0])
+        update = g.create_op("SparseApplyAdagrad", [var._ref(), accum._ref(), fl.constant(0.5),
+                                                    fl.constant(grad), rows],
+                             {"use_locking": False, "update_slots": True})
+        with fl.Session() as sess:
+            assert [v.tolist() for v in sess.run([values, idx])] == [[4, 1, 2], [0, 1, 0, 2, 1]]
+            sess.run(fl.global_variables_initializer())
+            sess.run(update)
+            want_accum = np.full((4, 2), 0.1, np.float32)
+            want_accum[[2, 0]] += np.square(grad)
+            want = np.ones((4, 2), np.float32)
+            want[[2, 0]] -= grad * 0.5 / np.sqrt(want_accum[[2, 0]])
+            np.testing.assert_allclose(sess.run(accum), want_accum, rtol=1e-6)
+            np.testing.assert_allclose(sess.run(var), want, rtol=1e-6)
