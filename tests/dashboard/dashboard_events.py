@@ -87,3 +87,12 @@ def event_file(run_dir: str | os.PathLike, n: int = 0) -> Path:
 def new_file(run_dir, events, n: int = 0) -> Path:
     """A new event file in `run_dir` opening with a file_version event, then `events`."""
     return append(event_file(run_dir, n), [event(file_version="brain.Event:2"), *events])
+
+
+def loaded_client(logdir):
+    """A Flask test client of flowboard over `logdir`, everything in it read."""
+    from flowlog.dashboard.app import PROVIDER, create_app
+
+    app = create_app(logdir, reload_interval=0, start=False)
+    app.extensions[PROVIDER].reload()
+    return app.test_client()

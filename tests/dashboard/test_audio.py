@@ -6,7 +6,7 @@ import wave
 
 import numpy as np
 import pytest
-from flowlog.dashboard.app import PROVIDER, create_app
+from dashboard_events import loaded_client
 from flowlog.dashboard.audio import sniffed_type
 from media_logs import RATE, SECONDS, WRITERS, tf2_audio, tone, write_run
 
@@ -21,9 +21,7 @@ def client(tmp_path_factory):
     for name in WRITERS:
         write_run(logdir, name, histogram_steps=1)
     tf2_audio(logdir)
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 def clip(client, run, tag=TAG, index=0, sample=0, **headers):

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dashboard_events import histogram, new_file
-from flowlog.dashboard.app import PROVIDER, create_app
+from dashboard_events import histogram, loaded_client, new_file
 from flowlog.dashboard.media import BASIS_POINTS, percentiles
 from flowlog.dashboard.provider import MAX_HISTOGRAMS
 from media_logs import WRITERS, write_run
@@ -27,9 +26,7 @@ def logdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(logdir):
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 def bands(client, run, tag=TAG):

@@ -5,13 +5,13 @@ import math
 
 import pytest
 import tensorboardX
-from dashboard_events import new_file, scalar
+from dashboard_events import loaded_client, new_file, scalar
 from flowlog.dashboard.app import PROVIDER, create_app
 from flowlog.dashboard.demo import write_sweep
 from flowlog.dashboard.provider import DataProvider
 
 from flowlog import SummaryWriter
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 
 def loaded(logdir) -> DataProvider:
@@ -56,7 +56,7 @@ def test_tensorboardx_add_hparams_is_read(logdir):
 def test_metrics_in_the_run_itself_win_and_missing_ones_are_none(logdir):
     """hparams written alone (as `hp.hparams` does), metrics in the run, a sub-run and nowhere."""
     with SummaryWriter(logdir / "c") as w:
-        for summary in builders.hparams({"lr": 1.0}, {"final": 0, "never": 0, "only_eval": 0}):
+        for summary in hparams_plugin.hparams({"lr": 1.0}, {"final": 0, "never": 0, "only_eval": 0}):
             w.add_summary(summary)
         for step in range(5):
             w.add_scalar("final", float(step), step)
@@ -89,9 +89,7 @@ def client(logdir):
     with SummaryWriter(logdir / "odd") as w:
         w.add_hparams({"lr": math.inf, "name": "<b>x</b>"}, {"m": math.nan}, run_name=".")
     new_file(logdir / "plain", [scalar("loss", 0, 1.0)])
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 def test_table_route_answers_every_run_with_hparams(client):

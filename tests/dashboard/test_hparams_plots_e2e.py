@@ -13,7 +13,7 @@ from flowlog.dashboard.demo import write_sweep
 from playwright.sync_api import expect
 
 from flowlog import SummaryWriter
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 MARKUP = "<img src=x onerror=document.title='pwned'>"
 
@@ -222,7 +222,7 @@ def test_runs_that_come_to_pass_the_filters_later_are_ticked(page, tmp_path, flo
     with SummaryWriter(logdir / "done") as w:
         w.add_hparams({"lr": 0.1}, {"hparam/loss": 0.25}, run_name=".")
     with SummaryWriter(logdir / "running") as w:
-        for summary in builders.hparams({"lr": 0.2}, {"hparam/loss": 0}):
+        for summary in hparams_plugin.hparams({"lr": 0.2}, {"hparam/loss": 0}):
             w.add_summary(summary)
     url = flowboard_server(logdir, "--reload-interval", "1")
     page.goto(url + "?tab=hparams")

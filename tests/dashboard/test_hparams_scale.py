@@ -8,7 +8,7 @@ from flowlog.dashboard import provider as provider_module
 from flowlog.dashboard.provider import DataProvider
 
 from flowlog import SummaryWriter
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 RUNS = 3000
 METRICS = {"hparam/loss": 0.0, "hparam/accuracy": 0.0}
@@ -31,7 +31,7 @@ def sweep(tmp_path_factory) -> DataProvider:
         with SummaryWriter(logdir / f"trial_{i:04d}") as w:
             w.add_scalar("loss/train", 1.0 / (i + 1), 0)
             if layout(i) == "started":  # what a sweep writes as it starts, like `hp.hparams`
-                for summary in builders.hparams(hparams_of(i), METRICS):
+                for summary in hparams_plugin.hparams(hparams_of(i), METRICS):
                     w.add_summary(summary)
             else:
                 w.add_hparams(hparams_of(i), {"hparam/loss": i / 1024, "hparam/accuracy": 0.5},
@@ -89,7 +89,7 @@ def test_the_table_takes_a_bounded_number_of_steps_per_run(sweep):
 def test_a_missing_metric_is_found_in_the_newest_run_below(logdir):
     """The parent's sub-runs are still searched, newest last point first, deeper ones too."""
     with SummaryWriter(logdir / "p") as w:
-        for summary in builders.hparams({"lr": 0.1}, {"acc": 0}):
+        for summary in hparams_plugin.hparams({"lr": 0.1}, {"acc": 0}):
             w.add_summary(summary)
     for sub, wall, acc in (("old", 100.0, 0.25), ("new/deeper", 200.0, 0.75)):
         with SummaryWriter(logdir / "p" / sub) as w:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flowlog import SummaryWriter
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 RUNS = 1000
 LRS = (0.1, 0.03, 0.01, 0.003, 0.001)
@@ -25,7 +25,7 @@ def sweep(tmp_path_factory, flowboard_server):
         with SummaryWriter(logdir / f"lr={hp['lr']},{hp['optimizer']},seed={hp['seed']}") as w:
             w.add_scalar("loss/train", 1.0, 0)
             if started(i):
-                for summary in builders.hparams(hp, {"hparam/loss": 0}):
+                for summary in hparams_plugin.hparams(hp, {"hparam/loss": 0}):
                     w.add_summary(summary)
             else:
                 w.add_hparams(hp, {"hparam/loss": i / 1024}, run_name=".")

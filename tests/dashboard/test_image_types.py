@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 import torch
-from flowlog.dashboard.app import PROVIDER, create_app
+from dashboard_events import loaded_client
 from media_logs import moving_square
 from PIL import Image
 from tensorboard.compat.proto import summary_pb2
@@ -39,9 +39,7 @@ def client(tmp_path_factory):
         w.add_image("png", PIXELS, 0)
     with fl.SummaryWriter(logdir / "flowlog") as w:
         w.add_video("video", moving_square(frames=6, size=16), 0, fps=5)
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 @pytest.mark.parametrize("run, tag, mime, size", [

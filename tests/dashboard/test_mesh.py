@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dashboard_events import loaded_client
 from flowlog.dashboard import mesh
-from flowlog.dashboard.app import PROVIDER, create_app
 from projector_mesh_logs import octahedron, spiral, write_run, writers
 
 import flowlog as fl
@@ -15,9 +15,7 @@ CLOUD = 500
 
 
 def _client(logdir):
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dashboard_events import event, new_file
-from flowlog.dashboard.app import PROVIDER, create_app
+from dashboard_events import event, loaded_client, new_file
 from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
 from tensorboard.plugins.pr_curve.pr_curves_plugin import PrCurvesPlugin
 from tensorboard.util.tensor_util import make_ndarray
@@ -49,9 +48,7 @@ def log_pr_curves(w, seed: int = 0, steps=STEPS) -> None:
 
 
 def client_of(logdir):
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 @pytest.fixture(params=list(WRITERS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dashboard_events import loaded_client
 from flowlog.dashboard import projector
 from flowlog.dashboard.app import PROVIDER, create_app
 from projector_mesh_logs import clusters, label_images, write_run, writers
@@ -15,9 +16,7 @@ POINTS = 300
 
 
 def _client(logdir):
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from dashboard_events import histogram, image, new_file, scalar, text
+from dashboard_events import histogram, image, loaded_client, new_file, scalar, text
 from flowlog.dashboard.app import PROVIDER, create_app
 
 
@@ -18,9 +18,7 @@ def client(logdir):
              + [histogram("w", 5, [1, 2, 3]), image("img", 5, np.zeros((2, 3, 3), np.uint8)),
                 text("note", 5, "<b>hi</b>")])
     new_file(logdir / "eval", [scalar("loss", s, 5.0) for s in range(0, 20, 5)])
-    app = create_app(logdir, reload_interval=0, start=False)
-    app.extensions[PROVIDER].reload()
-    return app.test_client()
+    return loaded_client(logdir)
 
 
 def test_runs_and_tags_have_tensorboards_shapes(client):

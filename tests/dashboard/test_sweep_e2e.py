@@ -11,7 +11,7 @@ import pytest
 from dashboard_events import append, event, new_file, scalar
 from playwright.sync_api import expect
 
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 RUNS = ["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0", "lr=1,seed=1"]
 MANY = [f"many/run_{i:02d}" for i in range(45)]  # only an "other" tag: never on the train charts
@@ -33,7 +33,7 @@ def server(tmp_path_factory, flowboard_server):
     logdir = tmp_path_factory.mktemp("sweep")
     files = {run: new_file(logdir / run, [e for s in range(50) for e in (
         scalar("train/loss", s, loss(run, s)), scalar("train/acc", s, acc(run, s)),
-        scalar("lr", s, 0.001))] + [event(summary=h) for h in builders.hparams(
+        scalar("lr", s, 0.001))] + [event(summary=h) for h in hparams_plugin.hparams(
             {"opt": OPT[run], "lr": float(run.split(",")[0][3:])}, {"train/loss": 0})])
         for run in RUNS}
     for k, run in enumerate(MANY):
