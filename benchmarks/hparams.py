@@ -16,7 +16,7 @@ from pathlib import Path
 from flowlog.dashboard.provider import DataProvider
 
 from flowlog import SummaryWriter
-from flowlog.summaries import builders
+from flowlog.summaries import hparams_plugin
 
 METRICS = {"hparam/loss": 0.0, "hparam/accuracy": 0.0}
 TARGET = 1.0  # seconds for 3 000 runs
@@ -34,7 +34,7 @@ def _write_run(logdir: Path, i: int, steps: int) -> None:
         for step in range(steps):
             w.add_scalar("loss/train", 1.0 / (step + 1 + i % 7), step)
         if i % 3 == 0:  # started: hparams and experiment only
-            for summary in builders.hparams(hp, METRICS):
+            for summary in hparams_plugin.hparams(hp, METRICS):
                 w.add_summary(summary)
         else:
             final = {"hparam/loss": 1.0 / (steps + i % 7), "hparam/accuracy": 0.5 + i % 5 / 10}

@@ -1,4 +1,5 @@
-"""`SummaryWriter` methods for media and plugin data: figures, audio, video, pr curves, ...
+"""`SummaryWriter` methods for one kind of data each: histograms, images, text, figures,
+audio, video, pr curves, meshes, embeddings, ...
 
 A mixin, so that the writer's core (scalars, queues, files) reads on its own; every method
 here builds a Summary and hands it to `self._summary(summary, global_step, walltime)`.
@@ -9,19 +10,71 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from flowlog import projector
 from flowlog.summaries import builders, media, plugins
 from flowlog.writers.encoding import _int_step
 
 
 class PluginMethods:
-    """The media and plugin `add_*` methods of `SummaryWriter`."""
+    """The `add_*` methods of `SummaryWriter` that log one kind of data each."""
 
     def _summary(self, summary: Any, global_step: Any, walltime: float | None) -> None:
         raise NotImplementedError  # the writer's core provides it
 
     def get_logdir(self) -> str:
         raise NotImplementedError
+
+    def add_histogram(
+        self,
+        tag: str,
+        values: Any,
+        global_step: Any = None,
+        bins: Any = "tensorflow",
+        walltime: float | None = None,
+        max_bins: int | None = None,
+    ) -> None:
+        """Log a histogram of `values` (TensorBoard's bucket layout, or NumPy `bins`)."""
+        self._summary(builders.histogram(tag, values, bins, max_bins), global_step, walltime)
+
+    def add_image(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: Any = None,
+        walltime: float | None = None,
+        dataformats: str = "CHW",
+    ) -> None:
+        """Log an image (CHW, HWC or HW; uint8, or float in [0, 1]) as PNG."""
+        self._summary(builders.image(tag, img_tensor, dataformats), global_step, walltime)
+
+    def add_images(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: Any = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
+    ) -> None:
+        """Log a batch of images (NCHW, NHWC or NHW) as one PNG grid, 8 images a row.
+
+        A list of CHW or HWC images works too (tensorboardX), with that `dataformats`.
+        """
+        if isinstance(img_tensor, (list, tuple)):
+            img_tensor = np.stack([builders._as_array(x) for x in img_tensor])
+            if len(dataformats) == 3:
+                dataformats = "N" + dataformats
+        self._summary(builders.images(tag, img_tensor, dataformats), global_step, walltime)
+
+    def add_text(
+        self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None
+    ) -> None:
+        """Log a text (markdown) summary under `<tag>/text_summary`, as torch names it."""
+        builders.check_tag(tag)
+        summary = builders.text(tag + "/text_summary", text_string)
+        summary.value[0].tensor.tensor_shape.dim.add(size=1)  # a vector of one string
+        self._summary(summary, global_step, walltime)
 
     def add_figure(
         self, tag: str, figure: Any, global_step: Any = None, close: bool = True,

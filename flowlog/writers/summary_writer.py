@@ -12,14 +12,13 @@ from collections.abc import Mapping
 from time import time as _now
 from typing import Any
 
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from flowlog.events.scalar_records import SCALAR_ITEM, scalar_tag_id
 from flowlog.events.writer import DEFAULT_MAX_QUEUE, EventFileWriter
 from flowlog.onnx_graph import onnx_graph_def
 from flowlog.proto import event_pb2, summary_pb2
-from flowlog.summaries import builders
+from flowlog.summaries import builders, hparams_plugin
 from flowlog.torch_graph import is_torch_model, torch_graph
 from flowlog.writers.encoding import (
     _default_logdir,
@@ -275,56 +274,6 @@ class SummaryWriter(PluginMethods):
                             f"got {type(summary).__name__}")
         self._summary(summary, global_step, walltime)
 
-    def add_histogram(
-        self,
-        tag: str,
-        values: Any,
-        global_step: Any = None,
-        bins: Any = "tensorflow",
-        walltime: float | None = None,
-        max_bins: int | None = None,
-    ) -> None:
-        """Log a histogram of `values` (TensorBoard's bucket layout, or NumPy `bins`)."""
-        self._summary(builders.histogram(tag, values, bins, max_bins), global_step, walltime)
-
-    def add_image(
-        self,
-        tag: str,
-        img_tensor: Any,
-        global_step: Any = None,
-        walltime: float | None = None,
-        dataformats: str = "CHW",
-    ) -> None:
-        """Log an image (CHW, HWC or HW; uint8, or float in [0, 1]) as PNG."""
-        self._summary(builders.image(tag, img_tensor, dataformats), global_step, walltime)
-
-    def add_images(
-        self,
-        tag: str,
-        img_tensor: Any,
-        global_step: Any = None,
-        walltime: float | None = None,
-        dataformats: str = "NCHW",
-    ) -> None:
-        """Log a batch of images (NCHW, NHWC or NHW) as one PNG grid, 8 images a row.
-
-        A list of CHW or HWC images works too (tensorboardX), with that `dataformats`.
-        """
-        if isinstance(img_tensor, (list, tuple)):
-            img_tensor = np.stack([builders._as_array(x) for x in img_tensor])
-            if len(dataformats) == 3:
-                dataformats = "N" + dataformats
-        self._summary(builders.images(tag, img_tensor, dataformats), global_step, walltime)
-
-    def add_text(
-        self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None
-    ) -> None:
-        """Log a text (markdown) summary under `<tag>/text_summary`, as torch names it."""
-        builders.check_tag(tag)
-        summary = builders.text(tag + "/text_summary", text_string)
-        summary.value[0].tensor.tensor_shape.dim.add(size=1)  # a vector of one string
-        self._summary(summary, global_step, walltime)
-
     def add_graph(
         self,
         model: Any,
@@ -378,7 +327,7 @@ class SummaryWriter(PluginMethods):
         """
         if isinstance(hparam_domain_discrete, str):
             hparam_domain_discrete, name = None, hparam_domain_discrete
-        summaries = builders.hparams(hparam_dict, metric_dict, hparam_domain_discrete)
+        summaries = hparams_plugin.hparams(hparam_dict, metric_dict, hparam_domain_discrete)
         run = os.path.join(self._logdir, run_name or name or str(time.time()))
         with SummaryWriter(run, max_queue=self._options[0]) as w:
             for summary in summaries:

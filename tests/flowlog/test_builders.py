@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from flowlog.proto import plugins_pb2, types_pb2
-from flowlog.summaries import builders
+from flowlog.summaries import builders, hparams_plugin
 
 
 def decode_png(data):
@@ -120,11 +120,11 @@ def test_text_and_hparams():
     assert value.tensor.string_val == [b"# hi"] and value.metadata.plugin_data.plugin_name == "text"
     with pytest.raises(TypeError, match="'notes'"):
         builders.text("notes", 3)
-    _, start, end = builders.hparams({"n": np.int64(3), "f": np.float32(0.5)}, {"m": 1})
+    _, start, end = hparams_plugin.hparams({"n": np.int64(3), "f": np.float32(0.5)}, {"m": 1})
     data = plugins_pb2.HParamsPluginData.FromString(start.value[0].metadata.plugin_data.content)
     assert dict(data.session_start_info.hparams)["n"].number_value == 3.0
     assert end.value[0].tag == "_hparams_/session_end_info"
     with pytest.raises(TypeError, match="'opt'"):
-        builders.hparams({"opt": object()}, {})
+        hparams_plugin.hparams({"opt": object()}, {})
     with pytest.raises(TypeError, match="dicts"):
-        builders.hparams([("a", 1)], {})
+        hparams_plugin.hparams([("a", 1)], {})
