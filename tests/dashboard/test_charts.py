@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 from dashboard_events import append, new_file, scalar
-from flowlog.dashboard.app import create_app
+from flowlog.dashboard.app import PROVIDER, create_app
 from flowlog.dashboard.series import envelopes
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +37,7 @@ def served(logdir):
                             + [scalar("lr", s, 0.001) for s in range(400)])
              for k, name in enumerate(["lr=0.1,seed=0", "lr=0.1,seed=1", "lr=1,seed=0"])}
     app = create_app(logdir, reload_interval=0, start=False)
-    provider = app.extensions["flowboard.provider"]
+    provider = app.extensions[PROVIDER]
     provider.reload()
     return app.test_client(), provider, files
 
