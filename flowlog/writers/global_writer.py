@@ -8,11 +8,9 @@ forked child's copy refuses to write, see `SummaryWriter`), so the counters are 
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
-from flowlog.events.writer import DEFAULT_MAX_QUEUE
 from flowlog.writers.summary_writer import SummaryWriter
 
 _global: GlobalSummaryWriter | None = None
@@ -22,20 +20,9 @@ _global_lock = threading.Lock()
 class GlobalSummaryWriter:
     """A `SummaryWriter` whose `add_*` calls take no step: each tag counts its own."""
 
-    def __init__(
-        self,
-        logdir: str | os.PathLike | None = None,
-        comment: str = "",
-        purge_step: int | None = None,
-        max_queue: int = DEFAULT_MAX_QUEUE,
-        flush_secs: float = 120,
-        filename_suffix: str = "",
-        *,
-        log_dir: str | os.PathLike | None = None,
-    ):
-        self.smw = SummaryWriter(
-            logdir, comment, purge_step, max_queue, flush_secs, filename_suffix, log_dir=log_dir
-        )
+    def __init__(self, *args: Any, **kwargs: Any):
+        """Takes the arguments of `SummaryWriter` (logdir, comment, purge_step, max_queue, ...)."""
+        self.smw = SummaryWriter(*args, **kwargs)
         self._steps: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
