@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-from flowlog.engine import threads
+from flowlog.engine import allocator, threads
 from flowlog.engine.default_session import get_default_session, session_stack
 from flowlog.engine.framework import Operation, Tensor, get_default_graph, to_numpy
 from flowlog.engine.philox import PhiloxStream
@@ -32,6 +32,7 @@ class Session:
         self.graph = graph if graph is not None else get_default_graph()
         self.config = config
         threads.configure(config)  # BLAS threads: intra_op_parallelism_threads, else one
+        allocator.keep_freed_memory()  # a step's buffers stay mapped for the next step
         self.sess_str = target
         self._closed = False
         self._cells: dict[Operation, Cell] = {}
