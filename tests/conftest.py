@@ -54,3 +54,28 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Opens pages of the given size that fail the test if any script errs (a CSP block shows
+    up here): `open_page(1300, 900)`."""
+    pages, errors = [], []
+
+    def open_(width: int = 1300, height: int = 900):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        pages.append(page)
+        return page
+
+    yield open_
+    for page in pages:
+        page.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def checked_page(open_page):
+    """A 1300×900 page that fails the test if any script errs."""
+    return open_page()

@@ -103,3 +103,10 @@ def tf2_audio(logdir: Path, tag: str = "speech", steps: int = 2, clips: int = 3)
 
 __all__ = ["RATE", "SECONDS", "WRITERS", "moving_square", "relu_activations",
            "tf2_audio", "tone", "write_run"]
+
+
+def every_writer(logdir: Path, histogram_steps: int = 3) -> Path:
+    """`logdir` with a run written by each of WRITERS (see `write_run`)."""
+    for name in WRITERS:
+        write_run(logdir, name, histogram_steps=histogram_steps)
+    return logdir

@@ -75,3 +75,10 @@ def writers() -> dict:
     import flowlog as fl
 
     return {"torch": TorchWriter, "tensorboardX": TensorboardXWriter, "flowlog": fl.SummaryWriter}
+
+
+def every_writer(logdir, **sizes):
+    """`logdir` with a run written by each of the three writers (see `write_run`)."""
+    for name, writer in writers().items():
+        write_run(writer, str(logdir / name), **sizes)
+    return logdir

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from dashboard_events import loaded_client
 from flowlog.dashboard.audio import sniffed_type
-from media_logs import RATE, SECONDS, WRITERS, tf2_audio, tone, write_run
+from media_logs import RATE, SECONDS, WRITERS, every_writer, tf2_audio, tone
 
 from flowlog.events.typed_readers import decode_wav
 
@@ -17,9 +17,7 @@ TAG = "voice/tone"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("audio")
-    for name in WRITERS:
-        write_run(logdir, name, histogram_steps=1)
+    logdir = every_writer(tmp_path_factory.mktemp("audio"), histogram_steps=1)
     tf2_audio(logdir)
     return loaded_client(logdir)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dashboard_events import event, new_file, scalar
+from dashboard_events import event, loaded_client, new_file, scalar
 from google.protobuf.json_format import MessageToDict
 from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.util.tensor_util import make_ndarray
-from test_pr_curves import WRITERS, client_of
+from test_pr_curves import WRITERS
 
 from flowlog.proto import summary_pb2, tensor_pb2, types_pb2
 
@@ -51,7 +51,7 @@ def log_custom_scalars(w, layout=LAYOUT, offset: float = 0.0) -> None:
 @pytest.fixture(params=list(WRITERS))
 def written(request, logdir):
     write_custom_run(logdir / "r", request.param)
-    return request.param, logdir, client_of(logdir)
+    return request.param, logdir, loaded_client(logdir)
 
 
 def test_layout_route_serves_the_layout_as_tensorboard_reads_it(written):
@@ -104,7 +104,7 @@ def test_long_series_are_thinned_like_the_scalar_charts_keeping_spikes(logdir):
     values = np.zeros(20_000)
     values[12_345] = 99.0
     new_file(logdir / "big", [scalar("loss", s, v) for s, v in enumerate(values)])
-    rows = client_of(logdir).get(
+    rows = loaded_client(logdir).get(
         "/data/plugin/custom_scalars/scalars?run=big&tag=loss&width=100").json["tag_to_events"]["loss"]
     assert len(rows) <= 4 * 100 + 2 and [12_345, 99.0] in [r[1:] for r in rows]
     assert rows[0][1] == 0 and rows[-1][1] == 19_999
@@ -118,7 +118,7 @@ def test_layouts_of_runs_from_the_three_writers_merge_into_one(logdir):
         "Other": {"other": ["Multiline", ["other"]]}}, offset=1.0)
     write_custom_run(logdir / "c_flowlog", "flowlog", layout={
         "Bands": {"accuracy ± σ": ["Margin", ["acc/mean", "acc/low", "acc/high"]]}})
-    client = client_of(logdir)
+    client = loaded_client(logdir)
     merged = client.get("/data/plugin/custom_scalars/layout").json["category"]
     assert [c["title"] for c in merged] == ["Losses", "Bands", "Other"]
     assert [c["title"] for c in merged[0]["chart"]] == ["train and test", "everything", "ema"]
@@ -134,17 +134,17 @@ def test_an_unreadable_layout_is_skipped_and_the_others_still_show(logdir):
     v = summary_pb2.Summary.Value(tag="custom_scalars__config__", tensor=t)
     v.metadata.plugin_data.plugin_name = "custom_scalars"
     new_file(logdir / "broken", [event(0, summary=summary_pb2.Summary(value=[v]))])
-    client = client_of(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugin/custom_scalars/layout").json == {}
     write_custom_run(logdir / "good", "flowlog")
-    client = client_of(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugin/custom_scalars/layout").json == EXPECTED
     assert client.get("/data/plugins_listing").json["custom_scalars"] == {"enabled": True}
 
 
 def test_invalid_regexes_are_reported_with_their_chart(logdir):
     write_custom_run(logdir / "r", "flowlog", layout={"C": {"bad": ["Multiline", ["loss/(", "acc"]]}})
-    chart = client_of(logdir).get("/data/plugin/custom_scalars/charts").json["categories"][0]["charts"][0]
+    chart = loaded_client(logdir).get("/data/plugin/custom_scalars/charts").json["categories"][0]["charts"][0]
     assert chart["invalid"] == ["loss/("] and chart["tags"] == {"r": ["acc/high", "acc/low", "acc/mean"]}
 
 

@@ -6,7 +6,7 @@ import pytest
 from dashboard_events import histogram, loaded_client, new_file
 from flowlog.dashboard.media import BASIS_POINTS, percentiles
 from flowlog.dashboard.provider import MAX_HISTOGRAMS
-from media_logs import WRITERS, write_run
+from media_logs import WRITERS, every_writer
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.distribution import compressor
 
@@ -15,9 +15,7 @@ TAG = "relu/hidden"
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("distributions")
-    for name in WRITERS:
-        write_run(root, name, histogram_steps=4)
+    root = every_writer(tmp_path_factory.mktemp("distributions"), histogram_steps=4)
     rng = np.random.default_rng(0)
     new_file(root / "long", [histogram("w", s, rng.normal(s / 100, 1, 500))
                              for s in range(MAX_HISTOGRAMS + 100)])

@@ -37,15 +37,10 @@ def url(tmp_path_factory, flowboard_server):
 
 
 @pytest.fixture
-def page(browser, url):
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def page(open_page, url):
+    page = open_page(1200, 800)
     page.goto(url + "?tab=text")
-    yield page
-    context.close()
-    assert not errors
+    return page
 
 
 def test_text_view_renders_a_logged_table_with_its_alignment(page):

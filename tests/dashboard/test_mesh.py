@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from dashboard_events import loaded_client
 from flowlog.dashboard import mesh
-from projector_mesh_logs import octahedron, spiral, write_run, writers
+from projector_mesh_logs import every_writer, octahedron, spiral
 
 import flowlog as fl
 
@@ -14,16 +14,9 @@ RUNS = ("torch", "tensorboardX", "flowlog")
 CLOUD = 500
 
 
-def _client(logdir):
-    return loaded_client(logdir)
-
-
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("mesh")
-    for name, writer in writers().items():
-        write_run(writer, str(logdir / name), cloud=CLOUD)
-    return _client(logdir)
+    return loaded_client(every_writer(tmp_path_factory.mktemp("mesh"), cloud=CLOUD))
 
 
 def test_meshes_of_every_writer_are_listed_by_name(client):
@@ -75,7 +68,7 @@ def test_batches_large_clouds_and_faces_outside_the_vertices(logdir, monkeypatch
     with fl.SummaryWriter(str(logdir / "odd")) as w:
         w.add_mesh("pair", pair, colors=np.concatenate([c, c]))
         w.add_mesh("damaged", tri, faces=faces)
-    client = _client(logdir)
+    client = loaded_client(logdir)
     body = client.get("/data/plugin/mesh/mesh?run=odd&tag=pair&sample=1").json
     assert (body["samples"], body["vertex_count"], body["points"]) == (2, CLOUD, 100)
     again = client.get("/data/plugin/mesh/mesh?run=odd&tag=pair&sample=1").json

@@ -47,15 +47,11 @@ def log_pr_curves(w, seed: int = 0, steps=STEPS) -> None:
                            np.array(precision), np.array(recall), step, num_thresholds=4)
 
 
-def client_of(logdir):
-    return loaded_client(logdir)
-
-
 @pytest.fixture(params=list(WRITERS))
 def written(request, logdir):
     """(writer name, logdir holding run `r` written by it, a test client over it)."""
     write_pr_run(logdir / "r", request.param)
-    return request.param, logdir, client_of(logdir)
+    return request.param, logdir, loaded_client(logdir)
 
 
 def test_tags_route_lists_the_curves_of_every_writer(written):
@@ -105,7 +101,7 @@ def test_raw_curves_come_back_as_written(written):
 def test_several_runs_from_the_three_writers_in_one_answer(logdir):
     for seed, writer in enumerate(WRITERS):
         write_pr_run(logdir / writer, writer, seed=seed)
-    client = client_of(logdir)
+    client = loaded_client(logdir)
     assert sorted(client.get("/data/plugin/pr_curves/tags").json) == sorted(WRITERS)
     body = client.get("/data/plugin/pr_curves/pr_curves?tag=pr/cls&run=torch&run=tensorboardX"
                       "&run=flowlog").json
@@ -115,7 +111,7 @@ def test_several_runs_from_the_three_writers_in_one_answer(logdir):
 
 def test_long_runs_answer_at_most_100_curves_the_newest_kept(logdir):
     write_pr_run(logdir / "long", "flowlog", steps=range(250))
-    entries = client_of(logdir).get("/data/plugin/pr_curves/pr_curves?run=long&tag=pr/raw").json
+    entries = loaded_client(logdir).get("/data/plugin/pr_curves/pr_curves?run=long&tag=pr/raw").json
     steps = [e["step"] for e in entries["long"]]
     assert len(steps) == 100 and steps[0] == 0 and steps[-1] == 249 and steps == sorted(steps)
 
@@ -131,7 +127,7 @@ def test_a_damaged_curve_is_left_out_and_the_others_still_show(logdir):
         return event(step, summary=summary_pb2.Summary(value=[v]))
 
     new_file(logdir / "d", [curve(0, 6), curve(1, 5), curve(2, 6)])
-    client = client_of(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugin/pr_curves/tags").json["d"]["pr"]["displayName"] == "nice name"
     entries = client.get("/data/plugin/pr_curves/pr_curves?run=d&tag=pr").json["d"]
     assert [e["step"] for e in entries] == [0, 2]

@@ -7,7 +7,7 @@ import pytest
 from dashboard_events import loaded_client
 from flowlog.dashboard import projector
 from flowlog.dashboard.app import PROVIDER, create_app
-from projector_mesh_logs import clusters, label_images, write_run, writers
+from projector_mesh_logs import clusters, every_writer, label_images
 
 import flowlog as fl
 from flowlog.codecs.png import decode_png
@@ -15,16 +15,9 @@ from flowlog.codecs.png import decode_png
 POINTS = 300
 
 
-def _client(logdir):
-    return loaded_client(logdir)
-
-
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("projector")
-    for name, writer in writers().items():
-        write_run(writer, str(logdir / name), points=POINTS)
-    return _client(logdir)
+    return loaded_client(every_writer(tmp_path_factory.mktemp("projector"), points=POINTS))
 
 
 def _exact_pca(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +96,7 @@ def test_large_embeddings_are_a_fixed_sample_of_at_most_max_points(logdir):
     mat = np.random.default_rng(5).normal(size=(n, 6)).astype(np.float32)
     with fl.SummaryWriter(str(logdir / "big")) as w:
         w.add_embedding(mat, metadata=[str(i) for i in range(n)], tag="big")
-    client = _client(logdir)
+    client = loaded_client(logdir)
     first = client.get("/data/plugin/projector/projection?run=big&tag=big:00000").json
     assert (first["points"], first["total"]) == (projector.MAX_POINTS, n)
     index = np.array(first["index"])
@@ -111,7 +104,7 @@ def test_large_embeddings_are_a_fixed_sample_of_at_most_max_points(logdir):
     assert first["metadata"][0] == [str(i) for i in index]  # each point keeps its label
     np.testing.assert_allclose(np.abs(np.array(first["coords"]).T),
                                np.abs(_exact_pca(mat[index], 2)[0]), rtol=1e-3, atol=1e-3)
-    again = _client(logdir).get("/data/plugin/projector/projection?run=big&tag=big:00000").json
+    again = loaded_client(logdir).get("/data/plugin/projector/projection?run=big&tag=big:00000").json
     assert again["index"] == first["index"]  # the same sample after a restart
 
 
@@ -126,7 +119,7 @@ def test_bytes_tensors_and_non_finite_rows(logdir):
     (run / "projector_config.pbtxt").write_text(
         'embeddings { tensor_name: "raw" tensor_path: "emb.bytes" tensor_shape: 10 '
         'tensor_shape: 4 }\n')
-    body = _client(logdir).get("/data/plugin/projector/projection?run=raw&tag=raw:00000").json
+    body = loaded_client(logdir).get("/data/plugin/projector/projection?run=raw&tag=raw:00000").json
     assert (body["total"], body["points"], body["skipped_nonfinite"]) == (10, 9, 1)
     assert 3 not in body["index"] and body["columns"] == []
 
@@ -135,11 +128,11 @@ def test_unreadable_files_are_reported_per_run_and_the_tab_shows_only_with_a_con
     run = logdir / "broken"
     with fl.SummaryWriter(str(run)) as w:
         w.add_scalar("x", 1.0, 0)
-    client = _client(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugins_listing").json["projector"] == {"enabled": False}
     (run / "projector_config.pbtxt").write_text(
         'embeddings { tensor_name: "gone:00000" tensor_path: "missing.tsv" }\n')
-    client = _client(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugins_listing").json["projector"] == {"enabled": True}
     listing = client.get("/data/plugin/projector/embeddings").json
     assert listing["runs"] == {} and "missing.tsv" in listing["errors"]["broken"]
@@ -174,7 +167,7 @@ def test_embeddings_in_an_object_store_logdir():
     mat, labels = clusters(40)
     with fl.SummaryWriter(f"{logdir}/run") as w:
         w.add_embedding(mat, metadata=labels, tag="stored")
-    client = _client(logdir)
+    client = loaded_client(logdir)
     assert client.get("/data/plugins_listing").json["projector"] == {"enabled": True}
     body = client.get("/data/plugin/projector/projection?run=run&tag=stored:00000").json
     assert body["points"] == 40 and body["metadata"] == [labels]
@@ -187,5 +180,5 @@ def test_a_checkpoint_variable_embedding_says_it_is_not_read(logdir):
         w.add_scalar("x", 1.0, 0)
     (run / "projector_config.pbtxt").write_text(
         'embeddings { tensor_name: "embedding:0" metadata_path: "metadata.tsv" }\n')
-    listing = _client(logdir).get("/data/plugin/projector/embeddings").json
+    listing = loaded_client(logdir).get("/data/plugin/projector/embeddings").json
     assert "'embedding:0' names no tensor_path" in listing["errors"]["tf1"]

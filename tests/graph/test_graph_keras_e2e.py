@@ -16,15 +16,10 @@ def keras_server(flowboard_server):
 
 
 @pytest.fixture
-def page(browser, keras_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def page(open_page, keras_server):
+    page = open_page(1280, 800)
     page.goto_graph = lambda run: page.goto(f"{keras_server}?tab=graphs&g_run={run}")
-    yield page
-    context.close()
-    assert not errors
+    return page
 
 
 def node(page, name):

@@ -26,15 +26,10 @@ def models_server(tmp_path_factory, flowboard_server):
 
 
 @pytest.fixture
-def page(browser, models_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def page(open_page, models_server):
+    page = open_page(1400, 900)
     page.goto_graph = lambda query: page.goto(models_server + "?tab=graphs&" + query)
-    yield page
-    context.close()
-    assert not errors
+    return page
 
 
 def node(page, name):
