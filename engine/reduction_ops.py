@@ -124,6 +124,22 @@ def _reduce(op_type: str, allowed, input_tensor, axis, keepdims, name, reduction
 
 # Kernels call the ufuncs' reduce directly: np.sum / np.mean add microseconds of Python per call.
 
+
+def add_reduce(x, axes: tuple, keep_dims: bool, dtype):
+    """np.add.reduce of `x` over `axes`, summing leading axes of a C-ordered array one at a time.
+
+    NumPy sums several leading axes at once as many short rows: a bias gradient, (64, 8, 8, 32)
+    summed over its first three axes, takes 6x longer than three sums over axis 0, each of
+    whole contiguous planes."""
+    k = len(axes)
+    if not 1 < k < x.ndim or axes != tuple(range(k)) or type(x) is not np.ndarray or \
+            not x.flags.c_contiguous:
+        return np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=dtype)
+    shape = x.shape
+    for _ in range(k):
+        x = np.add.reduce(x, axis=0, dtype=dtype)
+    return x.reshape((1,) * k + shape[k:]) if keep_dims else x
+
 # --- reduce_sum, reduce_mean ----------------------------------------------------------------------
 
 
@@ -135,7 +151,7 @@ def _sum_grad(op, g):
 def _sum_kernel(x, axis, *, keep_dims):
     if axis.size == 0:  # the usual gradient of an unbroadcast operand: nothing to sum
         return x
-    return np.add.reduce(x, axis=_axes(axis), keepdims=keep_dims, dtype=x.dtype)
+    return add_reduce(x, _axes(axis), keep_dims, x.dtype)
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=None, name: str | None = None,
@@ -162,10 +178,10 @@ def _mean_grad(op, g):
 def _mean_kernel(x, axis, *, keep_dims):
     axes = _axes(axis)
     if x.dtype.kind in "iu":
-        total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=np.int64)
+        total = add_reduce(x, axes, keep_dims, np.int64)
         count = np.size(x) // max(np.size(total), 1)
         return np.trunc(total / count).astype(x.dtype)
-    total = np.add.reduce(x, axis=axes, keepdims=keep_dims, dtype=x.dtype)
+    total = add_reduce(x, axes, keep_dims, x.dtype)
     return total / (x.size // (total.size or 1))  # a Python int keeps the float type
 
 

@@ -75,9 +75,13 @@ def _xent_infer(op):
 
 
 def _xent_kernel(logits, labels):
-    log_p = _log_softmax_kernel(logits)
-    loss = -np.sum(labels * log_p, axis=-1)
-    return loss, np.exp(log_p) - labels
+    # TF's CPU kernel: one exp of the shifted logits serves both outputs; the loss is
+    # sum(labels * (log(sum(exp)) - shifted)) and the backprop softmax - labels.
+    shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = np.add.reduce(e, axis=-1, keepdims=True)
+    loss = np.add.reduce(labels * (np.log(total) - shifted), axis=-1)
+    return loss, e / total - labels
 
 
 def _times_rows(g: Tensor, m: Tensor) -> Tensor:
