@@ -12,7 +12,9 @@
 The machine may be busy with other work, so the sides take turns (interleaved rounds) and each
 keeps its best timing; beside wall time, the process's CPU time per step shows what load did
 (CPU time counts every thread, so TF's worker threads are charged to TF). Each side runs as a
-user would: flowlog's Session with its default of one BLAS thread, TF with its default config.
+user would: flowlog's Session with its defaults (one BLAS thread; malloc keeping freed step
+buffers), TF with its default config. Both defaults are process-wide, so NumPy by hand runs
+with them too.
 
 TensorFlow is not part of the project's environment (the tests prove flowlog works without it),
 so this runs from a separate virtualenv, which `make bench-engine` creates and uses:
