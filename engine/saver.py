@@ -58,6 +58,12 @@ class Saver:
         """The prefixes of the checkpoints not deleted yet, oldest first."""
         return [p for p, _ in self._last]
 
+    def recover_last_checkpoints(self, checkpoint_paths) -> None:
+        """Take over the checkpoints an earlier Saver kept (`CheckpointState.
+        all_model_checkpoint_paths`), so `max_to_keep` counts them too."""
+        self._last = [(p, os.path.getmtime(index_path(p))) for p in checkpoint_paths
+                      if os.path.exists(index_path(p))]
+
     def save(self, sess, save_path, global_step=None, latest_filename=None,
              meta_graph_suffix="meta", write_meta_graph=True, write_state=True,
              strip_default_attrs=False, save_debug_info=False) -> str:

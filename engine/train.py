@@ -10,6 +10,7 @@ from flowlog.engine.lr_schedules import (
     polynomial_decay,
 )
 from flowlog.engine.meta_graph import export_meta_graph, import_meta_graph, write_graph
+from flowlog.engine.monitored_session import MonitoredSession, MonitoredTrainingSession, Scaffold
 from flowlog.engine.moving_averages import ExponentialMovingAverage
 from flowlog.engine.optimizers import (
     AdagradOptimizer,
@@ -30,6 +31,19 @@ from flowlog.engine.saver import (
     load_variable,
     update_checkpoint_state,
 )
+from flowlog.engine.session_hooks import (
+    CheckpointSaverHook,
+    LoggingTensorHook,
+    NanLossDuringTrainingError,
+    NanTensorHook,
+    SessionRunArgs,
+    SessionRunContext,
+    SessionRunHook,
+    SessionRunValues,
+    StepCounterHook,
+    StopAtStepHook,
+    SummarySaverHook,
+)
 from flowlog.engine.variables import Variable, get_variable
 
 from flowlog.events.reader import read_events as summary_iterator  # the Events of an event file
@@ -39,13 +53,27 @@ __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointReader",
+    "CheckpointSaverHook",
     "ExponentialMovingAverage",
     "GradientDescentOptimizer",
+    "LoggingTensorHook",
     "MomentumOptimizer",
+    "MonitoredSession",
+    "MonitoredTrainingSession",
+    "NanLossDuringTrainingError",
+    "NanTensorHook",
     "NewCheckpointReader",
     "Optimizer",
     "RMSPropOptimizer",
     "Saver",
+    "Scaffold",
+    "SessionRunArgs",
+    "SessionRunContext",
+    "SessionRunHook",
+    "SessionRunValues",
+    "StepCounterHook",
+    "StopAtStepHook",
+    "SummarySaverHook",
     "SummaryWriter",
     "checkpoint_exists",
     "create_global_step",

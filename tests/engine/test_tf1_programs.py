@@ -234,3 +234,16 @@ def test_moving_average_train_and_eval_program():
     assert line(text, "split") == "split [[None, 5], [None, 5]] [[None, 3], [None, 5], " \
                                   "[None, 2]] True"
     assert line(text, "probabilities sum to") == "probabilities sum to [1. 1. 1. 1.]"
+
+
+def test_monitored_training_session_program():
+    text = run("monitored_training")
+    assert [line(text, f"latest model.ckpt-{s}") for s in (60, 90)]
+    starts = [x for x in text.splitlines() if x.startswith("starts at step")]
+    assert starts == ["starts at step 0", "starts at step 60"]  # the second run resumed
+    assert line(text, "checkpoints at steps") == "checkpoints at steps [25, 50, 60, 85, 90]"
+    assert line(text, "graph.pbtxt") == "graph.pbtxt True"
+    assert line(text, "loss summaries at steps") == "loss summaries at steps [0, 60]"
+    assert line(text, "final step") == "final step 90"
+    losses = [numbers(x)[-1] for x in text.splitlines() if x.startswith("run ")]
+    assert losses[0] > 2.0 and losses[-1] < 0.3
