@@ -110,7 +110,7 @@ def _forget_after_fork() -> None:
     _open_lock = threading.Lock()  # another thread may have held it at the fork
     for w in _open_writers:
         w._error_lock, w._mixed_lock = threading.Lock(), threading.Lock()
-        w._closed, w._limit, w._unwritten = True, 0, b""
+        w.closed, w._limit, w._unwritten = True, 0, b""
         w._pending.clear()
     _open_writers.clear()
 
@@ -164,7 +164,9 @@ class EventFileWriter:
         self._unwritten = b""
         self._error: OSError | None = None
         self._error_lock = threading.Lock()
-        self._closed = False
+        # Whether `close()` was called (or this is a forked child's copy): read, never set, by
+        # callers; a plain attribute because SummaryWriter.add_scalar checks it on every call.
+        self.closed = False
         self._recreated = False
         self._stopping = False
         self._wake = threading.Event()
@@ -188,11 +190,6 @@ class EventFileWriter:
     def get_logdir(self) -> str:
         """The directory the event file is in."""
         return self._logdir
-
-    @property
-    def closed(self) -> bool:
-        """Whether `close()` was called (or the writer is a forked child's copy)."""
-        return self._closed
 
     def add_event(self, event: Any) -> None:
         """Queue an `Event` (any protobuf message with `SerializeToString`) for writing."""
@@ -224,7 +221,7 @@ class EventFileWriter:
 
     def _overflow(self) -> None:
         """Called from the add_* methods past the limit: raise a pending error, wake the thread, or wait."""
-        if self._closed:
+        if self.closed:
             raise ValueError(f"event file writer for {self._path} is closed")
         error = self._take_error()
         if error is not None:
@@ -244,13 +241,13 @@ class EventFileWriter:
     def _take_error(self) -> OSError | None:
         with self._error_lock:
             error, self._error = self._error, None
-            if not self._closed:
+            if not self.closed:
                 self._limit = self._max_queue
             return error
 
     def flush(self) -> None:
         """Return once every event added so far has been written to the OS."""
-        if self._closed:
+        if self.closed:
             return
         marker = _FlushMarker()
         self._append_mixed(marker)
@@ -264,10 +261,10 @@ class EventFileWriter:
 
     def close(self) -> None:
         """Write everything out and close the file; later `add_*` calls raise ValueError."""
-        if self._closed:
+        if self.closed:
             return
         with self._error_lock:
-            self._closed = True
+            self.closed = True
             self._limit = 0
         self._stopping = True
         self._wake.set()
@@ -326,7 +323,7 @@ class EventFileWriter:
         # Callers only ever append, so the first n items stay put while we take them.
         items = pending[:n]
         del pending[:n]
-        if not self._closed:
+        if not self.closed:
             self._limit = self._max_queue
         with self._drained:
             self._drained.notify_all()
@@ -363,7 +360,7 @@ class EventFileWriter:
             if self._unwritten or self._error is not None:
                 with self._error_lock:  # a retry made it: the earlier failure lost nothing
                     self._unwritten, self._error = b"", None
-                    if not self._closed:
+                    if not self.closed:
                         self._limit = self._max_queue
         except OSError as e:
             self._unwritten = bytes(view[done:])
