@@ -13,7 +13,7 @@ import operator
 import time
 
 import numpy as np
-from flowlog.engine import errors
+from flowlog.engine import errors, plan_memo
 from flowlog.engine.framework import Operation, Tensor, get_opdef
 from flowlog.engine.shapes import TensorShape
 
@@ -174,6 +174,7 @@ class _Builder:
         self.const: dict[Tensor, object] = {}  # tensor -> value folded at build time
         self.cells: dict[Tensor, str] = {}     # variable ref tensor -> namespace name of its Cell
         self.shared: set[str] = set()          # locals that are a variable's own storage
+        self.memo: set[Tensor] = set()         # tensors whose values plan_memo remembers
 
     def feed(self, i: int, t: Tensor, conv) -> str:
         """The argument `f<i>` of the plan, converted into `t`'s value."""
@@ -219,18 +220,31 @@ class _Builder:
 
     def _call(self, op: Operation, opdef, ins: list) -> None:
         binds = opdef.bind is not None
+        memo = None if binds else self._memo(op, ins)
         ins = [x if x is not None else self._const_name(t) for x, t in zip(ins, op.inputs)]
         fn = opdef.bind(op, self.session) if binds else _kernel(op, opdef)
-        call = f"{self.em.bind('k', fn)}({', '.join(ins)})"
+        call = f"{self.em.bind('k', memo(fn) if memo else fn)}({', '.join(ins)})"
         names = [self.em.name("t") for _ in op.outputs]
         for t, n in zip(op.outputs, names):
-            self.expr.setdefault(t, n)  # a fed output keeps its fed value
-            if binds:
-                self.shared.add(n)
+            if self.expr.setdefault(t, n) != n:
+                continue  # a fed output keeps its fed value
+            if binds or memo:
+                self.shared.add(n)  # a fetch gets a copy: the value stays the plan's
+            if memo:
+                self.memo.add(t)
         if binds and op.outputs and op.outputs[0].dtype.is_ref_dtype and op.inputs[:1] and \
                 op.inputs[0] in self.cells:
             self.cells[op.outputs[0]] = self.cells[op.inputs[0]]  # `assign(assign(v, 1), 2)`
         self.em.timed(f"{', '.join(names)} = {call}" if names else call, op)
+
+    def _memo(self, op: Operation, ins: list):
+        """plan_memo's wrapper for `op`'s kernel when its value can be remembered, else None."""
+        if op.type in plan_memo.BY_SHAPE:
+            return plan_memo.by_shape
+        if op.type in plan_memo.BY_INPUTS and any(x is not None for x in ins) and \
+                all(x is None or t in self.memo for x, t in zip(ins, op.inputs)):
+            return plan_memo.by_inputs
+        return None
 
     def result(self, t: Tensor) -> str:
         """The expression of fetched `t`'s value as a run returns it."""
