@@ -222,7 +222,9 @@ def _converter(t: Tensor):
     dtype = t.dtype.base_dtype
     np_type = dtype.as_numpy_dtype
     check = shape_checker(t)
-    dims = t.shape.dims if t.shape.is_fully_defined() else None
+    # The last shape that passed the check (at first the static one, when fully known): a
+    # training loop feeds batches of one shape, which then cost one tuple comparison.
+    passed = [t.shape.dims if t.shape.is_fully_defined() else None]
     python_scalars = (float, int) if dtype.is_floating else (int,) if dtype.is_integer else ()
 
     def convert(value):
@@ -237,8 +239,9 @@ def _converter(t: Tensor):
                                 f"{dtype.name}: {e}") from None
         else:
             arr = _to_array(value, t, dtype)
-        if check is not None and arr.shape != dims:
+        if check is not None and arr.shape != passed[0]:
             check(arr)
+            passed[0] = arr.shape
         return arr
 
     return convert

@@ -1,6 +1,7 @@
 """A plan remembers shape arithmetic per input shape: values follow every change of a batch's
 size, and what a run returns is the caller's to change."""
 import numpy as np
+import pytest
 
 import flowlog as fl
 
@@ -45,3 +46,12 @@ def test_a_fed_array_changed_in_place_between_runs_is_read_again():
         assert sess.run(size, {x: buffer}) == 8
         buffer[1] = 10  # the same array object, new contents
         assert sess.run(size, {x: buffer}) == 22
+
+
+def test_a_feed_of_the_wrong_shape_fails_after_feeds_of_good_ones():
+    x = fl.placeholder(fl.float32, [None, 2])
+    with fl.Session() as sess:
+        for n in [3, 4]:
+            assert sess.run(x, {x: np.ones((n, 2), np.float32)}).shape == (n, 2)
+        with pytest.raises(ValueError, match=r"Cannot feed value of shape \(4, 3\)"):
+            sess.run(x, {x: np.ones((4, 3), np.float32)})
