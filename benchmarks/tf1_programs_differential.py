@@ -36,7 +36,7 @@ import tf_compare
 PROGRAMS_DIR = ROOT / "tests" / "engine"
 RTOL_EXACT = 1e-4     # programs without long training: float32 rounding only
 RTOL_TRAINED = 5e-2   # a few hundred optimizer steps on float32 convolutions
-TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline"}
+TRAINED = {"cnn_nn", "cnn_layers", "losses_metrics", "data_pipeline", "cifar10_cnn"}
 
 
 def run_all(engine: str, names: list[str], meta_dir: str) -> dict:

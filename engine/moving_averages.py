@@ -57,6 +57,9 @@ class ExponentialMovingAverage:
         var_list = list(trainable_variables() if var_list is None else var_list)
         g = get_default_graph()
         for var in var_list:
+            if not isinstance(var, Variable):
+                raise TypeError(f"ExponentialMovingAverage.apply averages variables; {var!r} "
+                                "is not one (averages of tensors are not supported)")
             if var in self._averages:
                 continue
             with g.name_scope(None), g.colocate_with(var.op):

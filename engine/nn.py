@@ -26,6 +26,7 @@ from flowlog.engine.nn_ops import (
                                    tanh,
 )
 from flowlog.engine.norm_ops import l2_normalize, moments
+from flowlog.engine.normalization_ops import batch_normalization, local_response_normalization, lrn
 from flowlog.engine.pool_ops import avg_pool, max_pool
 from flowlog.engine.topk_ops import in_top_k, top_k
 
@@ -36,4 +37,5 @@ __all__ = ["bias_add", "dropout", "elu", "l2_loss", "log_softmax", "relu", "sigm
 __all__ += ["avg_pool", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
             "conv2d_transpose", "embedding_lookup", "in_top_k", "l2_normalize", "max_pool",
             "moments", "top_k"]
-__all__ += ["leaky_relu", "relu6", "xw_plus_b"]
+__all__ += ["batch_normalization", "leaky_relu", "local_response_normalization", "lrn", "relu6",
+            "xw_plus_b"]

@@ -247,3 +247,12 @@ def test_monitored_training_session_program():
     assert line(text, "final step") == "final step 90"
     losses = [numbers(x)[-1] for x in text.splitlines() if x.startswith("run ")]
     assert losses[0] > 2.0 and losses[-1] < 0.3
+
+
+def test_cifar10_style_cnn_with_lrn_and_hand_made_batch_norm():
+    text = run("cifar10_cnn")
+    assert line(text, "shapes") == "shapes [None, 4, 4, 16] [None, 4, 4, 16] [None, 2, 2, 16] norm1"
+    assert line(text, "losses") == "losses ['local3/weight_loss', 'cross_entropy']"
+    assert numbers(line(text, "step 0,"))[-1] > 2.0
+    assert numbers(line(text, "step 150,"))[-1] < 0.4
+    assert numbers(line(text, "test accuracy"))[0] > 0.85

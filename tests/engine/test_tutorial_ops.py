@@ -71,3 +71,34 @@ def test_exponential_moving_average_follows_the_trained_variable(tmp_path):
         with fl.Session() as sess:
             fl.train.Saver(names).restore(sess, str(tmp_path / "m"))
             assert sess.run(w) == averaged
+
+
+def test_lrn_and_its_gradient():
+    rng = np.random.RandomState(0)
+    x_val = rng.randn(1, 2, 2, 7).astype(np.float32)
+    with fl.Graph().as_default():
+        x = fl.placeholder(fl.float32, [1, 2, 2, 7])
+        y = fl.nn.lrn(x, depth_radius=2, bias=1.5, alpha=0.3, beta=0.75, name="norm")
+        loss = fl.reduce_sum(y * rng.randn(1, 2, 2, 7).astype(np.float32))
+        (grad,) = fl.gradients(loss, [x])
+        assert y.op.type == "LRN" and y.op.name == "norm"
+        with fl.Session() as sess:
+            squares = np.square(x_val.astype(np.float64))
+            window = np.stack([squares[..., max(0, c - 2):c + 3].sum(-1) for c in range(7)], -1)
+            np.testing.assert_allclose(sess.run(y, {x: x_val}),
+                                       x_val * (1.5 + 0.3 * window) ** -0.75, rtol=1e-5)
+            np.testing.assert_allclose(sess.run(grad, {x: x_val}),
+                                       numeric_grad(sess, loss, [x], [x_val], 0, eps=1e-2),
+                                       rtol=2e-2, atol=2e-3)
+
+
+def test_batch_normalization_normalizes_by_the_moments():
+    x_val = np.random.RandomState(1).randn(50, 3) * [1.0, 5.0, 0.1] + [2.0, -1.0, 0.0]
+    with fl.Graph().as_default(), fl.Session() as sess:
+        x = fl.constant(x_val)
+        mean, variance = fl.nn.moments(x, [0])
+        out = sess.run(fl.nn.batch_normalization(x, mean, variance, offset=fl.constant(
+            np.array([0.0, 1.0, 0.0])), scale=fl.constant(np.array([1.0, 1.0, 2.0])),
+            variance_epsilon=0.0))
+    np.testing.assert_allclose(out.mean(0), [0.0, 1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(out.std(0), [1.0, 1.0, 2.0], rtol=1e-10)
