@@ -62,7 +62,7 @@ def report(title: str, times: dict, base: str, target: str, note: str) -> None:
     print(title)
     bw, bc = times[base]
     for name, (wall, cpu) in times.items():
-        print(f"  {name:<22} wall {wall:8.1f} us/step ({wall / bw:5.2f}x)   "
+        print(f"  {name:<24} wall {wall:8.1f} us/step ({wall / bw:5.2f}x)   "
               f"cpu {cpu:8.1f} us/step ({cpu / bc:5.2f}x)")
     print(f"  target: {target}; {note}\n")
 
@@ -106,7 +106,7 @@ def mlp_data(seed: int = 0):
     return x, y, [w1, np.zeros(300, np.float32), w2, np.zeros(10, np.float32)]
 
 
-def mlp(api, x_data, y_data, params, lr):
+def mlp(api, x_data, y_data, params, lr, config=None):
     """The MLP step in `api` (flowlog or tf.compat.v1): returns (step, read weights)."""
     graph = api.Graph()
     with graph.as_default():
@@ -120,12 +120,12 @@ def mlp(api, x_data, y_data, params, lr):
         train_op = api.train.GradientDescentOptimizer(lr).minimize(loss)
         init = api.global_variables_initializer()
     return session_step(api, graph, init, [loss, train_op], {x: x_data, y: y_data},
-                        [w1, b1, w2, b2])
+                        [w1, b1, w2, b2], config)
 
 
-def session_step(api, graph, init, fetches, feed, weights):
+def session_step(api, graph, init, fetches, feed, weights, config=None):
     """(run one step, read `weights`) in a new session of `graph`, initialized by `init`."""
-    sess = api.Session(graph=graph)
+    sess = api.Session(graph=graph, config=config)
     sess.run(init)
     return (lambda i: sess.run(fetches, feed)), (lambda: sess.run(weights))
 
@@ -248,6 +248,17 @@ def main() -> int:
     report(f"digits CNN step (conv2d 5x5x32 SAME + max_pool 2x2 + dense, batch 64), "
            f"{steps // 8} steps a round:", times, "TF1 (tf.compat.v1)", "flowlog <= 1.5x TF1",
            f"max weight difference from TF1 after 10 steps: {agree}")
+
+    # Last, as BLAS's thread count is process-wide: the MLP with as many BLAS threads as cores.
+    x, y, params = mlp_data()
+    threads = fl.ConfigProto(intra_op_parallelism_threads=os.cpu_count())
+    sides = {"TF1 (tf.compat.v1)": mlp(tf1, x, y, params, 0.5)[0],
+             f"flowlog, {os.cpu_count()} BLAS threads": mlp(fl, x, y, params, 0.5, threads)[0]}
+    times = compare(sides, steps // 4, rounds)
+    report(f"the MLP step with ConfigProto(intra_op_parallelism_threads={os.cpu_count()}) "
+           "instead of flowlog's default of one BLAS thread:", times, "TF1 (tf.compat.v1)",
+           "none (shows what BLAS threads do on this machine under its load)",
+           "CPU time beside wall time: what the extra threads cost (waiting BLAS threads spin)")
     return 0
 
 
