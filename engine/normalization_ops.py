@@ -73,8 +73,8 @@ def local_response_normalization(input, depth_radius: int = 5, bias: float = 1.0
     if x.shape.ndims is not None and x.shape.ndims != 4:
         raise ValueError(f"Shape must be rank 4 but is rank {x.shape.ndims} for 'LRN' "
                          f"(input shape {x.shape})")
-    return apply_op("LRN", [("input", x)], (dtypes.float16, dtypes.float32), attrs=attrs,
-                    name=name)
+    floats = (dtypes.float16, dtypes.float32, dtypes.float64)
+    return apply_op("LRN", [("input", x)], floats, attrs=attrs, name=name)
 
 
 lrn = local_response_normalization

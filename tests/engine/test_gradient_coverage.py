@@ -15,13 +15,13 @@ NO_GRADIENT = {
     "Const", "Placeholder", "VariableV2", "MakeIterator", "IteratorGetNext",
     # update variables in place
     "Assign", "AssignAdd", "AssignSub", "ApplyGradientDescent", "ApplyMomentum", "ApplyAdagrad",
-    "ApplyAdam", "ApplyRMSProp", "ApplyCenteredRMSProp",
+    "ApplyAdam", "ApplyRMSProp", "ApplyCenteredRMSProp", "SparseApplyAdagrad",
     # serialize summaries: bytes, nothing to differentiate
     "ScalarSummary", "HistogramSummary", "ImageSummary", "TensorSummaryV2", "MergeSummary",
     # a while loop's own plumbing: its gradient is built by while_loop, not per op
     "LoopVar", "WhileGrad",
     # gradient ops whose own gradient no first- or second-order derivative needs
-    "Cumprod", "MaxPoolGradGrad",
+    "Cumprod", "MaxPoolGradGrad", "LRNGrad",
 }
 
 

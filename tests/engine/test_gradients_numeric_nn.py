@@ -2,7 +2,19 @@
 finite differences, in float64 (one table, as in test_gradients_numeric.py)."""
 import numpy as np
 import pytest
-from flowlog.engine import control_flow, conv_ops, framework, losses, norm_ops, pool_ops, topk_ops
+from flowlog.engine import (
+    activation_ops,
+    control_flow,
+    conv_ops,
+    framework,
+    losses,
+    norm_ops,
+    normalization_ops,
+    pool_ops,
+    split_ops,
+    tf_graph_ops,
+    topk_ops,
+)
 from flowlog.engine import ops as fl
 from flowlog.engine.embedding_ops import embedding_lookup
 from flowlog.engine.session import Session
@@ -103,6 +115,18 @@ CASES = [
     ("while_loop", _while_power, [(2,), (2,)], "pos"),
     ("while_loop_cond_inside", _while_nested_cond, [(3,)], "pos"),
     ("case", _case, [(2,)], "any"),
+    ("div_no_nan", tf_graph_ops.div_no_nan, [(2, 3), (2, 3)], "pos"),
+    ("dynamic_stitch", lambda x, y: tf_graph_ops.dynamic_stitch([[0, 2], [1]], [x, y]),
+     [(2, 3), (1, 3)], "any"),
+    ("leaky_relu", lambda x: activation_ops.leaky_relu(x, 0.1), [(2, 3)], "any"),
+    ("leaky_relu_grad", lambda x, g: fl.gradients(activation_ops.leaky_relu(x, 0.1), x,
+                                                  grad_ys=g)[0], [(2, 3), (2, 3)], "any"),
+    ("relu6", lambda x: activation_ops.relu6(x * 4.0), [(2, 3)], "any"),
+    ("relu6_grad", lambda x, g: fl.gradients(activation_ops.relu6(x * 4.0), x, grad_ys=g)[0],
+     [(2, 3), (2, 3)], "any"),
+    ("split", lambda x: split_ops.split(x, 2, axis=1)[1], [(2, 4)], "any"),
+    ("split_v", lambda x: split_ops.split(x, [1, -1], axis=1)[1], [(2, 4)], "any"),
+    ("lrn", lambda x: normalization_ops.lrn(x, 2, 1.5, 0.3, 0.75), [(1, 2, 2, 5)], "any"),
 ]
 
 
