@@ -194,8 +194,14 @@
       this.lines.hidden = !this.canvasMode;
       if (!this.canvasMode || !this.model) return;
       (this.model.bands || []).forEach((b) => this.fillBand(ctx, a, b));
-      ctx.lineWidth = 1 / (window.devicePixelRatio || 1);
+      // Solid lines go straight into the pixels (raster.js); dashed ones (several tags on one
+      // chart) are paths.
+      const dpr = window.devicePixelRatio || 1;
+      const dashed = (l) => (l.dash || 0) % CANVAS_DASHES.length !== 0;
+      fb.rasterLines(ctx, this.model.lines.filter((l) => !dashed(l)), Chart.mapper(a.xa), Chart.mapper(a.ya), dpr);
+      ctx.lineWidth = 1 / dpr;
       this.model.lines.forEach((l) => {
+        if (!dashed(l)) return;
         ctx.strokeStyle = l.color;
         ctx.setLineDash(CANVAS_DASHES[(l.dash || 0) % CANVAS_DASHES.length]);
         this.path(ctx, a, l.x, l.y);

@@ -319,3 +319,32 @@ def test_many_lines_go_on_a_canvas_and_the_tooltip_still_lists_them(page, server
     run = hot.get_attribute("data-run")
     assert float(hot.locator("td").nth(3).text_content()) == pytest.approx(1 + MANY.index(run) / 100, rel=1e-5)
     assert abs(1 + MANY.index(run) / 100 - 1.2) < 0.02  # the line nearest the mouse
+
+
+def test_canvas_lines_are_drawn_where_their_points_are_in_their_colour(page, server):
+    page.goto(server["url"] + "?tags=other&smooth=0")
+    settle(page)
+    # the last run's line ends at (2, 2 * 1.44): the canvas pixel there has its colour
+    run = MANY[-1]
+    got, want = page.evaluate("""(run) => {
+        const gd = document.querySelector('.card[data-tag="other"] .chart');
+        const canvas = document.querySelector('.card[data-tag="other"] canvas.lines');
+        const l = gd._fullLayout, dpr = window.devicePixelRatio || 1;
+        const x = Math.round(l.xaxis.c2p(2) * dpr), y = Math.round(l.yaxis.c2p(2 * 1.44) * dpr);
+        const p = canvas.getContext("2d").getImageData(x, y, 1, 1).data;
+        const probe = document.createElement("canvas").getContext("2d");
+        probe.fillStyle = flowboard.runColor(run);
+        return [[p[0], p[1], p[2], p[3]], probe.fillStyle]; }""", run)
+    assert got[3] == 255 and "#%02x%02x%02x" % tuple(got[:3]) == want
+    # unticking the run takes its line away: no pixel of its colour is left
+    page.fill("#run-filter", "run_44")
+    page.uncheck(f'input[data-run="{run}"]')
+    page.fill("#run-filter", "")
+    settle(page)
+    assert page.evaluate("""(want) => {
+        const canvas = document.querySelector('.card[data-tag="other"] canvas.lines');
+        const p = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        const [r, g, b] = [1, 3, 5].map((i) => parseInt(want.slice(i, i + 2), 16));
+        let n = 0;
+        for (let i = 0; i < p.length; i += 4) if (p[i] === r && p[i + 1] === g && p[i + 2] === b && p[i + 3]) n++;
+        return n; }""", want) == 0
