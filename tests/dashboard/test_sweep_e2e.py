@@ -335,7 +335,7 @@ def test_canvas_lines_are_drawn_where_their_points_are_in_their_colour(page, ser
         const probe = document.createElement("canvas").getContext("2d");
         probe.fillStyle = flowboard.runColor(run);
         return [[p[0], p[1], p[2], p[3]], probe.fillStyle]; }""", run)
-    assert got[3] == 255 and "#%02x%02x%02x" % tuple(got[:3]) == want
+    assert got[3] == 255 and "#" + bytes(got[:3]).hex() == want
     # unticking the run takes its line away: no pixel of its colour is left
     page.fill("#run-filter", "run_44")
     page.uncheck(f'input[data-run="{run}"]')
