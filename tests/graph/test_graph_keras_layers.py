@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from flowlog.dashboard.app import create_app
 from tensorboard.plugins.graph.keras_util import keras_model_to_graph_def
 
 import flowlog as fl
-from dashboard.app import create_app
 from flowlog.graph.keras import PLUGIN, keras_graph_def
 from flowlog.graph.model import GraphError, GraphModel
 
