@@ -30,7 +30,7 @@ def keep_freed_memory() -> bool:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl)
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     _done[0] = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
