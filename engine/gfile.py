@@ -9,6 +9,7 @@ import glob as _glob
 import logging as _logging
 import os
 import shutil
+import sys
 from types import SimpleNamespace
 
 from flowlog import storage
@@ -128,9 +129,22 @@ gfile = SimpleNamespace(
 
 # --- tf.logging -----------------------------------------------------------------------------
 
+class _Stderr(_logging.StreamHandler):
+    """Writes to `sys.stderr` as it is when a line is logged, so a program (or a notebook, or a
+    test) that redirects stderr later still gets the lines."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler sets it; the current stderr is always used
+        pass
+
+
 _log = _logging.getLogger("flowlog.program")
 if not _log.handlers:  # TF1 prints its log lines to stderr by default
-    _handler = _logging.StreamHandler()
+    _handler = _Stderr()
     _handler.setFormatter(_logging.Formatter("%(levelname)s:flowlog:%(message)s"))
     _log.addHandler(_handler)
     _log.setLevel(_logging.WARNING)
