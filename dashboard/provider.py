@@ -85,7 +85,12 @@ class DataProvider:
     def _loop(self) -> None:
         with ThreadPoolExecutor(self._workers, thread_name_prefix="flowboard-run") as pool:
             while not self._stop.is_set():
-                self.reload(pool)
+                try:
+                    self.reload(pool)
+                except RuntimeError as e:
+                    if "interpreter shutdown" in str(e):  # exiting: no new work can start
+                        return
+                    raise
                 self.save_cache()
                 if self.reload_interval <= 0 or self._stop.wait(self.reload_interval):
                     break
