@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT.parent / "tests"))  # the sample graphs live with th
 from graph_samples import sized_mlp_graphdef
 
 # (ops, expanded) -> seconds the issue asks for; 10 000 ops fully open is our own bound
-# (dot's work is capped above graphdot.HUGE_VIEW boxes).
+# (dot's work is capped above flowlog.graph.dot.HUGE_VIEW boxes).
 TARGETS = {(1000, False): 1.0, (1000, True): 5.0, (10000, False): 2.0, (10000, True): 20.0}
 # ResNet50, default view / fully expanded: (seconds, SVG bytes, longest side over shortest).
 RESNET_TARGETS = {False: (1.0, None, 4.0), True: (5.0, 8 * 2**20, None)}

@@ -1,6 +1,6 @@
 """Projector: the embeddings of each run (projector_config.pbtxt), projected server-side.
 
-The files are TensorBoard's projector layout, read by `flowlog.projector` (tensors as TSV or
+The files are TensorBoard's projector layout, read by `flowlog.summaries.projector` (tensors as TSV or
 raw `.bytes`, metadata TSV, sprite sheet). A projection is PCA by SVD of the centred points,
 over at most MAX_POINTS of them, chosen the same way on every request.
 """
@@ -15,7 +15,7 @@ from google.protobuf.text_format import ParseError
 
 from flowlog import storage
 from flowlog.codecs.png import encode_png
-from flowlog.projector import CONFIG_NAME, Embedding, read_embedding_config
+from flowlog.summaries.projector import CONFIG_NAME, Embedding, read_embedding_config
 
 from .errors import BadRequest, NotFound
 from .openapi import INTEGER, NUMBER, RUN, STRING, STRINGS, _by_run, _get, _obj, _param

@@ -11,8 +11,8 @@ import numpy as np
 
 from flowlog import storage
 from flowlog.events.wire import fields
-from flowlog.projector import CONFIG_NAME as PROJECTOR_CONFIG
 from flowlog.storage import is_url, list_runs, local
+from flowlog.summaries.projector import CONFIG_NAME as PROJECTOR_CONFIG
 
 from . import cache, hparams_table
 from .errors import BadRequest, NotFound

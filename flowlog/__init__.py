@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 # and registering its ops. The TF1 vocabulary (`fl.constant`, `fl.Session`, `fl.train`,
 # `fl.summary`, ...) is every name in `flowlog.engine.api.__all__`.
 _PUBLIC = {
-    "export_graph": "flowlog.graphview",
+    "export_graph": "flowlog.graph.view",
     "read_events": "flowlog.events.reader",
     "read_scalars": "flowlog.events.reader",
     "read_audio": "flowlog.events.typed_readers",

@@ -20,8 +20,8 @@ from flowlog.codecs.gif import decode_gif
 from flowlog.codecs.png import decode_png
 from flowlog.events.reader import read_events, run_files
 from flowlog.events.values import decode_tensor, plugin_of, scalar_of
-from flowlog.projector import CONFIG_NAME, Embedding, read_embedding_config
 from flowlog.proto import plugins_pb2
+from flowlog.summaries.projector import CONFIG_NAME, Embedding, read_embedding_config
 
 
 class Histogram(NamedTuple):

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from flowlog import projector
-from flowlog.summaries import builders, media, plugins
+from flowlog.summaries import builders, media, plugins, projector
 from flowlog.writers.encoding import _int_step
 
 
@@ -194,7 +193,7 @@ class PluginMethods:
         self, mat: Any, metadata: Sequence | None = None, label_img: Any = None,
         global_step: Any = None, tag: str = "default", metadata_header: Sequence | None = None,
     ) -> None:
-        """Write an embedding for TensorBoard's projector (see `flowlog.projector`).
+        """Write an embedding for TensorBoard's projector (see `flowlog.summaries.projector`).
 
         `mat` is (points, dimensions); `metadata` one label per point, or one row per point
         with `metadata_header` naming the columns; `label_img` (N, C, H, W) images for the

@@ -16,10 +16,10 @@ from google.protobuf.message import DecodeError
 
 from flowlog.events.scalar_records import SCALAR_ITEM, scalar_tag_id
 from flowlog.events.writer import DEFAULT_MAX_QUEUE, EventFileWriter
-from flowlog.onnx_graph import onnx_graph_def
+from flowlog.graph.onnx import onnx_graph_def
+from flowlog.graph.torch_trace import is_torch_model, torch_graph
 from flowlog.proto import event_pb2, summary_pb2
 from flowlog.summaries import builders, hparams_plugin
-from flowlog.torch_graph import is_torch_model, torch_graph
 from flowlog.writers.encoding import (
     _default_logdir,
     _int_step,

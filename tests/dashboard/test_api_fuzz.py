@@ -15,9 +15,9 @@ from graph_samples import neuron_graphdef
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowlog.projector import write_embedding
 from flowlog.summaries.media import audio
 from flowlog.summaries.plugins import custom_scalars, mesh, pr_curve_raw
+from flowlog.summaries.projector import write_embedding
 
 SECRET = "fuzz-secret-contents-7331"
 # Strings servers often mishandle: traversal, NUL, huge numbers, markup, odd Unicode.

@@ -158,6 +158,9 @@ def test_the_event_library_and_dashboard_do_not_load_the_engine():
         "import flowlog.dashboard.provider, flowlog.dashboard.app\n"
         "assert not [m for m in sys.modules if m.startswith('flowlog.engine')], sorted(sys.modules)\n"
         "assert flowlog.read_scalars and 'flowlog.engine' not in sys.modules\n"
+        "from flowlog import _PUBLIC\n"  # every public name of the library resolves, engine-free
+        "assert all(getattr(flowlog, name) for name in _PUBLIC)\n"
+        "assert 'flowlog.engine' not in sys.modules\n"
         "import flowlog as fl\n"
         "assert float(fl.Session().run(fl.constant(2.0) * 3)) == 6.0\n"
     )
