@@ -98,6 +98,15 @@ def _same_shape(a: Tensor, b: Tensor) -> None:
         raise ValueError(f"Shapes {a.shape} and {b.shape} are incompatible")
 
 
+def _float_pair(predictions, labels) -> tuple[Tensor, Tensor]:
+    """Predictions and labels as float32 tensors of one shape, as TF's regression losses take
+    them (ValueError naming both shapes otherwise)."""
+    predictions = _m.cast(convert_to_tensor(predictions), dtypes.float32)
+    labels = _m.cast(convert_to_tensor(labels), dtypes.float32)
+    _same_shape(predictions, labels)
+    return predictions, labels
+
+
 def mean_squared_error(labels, predictions, weights=1.0, scope=None,
                        loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
@@ -105,9 +114,7 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
     if labels is None or predictions is None:
         raise ValueError("labels and predictions must not be None.")
     with name_scope(scope, "mean_squared_error", [predictions, labels, weights]) as s:
-        predictions = _m.cast(convert_to_tensor(predictions), dtypes.float32)
-        labels = _m.cast(convert_to_tensor(labels), dtypes.float32)
-        _same_shape(predictions, labels)
+        predictions, labels = _float_pair(predictions, labels)
         losses = _m.squared_difference(predictions, labels)
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
 
@@ -117,9 +124,7 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """The weighted mean of |predictions - labels|."""
     with name_scope(scope, "absolute_difference", [predictions, labels, weights]) as s:
-        predictions = _m.cast(convert_to_tensor(predictions), dtypes.float32)
-        labels = _m.cast(convert_to_tensor(labels), dtypes.float32)
-        _same_shape(predictions, labels)
+        predictions, labels = _float_pair(predictions, labels)
         losses = _m.abs(_m.subtract(predictions, labels))
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
 
@@ -129,9 +134,7 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Quadratic within `delta` of the label, linear beyond it."""
     with name_scope(scope, "huber_loss", [predictions, labels, weights]) as s:
-        predictions = _m.cast(convert_to_tensor(predictions), dtypes.float32)
-        labels = _m.cast(convert_to_tensor(labels), dtypes.float32)
-        _same_shape(predictions, labels)
+        predictions, labels = _float_pair(predictions, labels)
         error = _m.abs(_m.subtract(predictions, labels))
         quadratic = _m.minimum(error, delta)
         linear = _m.subtract(error, quadratic)
@@ -145,9 +148,7 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
              reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """The weighted mean of -labels * log(p + eps) - (1 - labels) * log(1 - p + eps)."""
     with name_scope(scope, "log_loss", [predictions, labels, weights]) as s:
-        predictions = _m.cast(convert_to_tensor(predictions), dtypes.float32)
-        labels = _m.cast(convert_to_tensor(labels), dtypes.float32)
-        _same_shape(predictions, labels)
+        predictions, labels = _float_pair(predictions, labels)
         losses = -_m.multiply(labels, _m.log(predictions + epsilon)) - _m.multiply(
             1 - labels, _m.log(1 - predictions + epsilon))
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
