@@ -90,11 +90,8 @@ def _walk(buf: bytes, arr: np.ndarray, pos: int, limit: int) -> np.ndarray:
             if period:
                 found.append(np.array(recent, dtype=np.int64))
                 count += len(recent)
-                more = _extend(arr, p, recent[-period:], sizes[-period:], limit - count)
-                found.append(more)
-                count += len(more)
-                if len(more):
-                    p = int(more[-1]) + sizes[-period:][(len(more) - 1) % period]
+                p, count = _follow(buf, arr, p, recent[-period:], sizes[-period:], limit, count,
+                                   found)
                 recent, sizes = [], []
             elif len(sizes) >= 4 * MAX_PERIOD:
                 found.append(np.array(recent, dtype=np.int64))
@@ -102,6 +99,54 @@ def _walk(buf: bytes, arr: np.ndarray, pos: int, limit: int) -> np.ndarray:
                 recent, sizes = [], []
     found.append(np.array(recent, dtype=np.int64))
     return np.concatenate(found)
+
+
+# Records that may break a repeating pattern before it goes on (an eval scalar logged every
+# few hundred steps among the training ones) and are stepped over one by one.
+MAX_ODD = 8
+# Records of the longest cycle (the pattern between two breaks, and the odd records) followed
+# as one period once it has repeated.
+MAX_CYCLE = 1024
+
+
+def _follow(buf: bytes, arr: np.ndarray, p: int, starts: list[int], sizes: list[int],
+            limit: int, count: int, found: list) -> tuple[int, int]:
+    """Follow the pattern of one period of records (their `starts` and `sizes`) from `p` in
+    bulk, appending the records' starts to `found`. Where it stops, step over up to MAX_ODD
+    records that break it and go on with it from the phase where it stopped, so that a rare
+    record among periodic ones costs one step, not a new search for the period. When the
+    pattern breaks the same way twice running (an eval every N steps), the records between
+    the breaks and the odd ones become the period. Returns the position and count reached."""
+    end, last_break = len(buf), None
+    while True:
+        period = len(sizes)
+        more = _extend(arr, p, starts, sizes, limit - count)
+        found.append(more)
+        count += len(more)
+        phase = len(more) % period
+        if len(more):
+            p = int(more[-1]) + sizes[(len(more) - 1) % period]
+            starts, sizes = starts[phase:] + starts[:phase], sizes[phase:] + sizes[:phase]
+        want = buf[starts[0]:starts[0] + HEADER_SIZE]
+        odd: list[int] = []
+        while count < limit and p + HEADER_SIZE + FOOTER_SIZE <= end \
+                and buf[p:p + HEADER_SIZE] != want:
+            size = _LENGTH.unpack_from(buf, p)[0] + HEADER_SIZE + FOOTER_SIZE
+            if len(odd) == MAX_ODD or p + size > end:
+                found.append(np.array(odd, dtype=np.int64))
+                return p, count
+            odd.append(p)
+            count, p = count + 1, p + size
+        found.append(np.array(odd, dtype=np.int64))
+        if not (len(more) or odd) or count >= limit or p + HEADER_SIZE + FOOTER_SIZE > end:
+            return p, count
+        this_break = (len(more), phase, b"".join(buf[o:o + HEADER_SIZE] for o in odd))
+        if odd and len(more) and this_break == last_break and len(more) + len(odd) <= MAX_CYCLE:
+            starts = more.tolist() + odd
+            sizes = [_LENGTH.unpack_from(buf, q)[0] + HEADER_SIZE + FOOTER_SIZE for q in starts]
+            last_break = None
+        else:
+            last_break = this_break
 
 
 def _period(sizes: list[int]) -> int:
