@@ -38,9 +38,13 @@ PLUGINS = ("scalars", "custom_scalars", "histograms", "distributions", "images",
 
 @bp.route("/data/plugin/scalars/tags")
 def tags():
-    """{run: {tag: {displayName, description}}}, as TensorBoard answers."""
-    return json_response({run: {t: {"displayName": t, "description": ""} for t in tags}
-                          for run, tags in provider().scalar_tags().items()})
+    """{run: {tag: {displayName, description}}}, as TensorBoard answers; the header
+    X-Scalars-Clock says which tick of the data they are as new as."""
+    now = clock()  # read first: a tag added while the answer is made is newer than this
+    out = json_response({run: {t: {"displayName": t, "description": ""} for t in tags}
+                         for run, tags in provider().scalar_tags().items()})
+    out.headers["X-Scalars-Clock"] = str(now)
+    return out
 
 
 @bp.route("/data/plugin/scalars/scalars")

@@ -10,9 +10,14 @@
   let tags = {};                       // run -> [tag]
   const cards = new Map();             // key -> card
   let layoutKey = "";
+  // The tags, with the tick of the server's scalars they are as new as.
+  async function fetchTags() {
+    const resp = await fetch("data/plugin/scalars/tags");
+    if (!resp.ok) throw new Error(resp.statusText);
+    return { clock: Number(resp.headers.get("X-Scalars-Clock") || 0), tags: await resp.json() };
+  }
   // The tags are asked for as the page starts, beside the status and runs.
-  let early = new URLSearchParams(location.search).get("tab") ? null
-    : fb.api("plugin/scalars/tags").catch(() => null);
+  let early = new URLSearchParams(location.search).get("tab") ? null : fetchTags().catch(() => null);
   const inView = new fb.InView((c) => { if (c.dirty) update(c); });
   let frameQueued = false, fetchQueued = false;
   let gen = 0;                         // bumped by every change the charts must show
@@ -286,9 +291,11 @@
   async function refresh(changed) {
     const first = !Object.keys(tags).length;
     if (changed === false && !first && layoutKey) return;
-    const fresh = (early && await early) || await fb.api("plugin/scalars/tags");
+    let fresh = (early && await early) || await fetchTags();
+    // Asked for before the status: if the server has read more since, ask again.
+    if (early && fresh.clock < state.scalarsClock) fresh = await fetchTags();
     early = null;
-    tags = Object.fromEntries(Object.entries(fresh).map(([r, t]) => [r, Object.keys(t)]));
+    tags = Object.fromEntries(Object.entries(fresh.tags).map(([r, t]) => [r, Object.keys(t)]));
     if (state.colorBy.startsWith("hparam:") || state.groupBy.startsWith("hparam:")) await fb.loadHparams();
     fillKeyChoices();
     if (currentLayoutKey() !== layoutKey || first || changed === undefined) { render(); return; }
