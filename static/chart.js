@@ -14,6 +14,13 @@
 
   const { escapeText, fmt, nearest, extent } = fb.chartScale;
 
+  // A margin chart's lower and upper at `step` (the band's nearest point), for the tooltip.
+  function marginText(band, step) {
+    if (!band || !band.x.length) return "";
+    const j = nearest(band.x, step);
+    return ` (${fmt(band.lo[j])} … ${fmt(band.hi[j])})`;
+  }
+
   class Chart {
     // `opts`: onZoom([lo, hi] in steps, or null), onHover(x or null), height (px).
     constructor(host, opts) {
@@ -294,7 +301,7 @@
           el("td", {}, el("span", { class: "chip", style: "background:" + l.color })),
           el("td", { class: "name", text: l.label }),
           el("td", { class: "num", text: fmt(l.y[i]) }),
-          el("td", { class: "num", text: l.kind === "mean" ? "" : fmt(l.raw[i]) }),
+          el("td", { class: "num", text: l.kind === "mean" ? "" : fmt(l.raw[i]) + marginText(l.margin, l.step[i]) }),
           el("td", { class: "num", text: String(l.step[i]) }),
           el("td", { class: "num", text: l.wall.length ? fb.duration(l.wall[i] - t0(l)) : "" }),
           el("td", { class: "num", text: l.wall.length ? new Date(l.wall[i] * 1000).toLocaleString() : "" }));

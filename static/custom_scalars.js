@@ -174,11 +174,13 @@
     runs.forEach((run) => c.def.series.forEach((ser, k) => {
       const value = c.data.get(run, ser.value), lo = c.data.get(run, ser.lower), hi = c.data.get(run, ser.upper);
       const color = runs.length === 1 && c.def.series.length > 1 ? fb.paletteColor(k) : fb.runColor(run);
-      if (present(lo) && present(hi)) {
-        bands.push({ group: run, tag: ser.value, color, fill: fade(color), x: lo.step, lo: lo.value, hi: at(hi, lo.step) });
-      }
+      const band = present(lo) && present(hi)
+        ? { group: run, tag: ser.value, color, fill: fade(color), x: lo.step, lo: lo.value, hi: at(hi, lo.step) } : null;
+      if (band) bands.push(band);
       if (present(value)) {
-        lines.push(line(run, ser.value, value, color, runs.length > 1 ? run + " · " + ser.value : ser.value, value.value, 0));
+        const l = line(run, ser.value, value, color, runs.length > 1 ? run + " · " + ser.value : ser.value, value.value, 0);
+        l.margin = band;  // the tooltip shows lower and upper beside the value
+        lines.push(l);
       }
     }));
     return { lines, bands };

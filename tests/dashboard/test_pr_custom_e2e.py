@@ -3,6 +3,7 @@ written by torch.utils.tensorboard, tensorboardX and flowlog."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 
@@ -118,6 +119,21 @@ def test_custom_scalars_margin_chart_has_its_band_and_multiline_one_line_per_run
         assert upper["y"] == pytest.approx([0.6 + s / 100 + off for s in steps], rel=1e-6)
         value = next(t for t in drawn if t["meta"]["kind"] == "smoothed" and t["meta"]["run"] == run)
         assert value["y"] == pytest.approx([0.5 + s / 100 + off for s in steps], rel=1e-6)
+    # the tooltip gives lower and upper beside the value
+    run, off = next(iter(OFFSETS.items()))
+    step = steps[len(steps) // 2]
+    x, y = page.evaluate("""([sel, run, step]) => { const gd = document.querySelector(sel);
+        const l = gd._fullLayout, r = gd.getBoundingClientRect();
+        const t = gd.data.find(t => t.meta.kind === "smoothed" && t.meta.run === run);
+        const i = Array.from(t.x).indexOf(step);
+        return [r.left + l._size.l + l.xaxis.c2p(step), r.top + l._size.t + l.yaxis.c2p(t.y[i])]; }""",
+                         [margin, run, step])
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
+    row = page.locator(f'.card[data-kind="margin"] .tip tr[data-run="{run}"]')
+    expect(row).to_be_visible()
+    lower, upper = re.search(r"\((\S+) … (\S+)\)", row.locator("td").nth(3).text_content()).groups()
+    assert (float(lower), float(upper)) == pytest.approx((0.4 + step / 100 + off, 0.6 + step / 100 + off), rel=1e-5)
 
     multiline = '.card[data-chart="train and test"] .chart'
     wait_traces(page, multiline, "data => data.filter(t => t.meta.kind === 'smoothed').length === 6")
