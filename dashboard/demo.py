@@ -20,6 +20,7 @@ def start_demo(logdir: Path) -> list[subprocess.Popen]:
     Returns the running processes so the caller can stop them.
     """
     write_sweep(logdir / "sweep")
+    write_kinds(logdir / "kinds")
     scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith(("_", "common")))
     if not scripts:
         write_synthetic(logdir)
@@ -88,3 +89,38 @@ def write_sweep(logdir: Path, steps: int = 100) -> None:
                     w.add_hparams({"lr": lr, "batch_size": batch, "optimizer": opt},
                                   {"hparam/loss": float(loss[-1]), "hparam/accuracy": float(acc[-1])},
                                   run_name=".", global_step=steps - 1)
+
+
+def write_kinds(logdir: Path, steps: int = 5) -> None:
+    """One run holding every other kind of data a view shows: PR curves, audio, a video,
+    embeddings, a mesh, a custom scalars layout with a margin chart, and a markdown table."""
+    from flowlog import SummaryWriter
+
+    rng = np.random.default_rng(2)
+    with SummaryWriter(logdir) as w:
+        w.add_custom_scalars({"Accuracy": {"with its spread": ["Margin", ["acc", "acc/low", "acc/high"]],
+                                           "train and eval": ["Multiline", ["loss/.*"]]}})
+        w.add_text("results", "| model | accuracy |\n| --- | ---: |\n| small | 0.91 |\n| large | **0.95** |", 0)
+        points = np.concatenate([rng.normal(c, 0.4, (60, 8)) for c in range(5)])
+        w.add_embedding(points, metadata=[f"class {i // 60}" for i in range(len(points))], tag="clusters")
+        for step in range(steps):
+            labels = rng.integers(0, 2, 400)
+            w.add_pr_curve("pr/positive", labels, np.clip(labels * 0.3 * (step + 1) / steps
+                                                          + rng.random(400) * 0.7, 0, 1), step)
+            for k in range(20):
+                t = step * 20 + k
+                acc = 0.6 + 0.3 * t / (steps * 20)
+                w.add_scalar("acc", acc, t)
+                w.add_scalar("acc/low", acc - 0.05, t)
+                w.add_scalar("acc/high", acc + 0.05, t)
+                w.add_scalar("loss/train", 1 - acc, t)
+                w.add_scalar("loss/eval", 1.05 - acc, t)
+            tone = np.sin(2 * np.pi * (220 + 110 * step) * np.arange(8000) / 8000)
+            w.add_audio("audio/tone", (0.3 * tone).astype(np.float32), step, sample_rate=8000)
+            frames = np.stack([np.roll(np.eye(16), f + step, axis=1) for f in range(8)])
+            w.add_video("video/diagonal", (frames[None, :, None] * 255).astype(np.uint8), step, fps=4)
+            angle = np.linspace(0, 2 * np.pi, 200)
+            cloud = np.stack([np.cos(angle), np.sin(angle), angle / 6 * (step + 1) / steps], 1)
+            w.add_mesh("mesh/helix", cloud[None], global_step=step,
+                       colors=(np.stack([angle / angle.max(), 0.5 + 0 * angle, 1 - angle / angle.max()], 1)
+                               * 255).astype(np.uint8)[None])

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowlog.dashboard.demo import write_synthetic
+from flowlog.dashboard.demo import write_kinds, write_synthetic
 from flowlog.dashboard.provider import DataProvider
 
 FLOWBOARD = str(Path(sys.executable).with_name("flowboard"))
@@ -54,6 +54,14 @@ def test_synthetic_demo_runs_hold_every_kind_of_data(tmp_path):
     assert len(p.scalars(run, "loss/train")[0]) == 60
     assert p.histograms(run, "weights/dense") and p.images(run, "samples/pattern")
     assert "Synthetic run" in str(p.text(run, "notes/text_summary")[0][2])  # torch's layout
+
+
+def test_the_demo_has_a_run_for_every_other_tab(tmp_path):
+    write_kinds(tmp_path / "kinds")
+    p = DataProvider(tmp_path, reload_interval=0)
+    p.reload()
+    assert {"pr_curves", "audio", "images", "mesh", "projector", "custom_scalars", "text"} \
+        <= p.plugins_present()
 
 
 def test_ctrl_c_stops_the_server_cleanly(tmp_path):
