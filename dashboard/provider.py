@@ -88,7 +88,9 @@ class DataProvider:
                 try:
                     self.reload(pool)
                 except RuntimeError as e:
-                    if "interpreter shutdown" in str(e):  # exiting: no new work can start
+                    # The pool is shut down only by the interpreter exiting (threading's exit
+                    # hooks run before the main thread counts as stopped): no new work starts.
+                    if "after shutdown" in str(e) or "interpreter shutdown" in str(e):
                         return
                     raise
                 self.save_cache()
