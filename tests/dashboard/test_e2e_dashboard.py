@@ -81,6 +81,7 @@ def test_smoothing_slider_changes_the_line(page, server):
     assert raw == pytest.approx([LOSS["a"](s) for s in x], rel=1e-6)
     page.locator("#smoothing").fill("0.9")
     page.wait_for_function("() => document.querySelector('#smoothing-value').textContent === '0.90'")
+    page.wait_for_function("() => flowboard.views.scalars.settled()")  # redrawn on the next frame
     _, y = smoothed(page)["a"]
     assert y != pytest.approx(raw)
     # TensorBoard's debiased EMA: the first point is unchanged, later ones lag behind.
