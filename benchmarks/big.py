@@ -25,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import rss_mb
+
 BIN = Path(sys.executable).parent
 
 
@@ -43,13 +46,6 @@ def write_logdir(runs: int, tags: int, steps: int) -> Path:
     (logdir / "done").touch()
     return logdir
 
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def get(url: str):

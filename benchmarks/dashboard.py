@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,9 @@ import numpy as np
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
 from flowlog.events.records import frame
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import free_port
 
 BIN = Path(sys.executable).parent
 CACHE = Path(tempfile.gettempdir()) / "flowlog-bench"
@@ -79,11 +81,6 @@ def write_logdir(root: Path, runs: int, tags: int, steps: int, layout: str = "si
     (logdir / "done").touch()
     return logdir
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, timeout: float = 60):

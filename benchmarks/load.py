@@ -25,6 +25,9 @@ from urllib.parse import quote, urlsplit
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import rss_mb
+
 # Appends one point per tag to each run every `pause` seconds and flushes, until killed.
 WRITER = textwrap.dedent("""
     import sys, time
@@ -69,13 +72,6 @@ def start_server(logdir: Path, reload_interval: float) -> tuple[subprocess.Popen
             return proc, url.hostname, url.port
     raise SystemExit(f"flowboard exited with code {proc.wait()} before printing its URL")
 
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of process `pid` in MiB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def get(conn: http.client.HTTPConnection, target: str) -> tuple[int, bytes]:

@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procs import free_port, rss_mb, wait_http
 from sweep_logdir import run_names, write_sweep
 
 BIN = Path(sys.executable).parent
@@ -42,31 +42,7 @@ QUIET = 300  # ms without DOM changes or requests that count as "done" on Tensor
 TIMEOUT = 60_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def wait_http(url: str, ready, timeout: float = 900) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=30) as r:
-                if ready(r.read()):
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{url} not ready after {timeout} s")
 
 
 class Traffic:
