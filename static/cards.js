@@ -55,6 +55,16 @@
     return `rgba(${v >> 16},${(v >> 8) & 255},${v & 255},${a.toFixed(3)})`;
   }
 
+  // Any CSS colour (hex, hsl, a name) as "#rrggbb": a canvas reads fill styles back that way.
+  const probe = document.createElement("canvas").getContext("2d");
+  function hexColor(color) {
+    probe.fillStyle = color;
+    return probe.fillStyle;
+  }
+
+  // `color` faded to `alpha`, for bands under their line.
+  function fade(color, alpha = 0.18) { return rgba(hexColor(color), alpha); }
+
   // The runs and the names of their tags, as a string to compare: a view lays its cards out
   // again only when this changes (a tags answer maps run -> [tag] or run -> {tag: info}).
   function tagLayout(tags) {
@@ -129,5 +139,5 @@
     });
   }
 
-  Object.assign(fb, { InView, plotLayout, rgba, tagLayout, groupOf, emptyState, groupBox, groupedTags });
+  Object.assign(fb, { InView, plotLayout, rgba, hexColor, fade, tagLayout, groupOf, emptyState, groupBox, groupedTags });
 })();

@@ -175,7 +175,7 @@
       const value = c.data.get(run, ser.value), lo = c.data.get(run, ser.lower), hi = c.data.get(run, ser.upper);
       const color = runs.length === 1 && c.def.series.length > 1 ? fb.paletteColor(k) : fb.runColor(run);
       const band = present(lo) && present(hi)
-        ? { group: run, tag: ser.value, color, fill: fade(color), x: lo.step, lo: lo.value, hi: at(hi, lo.step) } : null;
+        ? { group: run, tag: ser.value, color, fill: fb.fade(color, 0.2), x: lo.step, lo: lo.value, hi: at(hi, lo.step) } : null;
       if (band) bands.push(band);
       if (present(value)) {
         const l = line(run, ser.value, value, color, runs.length > 1 ? run + " · " + ser.value : ser.value, value.value, 0);
@@ -200,12 +200,7 @@
     return out;
   }
 
-  // `color` (hex or hsl) at 20% opacity: a canvas reads any CSS colour back as #rrggbb.
-  const probe = document.createElement("canvas").getContext("2d");
-  function fade(color) {
-    probe.fillStyle = color;
-    return probe.fillStyle + "33";
-  }
+
 
   // A timed refresh: the layout (and which tags each chart draws) again; charts in view fetch
   // what changed and redraw only if something did.

@@ -10,9 +10,7 @@
   function pack(color) {
     let v = packed.get(color);
     if (v === undefined) {
-      const probe = document.createElement("canvas").getContext("2d");
-      probe.fillStyle = color;
-      const n = parseInt(probe.fillStyle.slice(1), 16);  // "#rrggbb" whatever the input
+      const n = parseInt(fb.hexColor(color).slice(1), 16);
       v = (0xff000000 | ((n & 0xff) << 16) | (n & 0xff00) | ((n >> 16) & 0xff)) >>> 0;
       packed.set(color, v);
     }

@@ -203,7 +203,7 @@
       const label = (multiTag ? g.key + " · " + g.tag : g.key) + " (" + g.members.length + ")";
       means.push({ run: label, group: g.key, tag: g.tag, label, color, dash: g.members[0].dash, x: agg.x,
         y: agg.mean, raw: agg.mean, step: agg.x, wall: new Float64Array(0), kind: "mean", members: g.members.length });
-      bands.push({ group: g.key, tag: g.tag, color, fill: fade(color), x: agg.x, lo: agg.lo, hi: agg.hi });
+      bands.push({ group: g.key, tag: g.tag, color, fill: fb.fade(color), x: agg.x, lo: agg.lo, hi: agg.hi });
     });
     return [[...means, ...alone], bands];
   }
@@ -214,11 +214,7 @@
     return groupColors.get(k);
   }
 
-  function fade(color) {
-    const probe = document.createElement("canvas").getContext("2d");
-    probe.fillStyle = color;
-    return fb.rgba(probe.fillStyle, 0.18);  // probe.fillStyle: "#rrggbb" whatever the input
-  }
+
 
   fb.scalarData = { ChartData, smoothed, timeUnit, xValues, aggregate, groupLines, EMPTY };
 })();
